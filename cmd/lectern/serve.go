@@ -1,0 +1,147 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/lectern/lectern/internal/config"
+	"github.com/lectern/lectern/internal/httpx"
+	"github.com/lectern/lectern/internal/identity"
+	"github.com/lectern/lectern/internal/password"
+	"github.com/lectern/lectern/internal/ratelimit"
+	"github.com/lectern/lectern/internal/store"
+)
+
+// runServe runs "serve" (every role in one process) or "auth" (the identity
+// role alone). Until the API and web roles exist, both serve the same routes.
+func runServe(ctx context.Context, role string, args []string, getenv func(string) string, stderr io.Writer) error {
+	cfg, err := parseConfig(role, args, getenv, stderr)
+	if err != nil {
+		return err
+	}
+	log := newLogger(cfg, stderr)
+	sec, err := secret(cfg, log)
+	if err != nil {
+		return err
+	}
+	st, err := openStore(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	kr, err := newKeyring(ctx, cfg, st, sec)
+	if err != nil {
+		return fmt.Errorf("signing keys: %w", err)
+	}
+	hasher, err := password.NewHasher(password.Default(), hashConcurrency)
+	if err != nil {
+		return err
+	}
+	var mailer identity.Mailer = identity.LogMailer{Log: log}
+	if cfg.SMTPURL != nil {
+		mailer = identity.SMTPMailer{URL: cfg.SMTPURL, From: cfg.MailFrom}
+	}
+	limiter := ratelimit.New(time.Now, 100_000)
+	id := identity.New(identity.Options{
+		BaseURL:        cfg.BaseURL,
+		Secret:         sec,
+		TrustedOrigins: cfg.TrustedOrigins,
+		SecureCookies:  cfg.SecureCookies(),
+		Issuer:         cfg.JWTIssuer,
+		Audience:       cfg.JWTAudience,
+		RateLimit:      cfg.AuthRateLimit,
+		RateLimitOn:    cfg.RateLimitOn,
+		ClientIP:       httpx.ClientIP{Trusted: cfg.TrustedProxies},
+		VerifyOnSignUp: cfg.SMTPURL != nil,
+	}, st, kr, hasher, limiter, mailer, log)
+	if !cfg.RateLimitOn {
+		log.Warn("rate limiting of sign-in, sign-up and password reset is OFF (LECTERN_AUTH_RATE_LIMIT=off); use this for tests and benchmarks only")
+	}
+
+	handler := newHandler(cfg, log, st, id)
+	srv := &http.Server{
+		Addr:              cfg.Addr,
+		Handler:           handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	log.Info("lectern listening", "role", role, "addr", ln.Addr().String(), "base_url", cfg.BaseURL.String(),
+		"database", engineName(cfg), "jwt_alg", cfg.JWTAlg, "env", cfg.Env)
+
+	go sweepSessions(ctx, id, log)
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info("shutting down", "grace", cfg.ShutdownTimeout)
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		srv.Close()
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	id.Wait()
+	log.Info("stopped")
+	return nil
+}
+
+// hashConcurrency bounds simultaneous password hashes: with 19 MiB each,
+// 8 at once cap hashing memory near 150 MiB whatever the sign-in load.
+const hashConcurrency = 8
+
+func engineName(cfg *config.Config) string {
+	if cfg.DatabaseURL != "" {
+		return "postgres"
+	}
+	return "sqlite"
+}
+
+// sweepSessions deletes expired sessions hourly until ctx ends.
+func sweepSessions(ctx context.Context, id *identity.Server, log *slog.Logger) {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		if n, err := id.Sweep(ctx); err != nil && ctx.Err() == nil {
+			log.Warn("sweep expired sessions", "err", err)
+		} else if n > 0 {
+			log.Info("swept expired sessions", "count", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// readiness reports whether the database answers.
+func readiness(st store.Store) httpx.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if err := st.Ping(ctx); err != nil {
+			return &httpx.Error{Status: http.StatusServiceUnavailable, Code: "NOT_READY", Message: "Database unreachable", Err: err}
+		}
+		httpx.WriteJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+		return nil
+	}
+}

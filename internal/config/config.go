@@ -1,0 +1,253 @@
+// Package config reads Lectern's configuration from command-line flags and
+// LECTERN_* environment variables into one validated Config.
+//
+// Every flag has an environment variable of the same name (--base-url ⇄
+// LECTERN_BASE_URL); a flag given on the command line wins over the variable.
+// Secrets are read from the environment only, so they never show up in a
+// process listing.
+package config
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/netip"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/lectern/lectern/internal/ratelimit"
+)
+
+// MinSecretLen is the shortest LECTERN_SECRET accepted in production: 32
+// bytes, the length Better Auth asks for.
+const MinSecretLen = 32
+
+// Config is everything a Lectern process needs to start. Build it with Parse.
+type Config struct {
+	Env         string // "development" (default) or "production"
+	Addr        string // listen address, e.g. ":8080"
+	DataDir     string // where SQLite and generated files live
+	DatabaseURL string // postgres://… ; empty means SQLite in DataDir
+	BaseURL     *url.URL
+	// Secret signs session cookies and encrypts signing keys. Empty means "not
+	// configured": the serve command then generates one in development.
+	Secret          string
+	TrustedOrigins  []string // exact scheme://host[:port] origins, besides BaseURL's
+	LogLevel        slog.Level
+	LogFormat       string // "text" or "json"
+	JWTAlg          string // RS256, ES256 or EdDSA
+	JWTIssuer       string
+	JWTAudience     string
+	AuthRateLimit   ratelimit.Rule
+	RateLimitOn     bool
+	TrustedProxies  []netip.Prefix
+	SMTPURL         *url.URL // nil when mail is not configured
+	MailFrom        string
+	ShutdownTimeout time.Duration
+}
+
+// Production reports whether LECTERN_ENV=production.
+func (c *Config) Production() bool { return c.Env == "production" }
+
+// SecureCookies reports whether cookies get the __Secure- prefix and the
+// Secure attribute, which Better Auth does when the base URL is https.
+func (c *Config) SecureCookies() bool { return c.BaseURL.Scheme == "https" }
+
+// option is one setting: a flag and the environment variable of the same name.
+type option struct {
+	flag, usage, def string
+	val              *string
+}
+
+func envName(flagName string) string {
+	return "LECTERN_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
+// Parse reads the flags in args (without the command name) and the
+// environment through getenv, validates them and returns the Config and the
+// remaining positional arguments. Help output and errors go to stderr.
+func Parse(name string, args []string, getenv func(string) string, stderr io.Writer) (*Config, []string, error) {
+	var raw struct {
+		env, addr, dataDir, dbURL, baseURL, origins, logLevel, logFormat string
+		alg, issuer, audience, rateLimit, proxies, smtp, mailFrom, grace string
+	}
+	opts := []option{
+		{"env", "development or production (production refuses a missing or weak secret)", "development", &raw.env},
+		{"addr", "address to listen on", ":8080", &raw.addr},
+		{"data-dir", "directory for the SQLite database and generated files", "./data", &raw.dataDir},
+		{"database-url", "PostgreSQL URL (postgres://…); empty uses SQLite in the data directory", "", &raw.dbURL},
+		{"base-url", "public URL of this server; default http://localhost:<port of --addr>", "", &raw.baseURL},
+		{"trusted-origins", "comma-separated origins allowed to make cookie-authenticated requests, besides the base URL's", "", &raw.origins},
+		{"log-level", "debug, info, warn or error", "info", &raw.logLevel},
+		{"log-format", "text or json; default json in production, text otherwise", "", &raw.logFormat},
+		{"jwt-alg", "JWT signing algorithm: RS256, ES256 or EdDSA", "RS256", &raw.alg},
+		{"jwt-issuer", "JWT iss claim; default the base URL", "", &raw.issuer},
+		{"jwt-audience", "JWT aud claim; default the base URL", "", &raw.audience},
+		{"auth-rate-limit", "per-IP limit on sign-in, sign-up and password changes, as N/duration (e.g. 3/10s), or off", "3/10s", &raw.rateLimit},
+		{"trusted-proxies", "comma-separated CIDRs of reverse proxies whose X-Forwarded-For is believed", "", &raw.proxies},
+		{"smtp-url", "smtp://user:password@host:port for password-reset and verification mail; empty writes links to the log", "", &raw.smtp},
+		{"mail-from", "From address of outgoing mail", "Lectern <no-reply@localhost>", &raw.mailFrom},
+		{"shutdown-timeout", "how long to drain requests on SIGINT/SIGTERM", "15s", &raw.grace},
+	}
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	for _, o := range opts {
+		def := o.def
+		if v := getenv(envName(o.flag)); v != "" {
+			def = v
+		}
+		fs.StringVar(o.val, o.flag, def, o.usage+" ($"+envName(o.flag)+")")
+	}
+	if err := fs.Parse(args); err != nil {
+		return nil, nil, err
+	}
+
+	c := &Config{
+		Env:         raw.env,
+		Addr:        raw.addr,
+		DataDir:     raw.dataDir,
+		DatabaseURL: raw.dbURL,
+		Secret:      getenv("LECTERN_SECRET"),
+		JWTAlg:      raw.alg,
+		MailFrom:    raw.mailFrom,
+	}
+	var errs []error
+	bad := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
+
+	switch c.Env {
+	case "development", "production":
+	default:
+		bad("LECTERN_ENV: %q is neither development nor production", c.Env)
+	}
+	_, port, err := net.SplitHostPort(c.Addr)
+	if err != nil {
+		bad("LECTERN_ADDR: %q is not host:port (%v)", c.Addr, err)
+	}
+	if c.DataDir == "" {
+		bad("LECTERN_DATA_DIR must not be empty")
+	}
+	if c.DatabaseURL != "" && !strings.HasPrefix(c.DatabaseURL, "postgres://") && !strings.HasPrefix(c.DatabaseURL, "postgresql://") {
+		bad("LECTERN_DATABASE_URL must start with postgres:// or postgresql://")
+	}
+
+	if raw.baseURL == "" {
+		raw.baseURL = "http://localhost:" + port
+	}
+	if u, err := parseOrigin(raw.baseURL, true); err != nil {
+		bad("LECTERN_BASE_URL: %v", err)
+	} else {
+		c.BaseURL = u
+	}
+	for _, o := range splitList(raw.origins) {
+		u, err := parseOrigin(o, false)
+		if err != nil {
+			bad("LECTERN_TRUSTED_ORIGINS: %v", err)
+			continue
+		}
+		c.TrustedOrigins = append(c.TrustedOrigins, u.Scheme+"://"+u.Host)
+	}
+
+	if err := c.LogLevel.UnmarshalText([]byte(raw.logLevel)); err != nil {
+		bad("LECTERN_LOG_LEVEL: %q is not debug, info, warn or error", raw.logLevel)
+	}
+	switch c.LogFormat = raw.logFormat; c.LogFormat {
+	case "":
+		c.LogFormat = "text"
+		if c.Production() {
+			c.LogFormat = "json"
+		}
+	case "text", "json":
+	default:
+		bad("LECTERN_LOG_FORMAT: %q is neither text nor json", raw.logFormat)
+	}
+
+	switch c.JWTAlg {
+	case "RS256", "ES256", "EdDSA":
+	default:
+		bad("LECTERN_JWT_ALG: %q is not RS256, ES256 or EdDSA", c.JWTAlg)
+	}
+	if c.BaseURL != nil {
+		c.JWTIssuer, c.JWTAudience = strings.TrimSuffix(c.BaseURL.String(), "/"), strings.TrimSuffix(c.BaseURL.String(), "/")
+	}
+	if raw.issuer != "" {
+		c.JWTIssuer = raw.issuer
+	}
+	if raw.audience != "" {
+		c.JWTAudience = raw.audience
+	}
+
+	if c.AuthRateLimit, c.RateLimitOn, err = ratelimit.ParseSetting(raw.rateLimit); err != nil {
+		bad("LECTERN_AUTH_RATE_LIMIT: %v", err)
+	}
+	for _, p := range splitList(raw.proxies) {
+		pfx, err := netip.ParsePrefix(p)
+		if err != nil {
+			addr, aerr := netip.ParseAddr(p)
+			if aerr != nil {
+				bad("LECTERN_TRUSTED_PROXIES: %q is not a CIDR or an IP address", p)
+				continue
+			}
+			pfx = netip.PrefixFrom(addr, addr.BitLen())
+		}
+		c.TrustedProxies = append(c.TrustedProxies, pfx.Masked())
+	}
+	if raw.smtp != "" {
+		u, err := url.Parse(raw.smtp)
+		if err != nil || (u.Scheme != "smtp" && u.Scheme != "smtps") || u.Host == "" {
+			bad("LECTERN_SMTP_URL: want smtp://user:password@host:port or smtps://…")
+		} else {
+			c.SMTPURL = u
+		}
+	}
+	if c.ShutdownTimeout, err = time.ParseDuration(raw.grace); err != nil || c.ShutdownTimeout <= 0 {
+		bad("LECTERN_SHUTDOWN_TIMEOUT: %q is not a positive duration", raw.grace)
+	}
+
+	if c.Production() {
+		switch {
+		case c.Secret == "":
+			bad("LECTERN_SECRET is required when LECTERN_ENV=production (generate one with: openssl rand -base64 48)")
+		case len(c.Secret) < MinSecretLen:
+			bad("LECTERN_SECRET is too short: %d characters, production needs at least %d", len(c.Secret), MinSecretLen)
+		}
+	}
+	if len(errs) > 0 {
+		return nil, nil, fmt.Errorf("invalid configuration:\n  %w", joinIndented(errs))
+	}
+	return c, fs.Args(), nil
+}
+
+// parseOrigin accepts an absolute http(s) URL. Origins may not carry a path;
+// the base URL may.
+func parseOrigin(s string, allowPath bool) (*url.URL, error) {
+	u, err := url.Parse(strings.TrimSuffix(s, "/"))
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("%q is not an absolute http(s) URL", s)
+	}
+	if u.User != nil || u.RawQuery != "" || u.Fragment != "" || (!allowPath && u.Path != "") {
+		return nil, fmt.Errorf("%q must be scheme://host[:port]%s", s, map[bool]string{true: "[/path]"}[allowPath])
+	}
+	return u, nil
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func joinIndented(errs []error) error {
+	msgs := make([]string, len(errs))
+	for i, e := range errs {
+		msgs[i] = e.Error()
+	}
+	return errors.New(strings.Join(msgs, "\n  "))
+}

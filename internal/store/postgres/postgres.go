@@ -1,0 +1,121 @@
+// Package postgres implements store.Store on PostgreSQL through a pgx
+// connection pool.
+//
+// Ids are text, times timestamptz (microsecond precision; returned in UTC),
+// flags boolean and binary values bytea.
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/lectern/lectern/internal/store"
+)
+
+const (
+	// defaultMaxConns caps the pool when the URL sets no pool_max_conns.
+	defaultMaxConns = 10
+	// defaultConnectTimeout bounds each connection attempt when the URL sets
+	// no connect_timeout, so an unreachable server fails start-up promptly.
+	defaultConnectTimeout = 10 * time.Second
+	// uniqueViolation is the SQLSTATE of a unique or primary-key violation.
+	uniqueViolation = "23505"
+)
+
+// Store is a store.Store backed by a PostgreSQL database. It is safe for
+// concurrent use.
+type Store struct {
+	pool *pgxpool.Pool
+}
+
+var _ store.Store = (*Store)(nil)
+
+// Open connects to the PostgreSQL database at url (postgres://… or a
+// key=value connection string) and pings it. Pool settings in the URL
+// (pool_max_conns, connect_timeout, …) win over the defaults of 10
+// connections and a 10-second connect timeout. Call Migrate before use.
+func Open(ctx context.Context, url string) (*Store, error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		// pgconn's parse errors already redact the password.
+		return nil, fmt.Errorf("postgres: parse url: %w", err)
+	}
+	// pgxpool's own default depends on the CPU count; check whether the URL
+	// asked for a size by reparsing it without the pool layer, which leaves
+	// pool_max_conns among the runtime parameters.
+	if conn, err := pgx.ParseConfig(url); err == nil {
+		if _, set := conn.RuntimeParams["pool_max_conns"]; !set {
+			cfg.MaxConns = defaultMaxConns
+		}
+	}
+	if cfg.ConnConfig.ConnectTimeout == 0 {
+		cfg.ConnConfig.ConnectTimeout = defaultConnectTimeout
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: open: %w", err)
+	}
+	s := &Store{pool: pool}
+	if err := s.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Pool returns the underlying connection pool, for statistics and for code
+// that shares the database.
+func (s *Store) Pool() *pgxpool.Pool { return s.pool }
+
+// Ping reports whether the database answers.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.pool.Ping(ctx); err != nil {
+		return fmt.Errorf("postgres: ping: %w", err)
+	}
+	return nil
+}
+
+// Close closes every connection in the pool, waiting for those in use to be
+// released. It always returns nil.
+func (s *Store) Close() error {
+	s.pool.Close()
+	return nil
+}
+
+// wrap adds the operation to err and maps driver errors onto the store's
+// sentinel errors: a unique violation becomes store.ErrConflict and no rows
+// store.ErrNotFound.
+func wrap(op string, err error) error {
+	if errors.Is(err, pgx.ErrNoRows) {
+		return fmt.Errorf("postgres: %s: %w", op, store.ErrNotFound)
+	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == uniqueViolation {
+		return fmt.Errorf("postgres: %s: %w: %w", op, store.ErrConflict, err)
+	}
+	return fmt.Errorf("postgres: %s: %w", op, err)
+}
+
+// mustAffect returns a store.ErrNotFound error when tag reports no changed
+// row.
+func mustAffect(op string, tag pgconn.CommandTag) error {
+	if tag.RowsAffected() == 0 {
+		return fmt.Errorf("postgres: %s: %w", op, store.ErrNotFound)
+	}
+	return nil
+}
+
+// utc returns an optional time in UTC (pgx returns local times).
+func utc(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	u := t.UTC()
+	return &u
+}

@@ -1,0 +1,137 @@
+// Package store defines Lectern's persistent records and the storage contract
+// that both engines (store/postgres and store/sqlite) implement.
+//
+// Services declare the narrow subset of Store they need where they use it;
+// Store itself exists so that one conformance suite (store/storetest) can hold
+// every engine to the same behaviour.
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Errors every engine returns, so callers can branch with errors.Is.
+var (
+	// ErrNotFound means no row matched (including rows owned by another user).
+	ErrNotFound = errors.New("store: not found")
+	// ErrConflict means a uniqueness constraint was violated (e.g. duplicate email).
+	ErrConflict = errors.New("store: conflict")
+)
+
+// User is an account holder. Emails are stored lower-cased.
+type User struct {
+	ID            string
+	Name          string
+	Email         string
+	EmailVerified bool
+	Image         *string // nil when the user has no image
+	Role          string  // "user" unless an operator changed it; never set by clients
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
+}
+
+// Account links a user to a way of signing in. Lectern has one provider,
+// "credential" (email and password), as Better Auth names it.
+type Account struct {
+	ID           string
+	AccountID    string // the user id for credential accounts, as in Better Auth
+	ProviderID   string
+	UserID       string
+	PasswordHash string // argon2id PHC string, or Better Auth's scrypt "salt:key"
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
+}
+
+// Session is a signed-in browser or client. Only a hash of its bearer token is
+// stored, so a database leak does not leak usable sessions.
+type Session struct {
+	ID           string
+	TokenHash    []byte // SHA-256 of the opaque token
+	UserID       string
+	ExpiresAt    time.Time
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
+	IPAddress    string
+	UserAgent    string
+	DontRemember bool // rememberMe=false at sign-in: short-lived, never refreshed
+}
+
+// Verification is a single-use secret, such as a password-reset or
+// email-verification token. Identifier holds a hash of the token, never the
+// token itself; Value holds what the token grants (e.g. a user id).
+type Verification struct {
+	ID         string
+	Identifier string
+	Value      string
+	ExpiresAt  time.Time
+	CreatedAt  time.Time
+}
+
+// SigningKey is a JWT signing key pair. The private half is stored encrypted.
+type SigningKey struct {
+	ID         string // the JWK "kid"
+	Alg        string // RS256, ES256 or EdDSA
+	PublicJWK  []byte // JSON of the public JWK (without kid/alg)
+	PrivateKey []byte // sealed private key; see package keys
+	CreatedAt  time.Time
+	RetiredAt  *time.Time // set when a newer key replaced it; nil while current
+}
+
+// Store is everything Lectern persists about identity. Implementations must be
+// safe for concurrent use.
+type Store interface {
+	// Ping reports whether the database answers.
+	Ping(ctx context.Context) error
+	// Close releases connections.
+	Close() error
+
+	// CreateUser inserts a user and its account in one transaction. A duplicate
+	// email yields ErrConflict and writes nothing.
+	CreateUser(ctx context.Context, u User, a Account) error
+	UserByID(ctx context.Context, id string) (User, error)
+	// UserByEmail looks up by exact (already lower-cased) email.
+	UserByEmail(ctx context.Context, email string) (User, error)
+	// UpdateUser writes Name, Image, EmailVerified, Role and UpdatedAt of u.ID.
+	UpdateUser(ctx context.Context, u User) error
+	// DeleteUser removes the user and, by cascade, its accounts and sessions.
+	DeleteUser(ctx context.Context, id string) error
+
+	// CredentialAccount returns the user's "credential" account.
+	CredentialAccount(ctx context.Context, userID string) (Account, error)
+	// SetPassword replaces the credential account's password hash.
+	SetPassword(ctx context.Context, userID, hash string, now time.Time) error
+
+	CreateSession(ctx context.Context, s Session) error
+	// SessionByTokenHash returns the session whatever its expiry; callers check it.
+	SessionByTokenHash(ctx context.Context, hash []byte) (Session, error)
+	// ExtendSession moves a session's expiry (sliding refresh).
+	ExtendSession(ctx context.Context, id string, expiresAt, now time.Time) error
+	// ListSessions returns the user's unexpired sessions, newest first.
+	ListSessions(ctx context.Context, userID string, now time.Time) ([]Session, error)
+	// DeleteSession removes one session of userID; ErrNotFound if it is not theirs.
+	DeleteSession(ctx context.Context, userID, id string) error
+	// DeleteSessions removes all of userID's sessions except exceptID (may be "").
+	DeleteSessions(ctx context.Context, userID, exceptID string) error
+	// DeleteExpiredSessions removes sessions that expired before now.
+	DeleteExpiredSessions(ctx context.Context, now time.Time) (int64, error)
+
+	CreateVerification(ctx context.Context, v Verification) error
+	// ConsumeVerification atomically deletes and returns the verification with
+	// this identifier if it has not expired; otherwise ErrNotFound. A token can
+	// therefore be used once, even under concurrent requests.
+	ConsumeVerification(ctx context.Context, identifier string, now time.Time) (Verification, error)
+	// DeleteVerifications removes every verification whose Value is value
+	// and whose Identifier starts with prefix (e.g. older reset tokens of a user).
+	DeleteVerifications(ctx context.Context, prefix, value string) error
+
+	InsertSigningKey(ctx context.Context, k SigningKey) error
+	// SigningKeys returns every stored key, newest first.
+	SigningKeys(ctx context.Context) ([]SigningKey, error)
+	// RetireSigningKeys marks every key except keepID as retired at the given
+	// time (keys already retired keep their earlier time).
+	RetireSigningKeys(ctx context.Context, keepID string, at time.Time) error
+	// DeleteSigningKeysRetiredBefore removes keys retired before t.
+	DeleteSigningKeysRetiredBefore(ctx context.Context, t time.Time) (int64, error)
+}
