@@ -60,8 +60,9 @@ const (
 	// a single shard and an exact bound.
 	minPerShard = 256
 	// sweepEvery is the minimum number of Allow/Fail calls on a shard
-	// between periodic sweeps. The actual interval is at least the shard's
-	// size, so sweeping costs O(1) amortized per call.
+	// between periodic sweeps. The actual interval is at least the number
+	// of entries the previous sweep left, so a sweep scans at most twice as
+	// many entries as calls since the last one: O(1) amortized per call.
 	sweepEvery = 1024
 )
 
@@ -81,8 +82,9 @@ type shard struct {
 	mu    sync.Mutex
 	reqs  map[string]entry // Allow state
 	fails map[string]entry // Fail state
-	// ops counts Allow and Fail calls since the last sweep.
-	ops int
+	// ops counts Allow and Fail calls since the last sweep; the next
+	// periodic sweep runs when it reaches sweepAt.
+	ops, sweepAt int
 	// noneExpireBefore is a lower bound on every entry's expiry: before
 	// that time a sweep cannot free anything, so a full shard refuses new
 	// keys without scanning. math.MaxInt64 when the shard is empty.
@@ -125,6 +127,7 @@ func New(now func() time.Time, maxKeys int) *Limiter {
 		l.shards[i].reqs = make(map[string]entry)
 		l.shards[i].fails = make(map[string]entry)
 		l.shards[i].noneExpireBefore = math.MaxInt64
+		l.shards[i].sweepAt = sweepEvery
 	}
 	return l
 }
@@ -262,7 +265,7 @@ func (l *Limiter) shard(key string) *shard {
 // the last sweep. Called with s.mu held.
 func (s *shard) tick(now int64) {
 	s.ops++
-	if s.ops < max(sweepEvery, len(s.reqs)+len(s.fails)) {
+	if s.ops < s.sweepAt {
 		return
 	}
 	if now < s.noneExpireBefore {
@@ -303,6 +306,7 @@ func (s *shard) sweep(now int64) {
 	}
 	s.noneExpireBefore = next
 	s.ops = 0
+	s.sweepAt = max(sweepEvery, len(s.reqs)+len(s.fails))
 }
 
 // ceilSeconds rounds a number of nanoseconds up to whole seconds, clamped to

@@ -1,0 +1,247 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/lectern/lectern/internal/store/pgtest"
+)
+
+// syncBuffer is a bytes.Buffer safe for the server's log writes and the
+// test's reads.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(); return s.b.Write(p) }
+func (s *syncBuffer) String() string              { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+func envFunc(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+// startServe runs "lectern serve" through run, as main does, and waits until
+// /healthz answers. The returned stop cancels it and returns run's error.
+func startServe(t *testing.T, env map[string]string) (base string, logs *syncBuffer, stop func() error) {
+	t.Helper()
+	addr := freeAddr(t)
+	env["LECTERN_ADDR"] = addr
+	if env["LECTERN_DATA_DIR"] == "" {
+		env["LECTERN_DATA_DIR"] = t.TempDir()
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	logs = &syncBuffer{}
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, []string{"serve"}, envFunc(env), io.Discard, logs) }()
+	base = "http://" + addr
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		res, err := http.Get(base + "/healthz")
+		if err == nil {
+			res.Body.Close()
+			if res.StatusCode == 200 {
+				break
+			}
+		}
+		select {
+		case err := <-done:
+			cancel()
+			t.Fatalf("serve exited early: %v\n%s", err, logs)
+		default:
+		}
+		if time.Now().After(deadline) {
+			cancel()
+			t.Fatalf("serve did not become healthy\n%s", logs)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	var once sync.Once
+	var runErr error
+	stop = func() error {
+		once.Do(func() { cancel(); runErr = <-done })
+		return runErr
+	}
+	t.Cleanup(func() { stop() })
+	return base, logs, stop
+}
+
+func post(t *testing.T, url, body string, header ...string) (*http.Response, []byte) {
+	t.Helper()
+	req, _ := http.NewRequest("POST", url, strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res, b
+}
+
+func TestServe(t *testing.T) {
+	for _, engine := range []string{"sqlite", "postgres"} {
+		t.Run(engine, func(t *testing.T) {
+			env := map[string]string{"LECTERN_SECRET": strings.Repeat("s", 40), "LECTERN_LOG_LEVEL": "debug"}
+			if engine == "postgres" {
+				env["LECTERN_DATABASE_URL"] = pgtest.NewDatabase(t)
+			}
+			base, logs, stop := startServe(t, env)
+
+			t.Run("readyz reports the database reachable", func(t *testing.T) {
+				res, err := http.Get(base + "/readyz")
+				if err != nil || res.StatusCode != 200 {
+					t.Fatalf("readyz: %v %v", res, err)
+				}
+				res.Body.Close()
+			})
+
+			const password = "a very secret password"
+			var token string
+			t.Run("sign-up works end to end with security headers and a request id", func(t *testing.T) {
+				res, body := post(t, base+"/api/auth/sign-up/email", `{"name":"E","email":"e2e@example.com","password":"`+password+`"}`)
+				if res.StatusCode != 200 {
+					t.Fatalf("%d %s", res.StatusCode, body)
+				}
+				var m struct{ Token string }
+				json.Unmarshal(body, &m)
+				token = m.Token
+				for h, want := range map[string]string{
+					"X-Content-Type-Options":  "nosniff",
+					"Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
+					"X-Frame-Options":         "DENY",
+				} {
+					if got := res.Header.Get(h); got != want {
+						t.Errorf("%s = %q, want %q", h, got, want)
+					}
+				}
+				if len(res.Header.Get("X-Request-Id")) == 0 {
+					t.Error("no X-Request-Id")
+				}
+			})
+
+			t.Run("an oversized body is refused with 413 before it is read", func(t *testing.T) {
+				res, body := post(t, base+"/api/auth/sign-in/email", `{"email":"`+strings.Repeat("a", 100<<10)+`"}`)
+				if res.StatusCode != 413 {
+					t.Fatalf("%d %s", res.StatusCode, body)
+				}
+			})
+
+			t.Run("SIGTERM-style cancellation shuts down cleanly", func(t *testing.T) {
+				if err := stop(); err != nil {
+					t.Fatalf("run returned %v", err)
+				}
+				if !strings.Contains(logs.String(), "stopped") {
+					t.Errorf("no clean stop in the log:\n%s", logs)
+				}
+			})
+
+			t.Run("the debug log holds no password, session token or secret", func(t *testing.T) {
+				out := logs.String()
+				for what, s := range map[string]string{"password": password, "session token": token, "secret": env["LECTERN_SECRET"]} {
+					if s != "" && strings.Contains(out, s) {
+						t.Errorf("log contains the %s", what)
+					}
+				}
+				if !strings.Contains(out, `route="POST /api/auth/sign-up/email"`) {
+					t.Errorf("access log lacks the route:\n%s", out)
+				}
+			})
+		})
+	}
+}
+
+func TestDevelopmentSecretIsGeneratedOnce(t *testing.T) {
+	dir := t.TempDir()
+	_, logs, stop := startServe(t, map[string]string{"LECTERN_DATA_DIR": dir})
+	stop()
+	fi, err := os.Stat(filepath.Join(dir, "secret"))
+	if err != nil {
+		t.Fatalf("no generated secret: %v", err)
+	}
+	if fi.Mode().Perm() != 0o600 {
+		t.Errorf("secret file mode %v, want 0600", fi.Mode().Perm())
+	}
+	if !strings.Contains(logs.String(), "LECTERN_SECRET is not set") {
+		t.Error("no warning about the generated secret")
+	}
+	first, _ := os.ReadFile(filepath.Join(dir, "secret"))
+	_, _, stop = startServe(t, map[string]string{"LECTERN_DATA_DIR": dir})
+	stop()
+	second, _ := os.ReadFile(filepath.Join(dir, "secret"))
+	if !bytes.Equal(first, second) || len(first) < 32 {
+		t.Error("the development secret changed between starts or is short")
+	}
+}
+
+func TestRunRefusesBadConfiguration(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		args []string
+		env  map[string]string
+		want string
+	}{
+		{"production without a secret", []string{"serve"}, map[string]string{"LECTERN_ENV": "production"}, "LECTERN_SECRET is required"},
+		{"production with a short secret", []string{"serve"}, map[string]string{"LECTERN_ENV": "production", "LECTERN_SECRET": "short"}, "LECTERN_SECRET is too short"},
+		{"an unknown command", []string{"frobnicate"}, nil, `unknown command "frobnicate"`},
+		{"a bad JWT algorithm", []string{"serve", "--jwt-alg", "HS256"}, nil, "LECTERN_JWT_ALG"},
+		{"a MySQL database URL", []string{"migrate"}, map[string]string{"LECTERN_DATABASE_URL": "mysql://x"}, "LECTERN_DATABASE_URL must start with postgres://"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.env == nil {
+				tc.env = map[string]string{}
+			}
+			tc.env["LECTERN_DATA_DIR"] = t.TempDir()
+			err := run(context.Background(), tc.args, envFunc(tc.env), io.Discard, io.Discard)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err = %v, want it to mention %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestMigrateAndKeyCommands(t *testing.T) {
+	env := envFunc(map[string]string{"LECTERN_DATA_DIR": t.TempDir(), "LECTERN_SECRET": strings.Repeat("k", 40)})
+	ctx := context.Background()
+	var out bytes.Buffer
+	if err := run(ctx, []string{"migrate"}, env, &out, io.Discard); err != nil || !strings.Contains(out.String(), "up to date") {
+		t.Fatalf("migrate: %v %q", err, out.String())
+	}
+	out.Reset()
+	if err := run(ctx, []string{"keys", "rotate"}, env, &out, io.Discard); err != nil || !strings.Contains(out.String(), "new signing key") {
+		t.Fatalf("keys rotate: %v %q", err, out.String())
+	}
+	out.Reset()
+	if err := run(ctx, []string{"keys", "list"}, env, &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if len(lines) != 3 || !strings.HasPrefix(lines[0], "KID") {
+		t.Fatalf("keys list printed:\n%s", out.String())
+	}
+	if fmt.Sprint(strings.Count(out.String(), "RS256")) != "2" {
+		t.Errorf("want two RS256 keys:\n%s", out.String())
+	}
+}

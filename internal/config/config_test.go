@@ -1,0 +1,81 @@
+package config
+
+import (
+	"io"
+	"strings"
+	"testing"
+	"time"
+)
+
+func parse(t *testing.T, args []string, env map[string]string) (*Config, error) {
+	t.Helper()
+	c, _, err := Parse("test", args, func(k string) string { return env[k] }, io.Discard)
+	return c, err
+}
+
+func TestDefaults(t *testing.T) {
+	c, err := parse(t, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Addr != ":8080" || c.DataDir != "./data" || c.BaseURL.String() != "http://localhost:8080" ||
+		c.JWTAlg != "RS256" || c.JWTIssuer != "http://localhost:8080" || c.JWTAudience != c.JWTIssuer ||
+		!c.RateLimitOn || c.AuthRateLimit.Max != 3 || c.AuthRateLimit.Window != 10*time.Second ||
+		c.LogFormat != "text" || c.Production() || c.SecureCookies() || c.ShutdownTimeout != 15*time.Second {
+		t.Fatalf("defaults: %+v", c)
+	}
+}
+
+func TestFlagsAndEnvironment(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		args  []string
+		env   map[string]string
+		check func(*Config) bool
+	}{
+		{"every flag has an env var of the same name", nil, map[string]string{"LECTERN_ADDR": "127.0.0.1:9000", "LECTERN_DATA_DIR": "/tmp/x", "LECTERN_BASE_URL": "https://read.example/book"},
+			func(c *Config) bool {
+				return c.Addr == "127.0.0.1:9000" && c.DataDir == "/tmp/x" && c.BaseURL.String() == "https://read.example/book" && c.SecureCookies()
+			}},
+		{"a flag wins over its env var", []string{"--addr", ":7000"}, map[string]string{"LECTERN_ADDR": ":9000"},
+			func(c *Config) bool { return c.Addr == ":7000" && c.BaseURL.String() == "http://localhost:7000" }},
+		{"trusted origins are trimmed origins", nil, map[string]string{"LECTERN_TRUSTED_ORIGINS": "http://a.example:3000/, https://b.example"},
+			func(c *Config) bool {
+				return strings.Join(c.TrustedOrigins, ",") == "http://a.example:3000,https://b.example"
+			}},
+		{"the rate limit can be turned off", nil, map[string]string{"LECTERN_AUTH_RATE_LIMIT": "off"}, func(c *Config) bool { return !c.RateLimitOn }},
+		{"production logs JSON", nil, map[string]string{"LECTERN_ENV": "production", "LECTERN_SECRET": strings.Repeat("x", 32)},
+			func(c *Config) bool { return c.LogFormat == "json" && c.Production() }},
+		{"proxies may be CIDRs or addresses", nil, map[string]string{"LECTERN_TRUSTED_PROXIES": "10.0.0.0/8, 192.0.2.1"},
+			func(c *Config) bool { return len(c.TrustedProxies) == 2 && c.TrustedProxies[1].Bits() == 32 }},
+		{"issuer and audience can be set apart from the base URL", nil, map[string]string{"LECTERN_JWT_ISSUER": "iss", "LECTERN_JWT_AUDIENCE": "aud"},
+			func(c *Config) bool { return c.JWTIssuer == "iss" && c.JWTAudience == "aud" }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := parse(t, tc.args, tc.env)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !tc.check(c) {
+				t.Fatalf("config: %+v", c)
+			}
+		})
+	}
+}
+
+func TestInvalidConfigurationIsRefusedWithEveryProblemNamed(t *testing.T) {
+	_, err := parse(t, nil, map[string]string{
+		"LECTERN_ENV": "production", "LECTERN_ADDR": "nope", "LECTERN_BASE_URL": "ftp://x", "LECTERN_LOG_LEVEL": "loud",
+		"LECTERN_JWT_ALG": "none", "LECTERN_AUTH_RATE_LIMIT": "0/1s", "LECTERN_TRUSTED_ORIGINS": "http://a.example/path",
+		"LECTERN_TRUSTED_PROXIES": "not-an-ip", "LECTERN_SMTP_URL": "http://mail", "LECTERN_SHUTDOWN_TIMEOUT": "-1s",
+	})
+	if err == nil {
+		t.Fatal("no error")
+	}
+	for _, want := range []string{"LECTERN_ADDR", "LECTERN_BASE_URL", "LECTERN_LOG_LEVEL", "LECTERN_JWT_ALG", "LECTERN_AUTH_RATE_LIMIT",
+		"LECTERN_TRUSTED_ORIGINS", "LECTERN_TRUSTED_PROXIES", "LECTERN_SMTP_URL", "LECTERN_SHUTDOWN_TIMEOUT", "LECTERN_SECRET is required"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error does not mention %s:\n%v", want, err)
+		}
+	}
+}
