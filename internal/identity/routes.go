@@ -32,8 +32,12 @@ func (s *Server) Handler() http.Handler {
 			return h(w, r)
 		}))
 	}
-	get := func(path string, rule ratelimit.Rule, h httpx.HandlerFunc) { route("GET /api/auth/"+path, rule, false, h) }
-	post := func(path string, rule ratelimit.Rule, h httpx.HandlerFunc) { route("POST /api/auth/"+path, rule, true, h) }
+	get := func(path string, rule ratelimit.Rule, h httpx.HandlerFunc) {
+		route("GET /api/auth/"+path, rule, false, h)
+	}
+	post := func(path string, rule ratelimit.Rule, h httpx.HandlerFunc) {
+		route("POST /api/auth/"+path, rule, true, h)
+	}
 
 	post("sign-up/email", strict, s.signUp)
 	post("sign-in/email", strict, s.signIn)

@@ -156,8 +156,7 @@ type key struct {
 	created time.Time
 	retired *time.Time
 	pub     crypto.PublicKey
-	pubJWK  []member // the public JWK members, in the order Node.js emits them
-	entry   []byte   // this key's JWKS entry
+	entry   []byte // this key's JWKS entry, in Better Auth's member order
 }
 
 // publishedAt reports whether k belongs in the JWKS at now.
@@ -471,7 +470,6 @@ func (k *Keyring) parseKey(rec *store.SigningKey, old *key) (*key, error) {
 		created: rec.CreatedAt,
 		retired: retired,
 		pub:     pub,
-		pubJWK:  members,
 		entry:   jwksEntry(rec.Alg, rec.ID, members),
 	}, nil
 }

@@ -13,7 +13,7 @@ import (
 // parsing code is the same.
 func FuzzVerify(f *testing.F) {
 	ctx := context.Background()
-	h := newHasher(f, fast, 4)
+	h := newHasher(f, fastParams(), 4)
 	h.lim = limits{maxMemory: 256, maxTime: 2, maxThreads: 4}
 
 	good, err := h.Hash(ctx, "pässwörd-ﬁ")

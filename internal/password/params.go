@@ -68,8 +68,8 @@ const (
 	// MaxThreads caps the degree of parallelism.
 	MaxThreads = 16
 	// MaxPasswordLen is the longest password, in bytes before normalization,
-	// that Hash, Verify and Burn accept. Better Auth allows 128 characters,
-	// at most 512 bytes of UTF-8.
+	// that Hash, Verify and Burn accept. Better Auth allows 128 UTF-16 code
+	// units, at most 384 bytes of UTF-8, so this only stops abuse.
 	MaxPasswordLen = 4096
 )
 

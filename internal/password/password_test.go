@@ -16,8 +16,8 @@ import (
 	"golang.org/x/text/unicode/norm"
 )
 
-// fast are cheap parameters for tests that do not care about cost.
-var fast = Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}
+// fastParams returns cheap parameters for tests that do not care about cost.
+func fastParams() Params { return Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32} }
 
 func newHasher(t testing.TB, p Params, n int) *Hasher {
 	t.Helper()
@@ -69,8 +69,8 @@ func TestNewHasherRejects(t *testing.T) {
 		n    int
 	}{
 		{"zero params", Params{}, 1},
-		{"zero concurrency", fast, 0},
-		{"negative concurrency", fast, -1},
+		{"zero concurrency", fastParams(), 0},
+		{"negative concurrency", fastParams(), -1},
 		{"time 0", Params{Memory: 64, Time: 0, Threads: 1, SaltLen: 16, KeyLen: 32}, 1},
 		{"time over cap", Params{Memory: 64, Time: MaxTime + 1, Threads: 1, SaltLen: 16, KeyLen: 32}, 1},
 		{"threads 0", Params{Memory: 64, Time: 1, Threads: 0, SaltLen: 16, KeyLen: 32}, 1},
@@ -126,7 +126,7 @@ func TestHashFormat(t *testing.T) {
 func TestRoundTrip(t *testing.T) {
 	ctx := context.Background()
 	hashers := map[string]*Hasher{
-		"fast":    newHasher(t, fast, 4),
+		"fast":    newHasher(t, fastParams(), 4),
 		"default": newHasher(t, Default(), 4),
 		"p=4":     newHasher(t, Params{Memory: 256, Time: 2, Threads: 4, SaltLen: 32, KeyLen: 64}, 4),
 	}
@@ -167,7 +167,7 @@ func TestRoundTrip(t *testing.T) {
 // forms verify against each other's hashes.
 func TestNFKC(t *testing.T) {
 	ctx := context.Background()
-	h := newHasher(t, fast, 2)
+	h := newHasher(t, fastParams(), 2)
 	forms := []string{
 		"pässwörd-ﬁ",              // precomposed ä/ö, ﬁ ligature (U+FB01)
 		"pässwörd-fi",             // NFKC form
@@ -229,7 +229,7 @@ func TestNeedsRehash(t *testing.T) {
 // TestBetterAuthScrypt verifies hashes made by Node with Better Auth's recipe.
 func TestBetterAuthScrypt(t *testing.T) {
 	ctx := context.Background()
-	h := newHasher(t, fast, 2)
+	h := newHasher(t, fastParams(), 2)
 	vf := loadVectors(t, "better-auth-scrypt.json")
 	t.Logf("vectors from %s", vf.Generator)
 	for _, v := range vf.Vectors {
@@ -353,7 +353,7 @@ func TestMalformed(t *testing.T) {
 		{"scrypt two colons", saltHex + ":" + keyHex + ":"},
 		{"scrypt spaces", " " + saltHex + ":" + keyHex},
 	}
-	h := newHasher(t, fast, 1)
+	h := newHasher(t, fastParams(), 1)
 	// Sanity: the template itself is well formed.
 	if _, _, err := h.Verify(context.Background(), okHash, "pw"); err != nil {
 		t.Fatalf("template %q: %v", okHash, err)
@@ -379,7 +379,7 @@ func TestMalformed(t *testing.T) {
 
 func TestPasswordTooLong(t *testing.T) {
 	ctx := context.Background()
-	h := newHasher(t, fast, 1)
+	h := newHasher(t, fastParams(), 1)
 	long := strings.Repeat("a", MaxPasswordLen+1)
 	if _, err := h.Hash(ctx, long); !errors.Is(err, ErrPasswordTooLong) {
 		t.Errorf("Hash: %v, want ErrPasswordTooLong", err)
@@ -399,7 +399,7 @@ func TestPasswordTooLong(t *testing.T) {
 // TestConcurrencyBound fills every slot and checks that further work waits
 // and gives up with the context's error.
 func TestConcurrencyBound(t *testing.T) {
-	h := newHasher(t, fast, 2)
+	h := newHasher(t, fastParams(), 2)
 	enc, err := h.Hash(context.Background(), "pw")
 	if err != nil {
 		t.Fatal(err)
@@ -448,7 +448,7 @@ func TestConcurrencyBound(t *testing.T) {
 }
 
 func TestCanceledContext(t *testing.T) {
-	h := newHasher(t, fast, 4)
+	h := newHasher(t, fastParams(), 4)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	if _, err := h.Hash(ctx, "pw"); !errors.Is(err, context.Canceled) {
@@ -461,7 +461,7 @@ func TestCanceledContext(t *testing.T) {
 
 func TestBurn(t *testing.T) {
 	ctx := context.Background()
-	h := newHasher(t, fast, 1)
+	h := newHasher(t, fastParams(), 1)
 	// The dummy hash has exactly the hasher's shape, so Burn costs what a
 	// verification of a current hash costs.
 	a, err := parseArgon2id(h.dummy, h.lim)

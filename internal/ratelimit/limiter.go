@@ -34,7 +34,9 @@
 // flush other clients' counters and so reset their own limits, which defeats
 // the limiter; refusing new keys keeps every tracked limit exact, costs O(1)
 // per refused request, and only affects new clients during a flood large
-// enough to fill the store.
+// enough to fill the store. The bound is kept per shard (maxKeys divided
+// evenly over up to 64 shards of at least 256 entries), so with uneven hashing
+// a shard may refuse a new key slightly before the whole store holds maxKeys.
 //
 // A Limiter is safe for concurrent use. Keys are spread over mutex-guarded
 // shards by a randomly seeded hash, so an attacker cannot aim at one shard.
