@@ -167,7 +167,7 @@ func secret(cfg *config.Config, log *slog.Logger) ([]byte, error) {
 	} else if err != nil {
 		return nil, fmt.Errorf("read generated secret: %w", err)
 	}
-	log.Warn("LECTERN_SECRET is not set: using a generated development secret. " +
+	log.Warn("LECTERN_SECRET is not set: using a generated development secret. "+
 		"Set LECTERN_SECRET (and LECTERN_ENV=production) before real use; sessions and signing keys depend on it.",
 		"file", path)
 	return []byte(strings.TrimSpace(string(b))), nil

@@ -339,5 +339,4 @@ func sign(value string) string {
 	return value + "." + base64.StdEncoding.EncodeToString(m.Sum(nil))
 }
 
-
 func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
