@@ -2,6 +2,7 @@ package identity
 
 import (
 	"net/http"
+	"time"
 
 	"github.com/lectern/lectern/internal/httpx"
 	"github.com/lectern/lectern/internal/ratelimit"
@@ -9,8 +10,8 @@ import (
 
 // Rate-limit rules besides the configurable sign-in one: Better Auth's.
 var (
-	resetRule   = ratelimit.Rule{Max: 3, Window: 60e9}
-	generalRule = ratelimit.Rule{Max: 100, Window: 10e9}
+	resetRule   = ratelimit.Rule{Max: 3, Window: time.Minute}
+	generalRule = ratelimit.Rule{Max: 100, Window: 10 * time.Second}
 )
 
 // Handler returns every identity route, rooted at /api/auth/. Unknown paths
