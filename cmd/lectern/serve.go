@@ -121,9 +121,9 @@ func sweepSessions(ctx context.Context, id *identity.Server, log *slog.Logger) {
 	defer t.Stop()
 	for {
 		if n, err := id.Sweep(ctx); err != nil && ctx.Err() == nil {
-			log.Warn("sweep expired sessions", "err", err)
+			log.Warn("sweep expired sessions and tokens", "err", err)
 		} else if n > 0 {
-			log.Info("swept expired sessions", "count", n)
+			log.Info("swept expired sessions and tokens", "count", n)
 		}
 		select {
 		case <-ctx.Done():

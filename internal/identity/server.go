@@ -54,6 +54,7 @@ type Store interface {
 	DeleteSession(ctx context.Context, userID, id string) error
 	DeleteSessions(ctx context.Context, userID, exceptID string) error
 	DeleteExpiredSessions(ctx context.Context, now time.Time) (int64, error)
+	DeleteExpiredVerifications(ctx context.Context, now time.Time) (int64, error)
 	CreateVerification(ctx context.Context, v store.Verification) error
 	ConsumeVerification(ctx context.Context, identifier string, now time.Time) (store.Verification, error)
 	DeleteVerifications(ctx context.Context, prefix, value string) error
@@ -128,9 +129,16 @@ func New(opt Options, st Store, keys Signer, hasher *password.Hasher, limiter *r
 // call it after the HTTP server has stopped.
 func (s *Server) Wait() { s.wg.Wait() }
 
-// Sweep deletes expired sessions; run it now and then.
+// Sweep deletes expired sessions and unused expired tokens; run it now and
+// then. It returns how many rows it removed.
 func (s *Server) Sweep(ctx context.Context) (int64, error) {
-	return s.store.DeleteExpiredSessions(ctx, s.opt.Now())
+	now := s.opt.Now()
+	n, err := s.store.DeleteExpiredSessions(ctx, now)
+	if err != nil {
+		return n, err
+	}
+	m, err := s.store.DeleteExpiredVerifications(ctx, now)
+	return n + m, err
 }
 
 // sign returns value.base64std(HMAC-SHA256(secret, value)), Better Auth's

@@ -122,6 +122,8 @@ type Store interface {
 	// this identifier if it has not expired; otherwise ErrNotFound. A token can
 	// therefore be used once, even under concurrent requests.
 	ConsumeVerification(ctx context.Context, identifier string, now time.Time) (Verification, error)
+	// DeleteExpiredVerifications removes verifications that expired by now.
+	DeleteExpiredVerifications(ctx context.Context, now time.Time) (int64, error)
 	// DeleteVerifications removes every verification whose Value is value
 	// and whose Identifier starts with prefix (e.g. older reset tokens of a user).
 	DeleteVerifications(ctx context.Context, prefix, value string) error

@@ -222,6 +222,15 @@ func (s *Store) DeleteExpiredSessions(ctx context.Context, now time.Time) (int64
 	return tag.RowsAffected(), nil
 }
 
+// DeleteExpiredVerifications removes verifications that have expired by now.
+func (s *Store) DeleteExpiredVerifications(ctx context.Context, now time.Time) (int64, error) {
+	tag, err := s.pool.Exec(ctx, `DELETE FROM verifications WHERE expires_at <= $1`, now)
+	if err != nil {
+		return 0, wrap("delete expired verifications", err)
+	}
+	return tag.RowsAffected(), nil
+}
+
 // CreateVerification inserts v; a duplicate identifier yields
 // store.ErrConflict.
 func (s *Store) CreateVerification(ctx context.Context, v store.Verification) error {

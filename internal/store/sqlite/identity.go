@@ -245,6 +245,19 @@ func (s *Store) DeleteExpiredSessions(ctx context.Context, now time.Time) (int64
 	return n, nil
 }
 
+// DeleteExpiredVerifications removes verifications that have expired by now.
+func (s *Store) DeleteExpiredVerifications(ctx context.Context, now time.Time) (int64, error) {
+	res, err := s.write.ExecContext(ctx, `DELETE FROM verifications WHERE expires_at <= ?`, toDB(now))
+	if err != nil {
+		return 0, wrap("delete expired verifications", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, wrap("delete expired verifications", err)
+	}
+	return n, nil
+}
+
 // CreateVerification inserts v; a duplicate identifier yields
 // store.ErrConflict.
 func (s *Store) CreateVerification(ctx context.Context, v store.Verification) error {

@@ -303,6 +303,18 @@ func sessionTests() []test {
 
 func verificationTests() []test {
 	return []test{
+		{"DeleteExpiredVerifications removes only expired verifications", func(t *testing.T, s store.Store) {
+			now := base()
+			old := newVerification("verify:"+randid.New(), randid.New(), now.Add(-2*time.Hour), now.Add(-time.Hour))
+			live := newVerification("verify:"+randid.New(), randid.New(), now, now.Add(time.Hour))
+			noErr(t, "CreateVerification", s.CreateVerification(t.Context(), old))
+			noErr(t, "CreateVerification", s.CreateVerification(t.Context(), live))
+			n, err := s.DeleteExpiredVerifications(t.Context(), now)
+			noErr(t, "DeleteExpiredVerifications", err)
+			check(t, "deleted", n, int64(1))
+			_, err = s.ConsumeVerification(t.Context(), live.Identifier, now)
+			noErr(t, "ConsumeVerification of the live one", err)
+		}},
 		{"ConsumeVerification returns the verification only once", func(t *testing.T, s store.Store) {
 			now := base()
 			v := newVerification("reset:"+randid.New(), randid.New(), now, now.Add(10*time.Minute))

@@ -52,6 +52,7 @@ CREATE TABLE verifications (
 );
 
 CREATE INDEX verifications_value_idx ON verifications (value);
+CREATE INDEX verifications_expires_at_idx ON verifications (expires_at);
 
 CREATE TABLE signing_keys (
     id          text        PRIMARY KEY,

@@ -56,6 +56,7 @@ CREATE TABLE verifications (
 ) STRICT;
 
 CREATE INDEX verifications_value_idx ON verifications (value);
+CREATE INDEX verifications_expires_at_idx ON verifications (expires_at);
 
 CREATE TABLE signing_keys (
     id          TEXT    NOT NULL PRIMARY KEY,
