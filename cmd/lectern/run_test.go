@@ -153,6 +153,29 @@ func TestServe(t *testing.T) {
 				}
 			})
 
+			t.Run("without SMTP the reset link goes to the log at info level, and the token nowhere else", func(t *testing.T) {
+				res, body := post(t, base+"/api/auth/request-password-reset", `{"email":"e2e@example.com"}`)
+				if res.StatusCode != 200 {
+					t.Fatalf("%d %s", res.StatusCode, body)
+				}
+				var line string
+				for deadline := time.Now().Add(5 * time.Second); line == "" && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+					for _, l := range strings.Split(logs.String(), "\n") {
+						if strings.Contains(l, "/api/auth/reset-password/") {
+							line = l
+						}
+					}
+				}
+				if !strings.Contains(line, "level=INFO") {
+					t.Fatalf("no info line with the reset link in:\n%s", logs)
+				}
+				i := strings.Index(line, "/api/auth/reset-password/") + len("/api/auth/reset-password/")
+				token := line[i : i+32]
+				if n := strings.Count(logs.String(), token); n != 1 {
+					t.Errorf("the reset token appears on %d log lines, want only the link's", n)
+				}
+			})
+
 			t.Run("SIGTERM-style cancellation shuts down cleanly", func(t *testing.T) {
 				if err := stop(); err != nil {
 					t.Fatalf("run returned %v", err)

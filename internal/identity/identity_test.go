@@ -89,12 +89,12 @@ func (m *mailbox) link(t *testing.T, srv *identity.Server, addr string) string {
 
 type engine struct {
 	name string
-	open func(t *testing.T) store.Store
+	open func(t testing.TB) store.Store
 }
 
 func engines() []engine {
 	return []engine{
-		{"sqlite", func(t *testing.T) store.Store {
+		{"sqlite", func(t testing.TB) store.Store {
 			st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "lectern.db"))
 			if err != nil {
 				t.Fatal(err)
@@ -105,7 +105,7 @@ func engines() []engine {
 			t.Cleanup(func() { st.Close() })
 			return st
 		}},
-		{"postgres", func(t *testing.T) store.Store {
+		{"postgres", func(t testing.TB) store.Store {
 			st, err := postgres.Open(context.Background(), pgtest.NewDatabase(t))
 			if err != nil {
 				t.Fatal(err)
@@ -121,7 +121,7 @@ func engines() []engine {
 
 // env is one identity server over real HTTP on loopback.
 type env struct {
-	t       *testing.T
+	t       testing.TB
 	url     string
 	srv     *identity.Server
 	store   store.Store
@@ -136,9 +136,10 @@ type envOptions struct {
 	rateLimit bool
 	alg       string
 	secure    bool
+	hash      *password.Params // nil: cheap test parameters
 }
 
-func newEnv(t *testing.T, st store.Store, o envOptions) *env {
+func newEnv(t testing.TB, st store.Store, o envOptions) *env {
 	t.Helper()
 	ctx := context.Background()
 	clk := &clock{t: time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)}
@@ -150,7 +151,11 @@ func newEnv(t *testing.T, st store.Store, o envOptions) *env {
 		t.Fatal(err)
 	}
 	// Cheap parameters: these tests exercise the protocol, not the hash cost.
-	hasher, err := password.NewHasher(password.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}, 4)
+	params := password.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}
+	if o.hash != nil {
+		params = *o.hash
+	}
+	hasher, err := password.NewHasher(params, 4)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -197,7 +202,7 @@ type response struct {
 	body   []byte
 }
 
-func (r response) json(t *testing.T) map[string]any {
+func (r response) json(t testing.TB) map[string]any {
 	t.Helper()
 	var m map[string]any
 	if err := json.Unmarshal(r.body, &m); err != nil {
@@ -206,7 +211,7 @@ func (r response) json(t *testing.T) map[string]any {
 	return m
 }
 
-func (r response) wantError(t *testing.T, status int, code string) {
+func (r response) wantError(t testing.TB, status int, code string) {
 	t.Helper()
 	if r.status != status {
 		t.Fatalf("status = %d, want %d; body %s", r.status, status, r.body)
