@@ -360,3 +360,25 @@ func TestTokensAndKeys(t *testing.T) {
 		})
 	}
 }
+
+func TestBodyDecoding(t *testing.T) {
+	e := newEnv(t, engines()[0].open(t), envOptions{})
+	for _, tc := range []struct {
+		name, body, message string
+	}{
+		{"a JSON array is not an object", `[1,2]`, "[body] Invalid input: expected object, received array"},
+		{"a boolean where a string belongs names the field", `{"name":"n","email":true,"password":"xxxxxxxxxx"}`, "[body.email] Invalid input: expected string, received bool"},
+		{"a string where a boolean belongs names the field", `{"name":"n","email":"a@b.co","password":"xxxxxxxxxx","rememberMe":"yes"}`, "[body.rememberMe] Invalid input: expected boolean, received string"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := e.client().do("POST", "/api/auth/sign-up/email", tc.body)
+			r.wantError(t, 400, "VALIDATION_ERROR")
+			if got := r.json(t)["message"]; got != tc.message {
+				t.Errorf("message = %q, want %q", got, tc.message)
+			}
+		})
+	}
+	t.Run("an empty JSON body is an empty object", func(t *testing.T) {
+		e.client().do("POST", "/api/auth/sign-up/email", "").wantError(t, 400, "VALIDATION_ERROR")
+	})
+}

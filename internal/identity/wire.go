@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/mail"
 	"net/url"
+	"reflect"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -112,14 +113,12 @@ func decode(r *http.Request, dst any, form bool) error {
 		var te *json.UnmarshalTypeError
 		var mbe *http.MaxBytesError
 		switch {
-		case err == nil:
-			return nil
-		case errors.Is(err, io.EOF) && mt == "" || errors.Is(err, io.EOF) && r.ContentLength <= 0:
+		case err == nil, errors.Is(err, io.EOF): // an empty body is an empty object
 			return nil
 		case errors.As(err, &mbe):
 			return err
 		case errors.As(err, &te):
-			return validationError(te.Field, fmt.Sprintf("Invalid input: expected %s, received %s", jsKind(te.Type.Kind().String()), te.Value))
+			return typeError(te)
 		default:
 			return errBadJSON
 		}
@@ -135,8 +134,8 @@ func decode(r *http.Request, dst any, form bool) error {
 		for k, v := range r.PostForm {
 			if len(v) > 0 {
 				m[k] = v[0]
-				if v[0] == "true" || v[0] == "false" {
-					m[k] = v[0] == "true"
+				if k == "rememberMe" {
+					m[k] = v[0] != "false"
 				}
 			}
 		}
@@ -155,14 +154,22 @@ func decode(r *http.Request, dst any, form bool) error {
 	}
 }
 
-func jsKind(k string) string {
-	switch k {
-	case "ptr", "string":
-		return "string"
-	case "bool":
-		return "boolean"
+// typeError describes a JSON value of the wrong type as Better Auth's
+// validator does: "[body.email] Invalid input: expected string, received number".
+func typeError(te *json.UnmarshalTypeError) error {
+	typ := te.Type
+	for typ.Kind() == reflect.Pointer {
+		typ = typ.Elem()
 	}
-	return k
+	want := map[reflect.Kind]string{reflect.String: "string", reflect.Bool: "boolean", reflect.Map: "object", reflect.Struct: "object"}[typ.Kind()]
+	if want == "" {
+		want = typ.Kind().String()
+	}
+	msg := fmt.Sprintf("Invalid input: expected %s, received %s", want, te.Value)
+	if te.Field == "" {
+		return httpx.Errorf(http.StatusBadRequest, "VALIDATION_ERROR", "[body] "+msg)
+	}
+	return validationError(te.Field, msg)
 }
 
 // normalizeEmail lower-cases and checks an address the way Better Auth
