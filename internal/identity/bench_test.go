@@ -15,33 +15,35 @@ import (
 
 func BenchmarkEndpoints(b *testing.B) {
 	for _, eng := range engines() {
-		b.Run(eng.name, func(b *testing.B) {
-			e := newEnv(b, eng.open(b), envOptions{})
-			c := e.client()
-			c.signUp(uniqueEmail())
-			for _, bc := range []struct{ name, path string }{
-				{"token", "/api/auth/token"},
-				{"get-session", "/api/auth/get-session"},
-				{"jwks", "/api/auth/jwks"},
-			} {
-				b.Run(bc.name, func(b *testing.B) {
-					req, _ := http.NewRequest("GET", e.url+bc.path, nil)
-					req.Header.Set("Cookie", "better-auth.session_token="+c.cookies["better-auth.session_token"])
-					b.ReportAllocs()
-					for b.Loop() {
-						res, err := http.DefaultClient.Do(req)
-						if err != nil {
-							b.Fatal(err)
+		for _, alg := range []string{"RS256", "EdDSA"} {
+			b.Run(eng.name+"/"+alg, func(b *testing.B) {
+				e := newEnv(b, eng.open(b), envOptions{alg: alg})
+				c := e.client()
+				c.signUp(uniqueEmail())
+				for _, bc := range []struct{ name, path string }{
+					{"token", "/api/auth/token"},
+					{"get-session", "/api/auth/get-session"},
+					{"jwks", "/api/auth/jwks"},
+				} {
+					b.Run(bc.name, func(b *testing.B) {
+						req, _ := http.NewRequest("GET", e.url+bc.path, nil)
+						req.Header.Set("Cookie", "better-auth.session_token="+c.cookies["better-auth.session_token"])
+						b.ReportAllocs()
+						for b.Loop() {
+							res, err := http.DefaultClient.Do(req)
+							if err != nil {
+								b.Fatal(err)
+							}
+							io.Copy(io.Discard, res.Body)
+							res.Body.Close()
+							if res.StatusCode != 200 {
+								b.Fatalf("status %d", res.StatusCode)
+							}
 						}
-						io.Copy(io.Discard, res.Body)
-						res.Body.Close()
-						if res.StatusCode != 200 {
-							b.Fatalf("status %d", res.StatusCode)
-						}
-					}
-				})
-			}
-		})
+					})
+				}
+			})
+		}
 	}
 }
 
