@@ -35,13 +35,20 @@ type Config struct {
 	BaseURL     *url.URL
 	// Secret signs session cookies and encrypts signing keys. Empty means "not
 	// configured": the serve command then generates one in development.
-	Secret          string
-	TrustedOrigins  []string // exact scheme://host[:port] origins, besides BaseURL's
-	LogLevel        slog.Level
-	LogFormat       string // "text" or "json"
-	JWTAlg          string // RS256, ES256 or EdDSA
-	JWTIssuer       string
-	JWTAudience     string
+	Secret         string
+	TrustedOrigins []string // exact scheme://host[:port] origins, besides BaseURL's
+	LogLevel       slog.Level
+	LogFormat      string // "text" or "json"
+	JWTAlg         string // RS256, ES256 or EdDSA
+	// JWTIssuer and JWTAudience are the iss and aud claims: what the identity
+	// role writes and the API role requires. Empty means "not configured";
+	// see Issuer and Audience for the defaults.
+	JWTIssuer   string
+	JWTAudience string
+	// JWKSURL is where the api role (alone) fetches the verification keys.
+	JWKSURL         string
+	CORSOrigins     []string
+	AgentRateLimit  ratelimit.Rule // per user on the agent endpoint; Max 0 means off
 	AuthRateLimit   ratelimit.Rule
 	RateLimitOn     bool
 	TrustedProxies  []netip.Prefix
@@ -52,6 +59,23 @@ type Config struct {
 
 // Production reports whether LECTERN_ENV=production.
 func (c *Config) Production() bool { return c.Env == "production" }
+
+// Issuer is the configured JWT issuer, or the base URL, which is what the
+// identity service of the same process writes.
+func (c *Config) Issuer() string {
+	if c.JWTIssuer != "" {
+		return c.JWTIssuer
+	}
+	return strings.TrimSuffix(c.BaseURL.String(), "/")
+}
+
+// Audience is the configured JWT audience, or the base URL.
+func (c *Config) Audience() string {
+	if c.JWTAudience != "" {
+		return c.JWTAudience
+	}
+	return strings.TrimSuffix(c.BaseURL.String(), "/")
+}
 
 // SecureCookies reports whether cookies get the __Secure- prefix and the
 // Secure attribute, which Better Auth does when the base URL is https.
@@ -74,6 +98,7 @@ func Parse(name string, args []string, getenv func(string) string, stderr io.Wri
 	var raw struct {
 		env, addr, dataDir, dbURL, baseURL, origins, logLevel, logFormat string
 		alg, issuer, audience, rateLimit, proxies, smtp, mailFrom, grace string
+		jwksURL, cors, agentLimit                                        string
 	}
 	opts := []option{
 		{"env", "development or production (production refuses a missing or weak secret)", "development", &raw.env},
@@ -85,8 +110,11 @@ func Parse(name string, args []string, getenv func(string) string, stderr io.Wri
 		{"log-level", "debug, info, warn or error", "info", &raw.logLevel},
 		{"log-format", "text or json; default json in production, text otherwise", "", &raw.logFormat},
 		{"jwt-alg", "JWT signing algorithm: RS256, ES256 or EdDSA", "RS256", &raw.alg},
-		{"jwt-issuer", "JWT iss claim; default the base URL", "", &raw.issuer},
-		{"jwt-audience", "JWT aud claim; default the base URL", "", &raw.audience},
+		{"jwt-issuer", "JWT iss claim to issue and require; serve and auth default to the base URL, api checks it only when set", "", &raw.issuer},
+		{"jwt-audience", "JWT aud claim to issue and require; serve and auth default to the base URL, api checks it only when set", "", &raw.audience},
+		{"jwks-url", "JWKS URL of the identity service, for the api role (e.g. https://auth.example/api/auth/jwks)", "", &raw.jwksURL},
+		{"cors-origins", "comma-separated origins allowed to call the API and identity service from a browser with credentials", "", &raw.cors},
+		{"agent-rate-limit", "per-user limit on questions to the assistant, as N/duration, or off", "20/1m", &raw.agentLimit},
 		{"auth-rate-limit", "per-IP limit on sign-in, sign-up and password changes, as N/duration (e.g. 3/10s), or off", "3/10s", &raw.rateLimit},
 		{"trusted-proxies", "comma-separated CIDRs of reverse proxies whose X-Forwarded-For is believed", "", &raw.proxies},
 		{"smtp-url", "smtp://user:password@host:port for password-reset and verification mail; empty writes links to the log", "", &raw.smtp},
@@ -170,14 +198,27 @@ func Parse(name string, args []string, getenv func(string) string, stderr io.Wri
 	default:
 		bad("LECTERN_JWT_ALG: %q is not RS256, ES256 or EdDSA", c.JWTAlg)
 	}
-	if c.BaseURL != nil {
-		c.JWTIssuer, c.JWTAudience = strings.TrimSuffix(c.BaseURL.String(), "/"), strings.TrimSuffix(c.BaseURL.String(), "/")
+	c.JWTIssuer, c.JWTAudience = raw.issuer, raw.audience
+	if raw.jwksURL != "" {
+		u, err := url.Parse(raw.jwksURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			bad("LECTERN_JWKS_URL: %q is not an absolute http(s) URL", raw.jwksURL)
+		} else {
+			c.JWKSURL = u.String()
+		}
 	}
-	if raw.issuer != "" {
-		c.JWTIssuer = raw.issuer
+	for _, o := range splitList(raw.cors) {
+		u, err := parseOrigin(o, false)
+		if err != nil {
+			bad("LECTERN_CORS_ORIGINS: %v", err)
+			continue
+		}
+		c.CORSOrigins = append(c.CORSOrigins, u.Scheme+"://"+u.Host)
 	}
-	if raw.audience != "" {
-		c.JWTAudience = raw.audience
+	if raw.agentLimit != "off" {
+		if c.AgentRateLimit, err = ratelimit.ParseRule(raw.agentLimit); err != nil {
+			bad("LECTERN_AGENT_RATE_LIMIT: %v", err)
+		}
 	}
 
 	if c.AuthRateLimit, c.RateLimitOn, err = ratelimit.ParseSetting(raw.rateLimit); err != nil {

@@ -19,7 +19,8 @@ func TestDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	if c.Addr != ":8080" || c.DataDir != "./data" || c.BaseURL.String() != "http://localhost:8080" ||
-		c.JWTAlg != "RS256" || c.JWTIssuer != "http://localhost:8080" || c.JWTAudience != c.JWTIssuer ||
+		c.JWTAlg != "RS256" || c.Issuer() != "http://localhost:8080" || c.Audience() != c.Issuer() || c.JWTIssuer != "" ||
+		c.AgentRateLimit.Max != 20 || c.AgentRateLimit.Window != time.Minute ||
 		!c.RateLimitOn || c.AuthRateLimit.Max != 3 || c.AuthRateLimit.Window != 10*time.Second ||
 		c.LogFormat != "text" || c.Production() || c.SecureCookies() || c.ShutdownTimeout != 15*time.Second {
 		t.Fatalf("defaults: %+v", c)
@@ -49,7 +50,12 @@ func TestFlagsAndEnvironment(t *testing.T) {
 		{"proxies may be CIDRs or addresses", nil, map[string]string{"LECTERN_TRUSTED_PROXIES": "10.0.0.0/8, 192.0.2.1"},
 			func(c *Config) bool { return len(c.TrustedProxies) == 2 && c.TrustedProxies[1].Bits() == 32 }},
 		{"issuer and audience can be set apart from the base URL", nil, map[string]string{"LECTERN_JWT_ISSUER": "iss", "LECTERN_JWT_AUDIENCE": "aud"},
-			func(c *Config) bool { return c.JWTIssuer == "iss" && c.JWTAudience == "aud" }},
+			func(c *Config) bool { return c.Issuer() == "iss" && c.Audience() == "aud" }},
+		{"CORS origins and the JWKS URL are read", nil, map[string]string{"LECTERN_CORS_ORIGINS": "https://book.example", "LECTERN_JWKS_URL": "http://auth:3000/api/auth/jwks"},
+			func(c *Config) bool {
+				return c.CORSOrigins[0] == "https://book.example" && c.JWKSURL == "http://auth:3000/api/auth/jwks"
+			}},
+		{"the agent limit can be turned off", nil, map[string]string{"LECTERN_AGENT_RATE_LIMIT": "off"}, func(c *Config) bool { return c.AgentRateLimit.Max == 0 }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c, err := parse(t, tc.args, tc.env)
@@ -68,12 +74,14 @@ func TestInvalidConfigurationIsRefusedWithEveryProblemNamed(t *testing.T) {
 		"LECTERN_ENV": "production", "LECTERN_ADDR": "nope", "LECTERN_BASE_URL": "ftp://x", "LECTERN_LOG_LEVEL": "loud",
 		"LECTERN_JWT_ALG": "none", "LECTERN_AUTH_RATE_LIMIT": "0/1s", "LECTERN_TRUSTED_ORIGINS": "http://a.example/path",
 		"LECTERN_TRUSTED_PROXIES": "not-an-ip", "LECTERN_SMTP_URL": "http://mail", "LECTERN_SHUTDOWN_TIMEOUT": "-1s",
+		"LECTERN_JWKS_URL": "jwks", "LECTERN_CORS_ORIGINS": "*", "LECTERN_AGENT_RATE_LIMIT": "lots",
 	})
 	if err == nil {
 		t.Fatal("no error")
 	}
 	for _, want := range []string{"LECTERN_ADDR", "LECTERN_BASE_URL", "LECTERN_LOG_LEVEL", "LECTERN_JWT_ALG", "LECTERN_AUTH_RATE_LIMIT",
-		"LECTERN_TRUSTED_ORIGINS", "LECTERN_TRUSTED_PROXIES", "LECTERN_SMTP_URL", "LECTERN_SHUTDOWN_TIMEOUT", "LECTERN_SECRET is required"} {
+		"LECTERN_TRUSTED_ORIGINS", "LECTERN_TRUSTED_PROXIES", "LECTERN_SMTP_URL", "LECTERN_SHUTDOWN_TIMEOUT", "LECTERN_SECRET is required",
+		"LECTERN_JWKS_URL", "LECTERN_CORS_ORIGINS", "LECTERN_AGENT_RATE_LIMIT"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error does not mention %s:\n%v", want, err)
 		}

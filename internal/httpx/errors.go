@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"time"
 )
 
 // Error is an error with an HTTP response attached. Message and Code are what
@@ -120,4 +121,13 @@ type loggerKey struct{}
 // WithLogger returns a context carrying l for Logger.
 func WithLogger(ctx context.Context, l *slog.Logger) context.Context {
 	return context.WithValue(ctx, loggerKey{}, l)
+}
+
+// Time marshals like JavaScript's Date.toISOString: UTC with milliseconds,
+// the format Better Auth clients (and browsers) parse.
+type Time time.Time
+
+// MarshalJSON implements json.Marshaler.
+func (t Time) MarshalJSON() ([]byte, error) {
+	return time.Time(t).UTC().AppendFormat([]byte{'"'}, "2006-01-02T15:04:05.000Z\""), nil
 }

@@ -96,3 +96,38 @@ func TestLimitBodyRefusesDeclaredOversizeBodies(t *testing.T) {
 		t.Fatalf("got %d", w.Code)
 	}
 }
+
+func TestCORS(t *testing.T) {
+	h := CORS([]string{"https://book.example"})(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(200) }))
+	for _, tc := range []struct {
+		name, method, origin string
+		preflight            bool
+		status               int
+		allowOrigin          string
+	}{
+		{"a listed origin gets its exact origin and credentials", "GET", "https://book.example", false, 200, "https://book.example"},
+		{"a listed origin's preflight is answered", "OPTIONS", "https://book.example", true, 204, "https://book.example"},
+		{"an unlisted origin gets no CORS headers", "GET", "https://evil.example", false, 200, ""},
+		{"an unlisted origin's preflight is refused", "OPTIONS", "https://evil.example", true, 403, ""},
+		{"a look-alike origin is not listed", "GET", "https://book.example.evil.test", false, 200, ""},
+		{"no Origin is a same-origin or non-browser request", "GET", "", false, 200, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := httptest.NewRequest(tc.method, "/api/x", nil)
+			if tc.origin != "" {
+				r.Header.Set("Origin", tc.origin)
+			}
+			if tc.preflight {
+				r.Header.Set("Access-Control-Request-Method", "POST")
+			}
+			w := httptest.NewRecorder()
+			h.ServeHTTP(w, r)
+			if w.Code != tc.status || w.Header().Get("Access-Control-Allow-Origin") != tc.allowOrigin {
+				t.Fatalf("got %d ACAO %q", w.Code, w.Header().Get("Access-Control-Allow-Origin"))
+			}
+			if got := w.Header().Get("Access-Control-Allow-Credentials"); (got == "true") != (tc.allowOrigin != "") {
+				t.Errorf("credentials %q", got)
+			}
+		})
+	}
+}

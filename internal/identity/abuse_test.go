@@ -95,7 +95,7 @@ func TestRateLimits(t *testing.T) {
 func itoa(i int) string { b, _ := json.Marshal(i); return string(b) }
 
 func TestOriginChecks(t *testing.T) {
-	e := newEnv(t, engines()[0].open(t), envOptions{})
+	e := newEnv(t, engines()[0].Open(t), envOptions{})
 	email := uniqueEmail()
 	signedIn := e.client()
 	signedIn.signUp(email)
@@ -177,7 +177,7 @@ func TestImportedBetterAuthHashSignsIn(t *testing.T) {
 }
 
 func TestRouting(t *testing.T) {
-	e := newEnv(t, engines()[0].open(t), envOptions{})
+	e := newEnv(t, engines()[0].Open(t), envOptions{})
 	c := e.client()
 	for _, tc := range []struct{ method, path string }{
 		{"GET", "/api/auth/sign-in/email"},

@@ -16,8 +16,8 @@ import (
 func BenchmarkEndpoints(b *testing.B) {
 	for _, eng := range engines() {
 		for _, alg := range []string{"RS256", "EdDSA"} {
-			b.Run(eng.name+"/"+alg, func(b *testing.B) {
-				e := newEnv(b, eng.open(b), envOptions{alg: alg})
+			b.Run(eng.Name+"/"+alg, func(b *testing.B) {
+				e := newEnv(b, eng.Open(b), envOptions{alg: alg})
 				c := e.client()
 				c.signUp(uniqueEmail())
 				for _, bc := range []struct{ name, path string }{
@@ -51,9 +51,9 @@ func BenchmarkEndpoints(b *testing.B) {
 // (argon2id m=19 MiB, t=2, p=1), so it shows the real cost of a sign-in.
 func BenchmarkSignIn(b *testing.B) {
 	for _, eng := range engines() {
-		b.Run(eng.name, func(b *testing.B) {
+		b.Run(eng.Name, func(b *testing.B) {
 			p := password.Default()
-			e := newEnv(b, eng.open(b), envOptions{hash: &p})
+			e := newEnv(b, eng.Open(b), envOptions{hash: &p})
 			email := uniqueEmail()
 			e.client().signUp(email)
 			c := e.client()

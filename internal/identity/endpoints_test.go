@@ -280,7 +280,7 @@ func TestSessionLifecycle(t *testing.T) {
 }
 
 func TestSecureCookies(t *testing.T) {
-	e := newEnv(t, engines()[0].open(t), envOptions{secure: true})
+	e := newEnv(t, engines()[0].Open(t), envOptions{secure: true})
 	r := e.client().do("POST", "/api/auth/sign-up/email", map[string]any{"name": "S", "email": uniqueEmail(), "password": pw})
 	sc := r.header.Get("Set-Cookie")
 	if !strings.HasPrefix(sc, "__Secure-better-auth.session_token=") || !strings.HasSuffix(sc, "; Max-Age=604800; Path=/; HttpOnly; Secure; SameSite=Lax") {
@@ -362,7 +362,7 @@ func TestTokensAndKeys(t *testing.T) {
 }
 
 func TestBodyDecoding(t *testing.T) {
-	e := newEnv(t, engines()[0].open(t), envOptions{})
+	e := newEnv(t, engines()[0].Open(t), envOptions{})
 	for _, tc := range []struct {
 		name, body, message string
 	}{

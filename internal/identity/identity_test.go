@@ -14,7 +14,6 @@ import (
 	"net/http/httptest"
 	"net/netip"
 	"net/url"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -30,9 +29,7 @@ import (
 	"github.com/lectern/lectern/internal/password"
 	"github.com/lectern/lectern/internal/ratelimit"
 	"github.com/lectern/lectern/internal/store"
-	"github.com/lectern/lectern/internal/store/pgtest"
-	"github.com/lectern/lectern/internal/store/postgres"
-	"github.com/lectern/lectern/internal/store/sqlite"
+	"github.com/lectern/lectern/internal/store/testdb"
 )
 
 const testSecret = "test-secret-0123456789-abcdefghijklmnopqrstuvwxyz"
@@ -87,37 +84,7 @@ func (m *mailbox) link(t *testing.T, srv *identity.Server, addr string) string {
 	return ""
 }
 
-type engine struct {
-	name string
-	open func(t testing.TB) store.Store
-}
-
-func engines() []engine {
-	return []engine{
-		{"sqlite", func(t testing.TB) store.Store {
-			st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "lectern.db"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if _, err := st.Migrate(context.Background()); err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { st.Close() })
-			return st
-		}},
-		{"postgres", func(t testing.TB) store.Store {
-			st, err := postgres.Open(context.Background(), pgtest.NewDatabase(t))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if _, err := st.Migrate(context.Background()); err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { st.Close() })
-			return st
-		}},
-	}
-}
+func engines() []testdb.Engine { return testdb.Engines() }
 
 // env is one identity server over real HTTP on loopback.
 type env struct {
@@ -329,14 +296,7 @@ func (e *env) verify(token string) (*jwt.Token, error) {
 		jwt.WithIssuer(e.url), jwt.WithAudience(e.url), jwt.WithTimeFunc(e.clock.Now), jwt.WithExpirationRequired())
 }
 
-func forEachEngine(t *testing.T, f func(t *testing.T, st store.Store)) {
-	for _, eng := range engines() {
-		t.Run(eng.name, func(t *testing.T) {
-			t.Parallel()
-			f(t, eng.open(t))
-		})
-	}
-}
+func forEachEngine(t *testing.T, f func(t *testing.T, st store.Store)) { testdb.ForEach(t, f) }
 
 func sign(value string) string {
 	m := hmac.New(sha256.New, []byte(testSecret))

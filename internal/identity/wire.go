@@ -11,7 +11,6 @@ import (
 	"net/url"
 	"reflect"
 	"strings"
-	"time"
 	"unicode/utf8"
 
 	"github.com/lectern/lectern/internal/httpx"
@@ -28,28 +27,20 @@ const (
 	maxBodyBytes   = 64 << 10
 )
 
-// jsTime marshals like JavaScript's Date.toISOString, the format Better Auth
-// clients parse: UTC with milliseconds.
-type jsTime time.Time
-
-func (t jsTime) MarshalJSON() ([]byte, error) {
-	return []byte(`"` + time.Time(t).UTC().Format("2006-01-02T15:04:05.000Z") + `"`), nil
-}
-
 // userJSON is Better Auth's user object, fields in the order it emits them.
 type userJSON struct {
-	Name          string  `json:"name"`
-	Email         string  `json:"email"`
-	EmailVerified bool    `json:"emailVerified"`
-	Image         *string `json:"image"`
-	CreatedAt     jsTime  `json:"createdAt"`
-	UpdatedAt     jsTime  `json:"updatedAt"`
-	ID            string  `json:"id"`
+	Name          string     `json:"name"`
+	Email         string     `json:"email"`
+	EmailVerified bool       `json:"emailVerified"`
+	Image         *string    `json:"image"`
+	CreatedAt     httpx.Time `json:"createdAt"`
+	UpdatedAt     httpx.Time `json:"updatedAt"`
+	ID            string     `json:"id"`
 }
 
 func toUserJSON(u store.User) userJSON {
 	return userJSON{Name: u.Name, Email: u.Email, EmailVerified: u.EmailVerified, Image: u.Image,
-		CreatedAt: jsTime(u.CreatedAt), UpdatedAt: jsTime(u.UpdatedAt), ID: u.ID}
+		CreatedAt: httpx.Time(u.CreatedAt), UpdatedAt: httpx.Time(u.UpdatedAt), ID: u.ID}
 }
 
 // sessionJSON is Better Auth's session object. Token is the raw session token
@@ -57,19 +48,19 @@ func toUserJSON(u store.User) userJSON {
 // caller's other sessions (list-sessions) it carries the session id instead,
 // which revoke-session accepts in its place.
 type sessionJSON struct {
-	ExpiresAt jsTime `json:"expiresAt"`
-	Token     string `json:"token"`
-	CreatedAt jsTime `json:"createdAt"`
-	UpdatedAt jsTime `json:"updatedAt"`
-	IPAddress string `json:"ipAddress"`
-	UserAgent string `json:"userAgent"`
-	UserID    string `json:"userId"`
-	ID        string `json:"id"`
+	ExpiresAt httpx.Time `json:"expiresAt"`
+	Token     string     `json:"token"`
+	CreatedAt httpx.Time `json:"createdAt"`
+	UpdatedAt httpx.Time `json:"updatedAt"`
+	IPAddress string     `json:"ipAddress"`
+	UserAgent string     `json:"userAgent"`
+	UserID    string     `json:"userId"`
+	ID        string     `json:"id"`
 }
 
 func toSessionJSON(s store.Session, token string) sessionJSON {
-	return sessionJSON{ExpiresAt: jsTime(s.ExpiresAt), Token: token, CreatedAt: jsTime(s.CreatedAt),
-		UpdatedAt: jsTime(s.UpdatedAt), IPAddress: s.IPAddress, UserAgent: s.UserAgent, UserID: s.UserID, ID: s.ID}
+	return sessionJSON{ExpiresAt: httpx.Time(s.ExpiresAt), Token: token, CreatedAt: httpx.Time(s.CreatedAt),
+		UpdatedAt: httpx.Time(s.UpdatedAt), IPAddress: s.IPAddress, UserAgent: s.UserAgent, UserID: s.UserID, ID: s.ID}
 }
 
 // Errors with Better Auth's codes and messages.

@@ -79,7 +79,46 @@ type SigningKey struct {
 	RetiredAt  *time.Time // set when a newer key replaced it; nil while current
 }
 
-// Store is everything Lectern persists about identity. Implementations must be
+// Conversation is one chat thread of one reader. MessageCount is also the
+// Seq of its newest message.
+type Conversation struct {
+	ID           string
+	UserID       string
+	Title        string
+	CreatedAt    time.Time
+	UpdatedAt    time.Time // last activity: creation, a new message, or a rename
+	MessageCount int64
+}
+
+// Message roles.
+const (
+	RoleUser      = "user"
+	RoleAssistant = "assistant"
+)
+
+// Message is one turn of a conversation. Seq orders the messages of a
+// conversation (1, 2, 3, …) in the order they were stored.
+type Message struct {
+	ID             string
+	ConversationID string
+	UserID         string
+	Seq            int64
+	Role           string // RoleUser or RoleAssistant
+	Content        string
+	Sources        []byte // JSON array of cited sections; nil for none
+	AgentType      string // the agent that produced an assistant message ("rag", …); "" for user messages
+	ParentID       string // for an assistant message, the user message it answers
+	CreatedAt      time.Time
+}
+
+// ConversationCursor is a position in a user's conversation list, which is
+// ordered by UpdatedAt then ID, both descending.
+type ConversationCursor struct {
+	UpdatedAt time.Time
+	ID        string
+}
+
+// Store is everything Lectern persists. Implementations must be
 // safe for concurrent use.
 type Store interface {
 	// Ping reports whether the database answers.
@@ -136,4 +175,39 @@ type Store interface {
 	RetireSigningKeys(ctx context.Context, keepID string, at time.Time) error
 	// DeleteSigningKeysRetiredBefore removes keys retired before t.
 	DeleteSigningKeysRetiredBefore(ctx context.Context, t time.Time) (int64, error)
+
+	// SyncUser makes the local user row match an identity asserted by a
+	// verified token (ID, Name, Email, EmailVerified, Image; CreatedAt and
+	// UpdatedAt for a new row). It inserts a missing user and updates a
+	// changed one, and reports whether it wrote anything. The identity
+	// provider is the authority on emails: if another local row holds the
+	// email, that row's email is replaced by a placeholder so the unique
+	// constraint holds. Role and credentials are never touched.
+	SyncUser(ctx context.Context, u User) (changed bool, err error)
+
+	// StartConversation inserts c with first as its message 1, atomically.
+	// It returns first as stored (Seq set) and sets c.MessageCount to 1.
+	StartConversation(ctx context.Context, c Conversation, first Message) (Message, error)
+	// Conversation returns userID's conversation id; ErrNotFound if it does
+	// not exist or belongs to someone else.
+	Conversation(ctx context.Context, userID, id string) (Conversation, error)
+	// ListConversations returns up to limit of userID's conversations, most
+	// recent activity first, starting after the cursor (nil: from the top).
+	ListConversations(ctx context.Context, userID string, limit int, after *ConversationCursor) ([]Conversation, error)
+	// RenameConversation sets the title and UpdatedAt of userID's
+	// conversation and returns it; ErrNotFound if it is not theirs.
+	RenameConversation(ctx context.Context, userID, id, title string, now time.Time) (Conversation, error)
+	// DeleteConversation removes userID's conversation and all its messages;
+	// ErrNotFound if it is not theirs.
+	DeleteConversation(ctx context.Context, userID, id string) error
+	// AppendMessage stores m as the next message of its conversation, which
+	// must belong to m.UserID (else ErrNotFound), and moves the
+	// conversation's UpdatedAt to m.CreatedAt. Concurrent appends to one
+	// conversation each get their own Seq; none is lost. It returns m as
+	// stored.
+	AppendMessage(ctx context.Context, m Message) (Message, error)
+	// ListMessages returns up to limit messages of userID's conversation
+	// with Seq > afterSeq, oldest first; ErrNotFound if the conversation is
+	// not theirs.
+	ListMessages(ctx context.Context, userID, conversationID string, afterSeq int64, limit int) ([]Message, error)
 }

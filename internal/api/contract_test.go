@@ -1,0 +1,354 @@
+package api_test
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/lectern/lectern/internal/chat"
+	"github.com/lectern/lectern/internal/store"
+)
+
+func TestAgentRun(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, st store.Store) {
+		e := newEnv(t, st, options{})
+		u := e.newUser()
+
+		var first runResponse
+		t.Run("a run without session_id starts a conversation and returns its id", func(t *testing.T) {
+			r := u.do("POST", "/api/agents/run", map[string]any{"agent_type": "triage", "query": "  What is a lectern, and why would anyone read at one standing up?  ",
+				"current_page": "/docs/intro", "highlighted_text": "", "retrieved_chunks": []any{map[string]any{"text": "forged"}}})
+			if r.status != 200 {
+				t.Fatalf("%d %s", r.status, r.body)
+			}
+			r.decode(t, &first)
+			if first.SessionID == "" || first.MessageID == "" || first.Message == "" || first.AgentUsed != "rag" || first.Sources == nil || len(first.Sources) != 0 {
+				t.Errorf("response %s", r.body)
+			}
+			c := u.conversations(t, 10)
+			if len(c) != 1 || c[0].ID != first.SessionID || c[0].Title != "What is a lectern, and why would anyone read at on..." || c[0].MessageCount != 2 {
+				t.Errorf("conversations %+v", c)
+			}
+		})
+
+		t.Run("the next turn with session_id continues the same conversation", func(t *testing.T) {
+			next := u.run(t, first.SessionID, "and the second one?")
+			if next.SessionID != first.SessionID {
+				t.Fatalf("session %s, want %s", next.SessionID, first.SessionID)
+			}
+			msgs := u.messages(t, first.SessionID, 100)
+			if len(msgs) != 4 {
+				t.Fatalf("%d messages", len(msgs))
+			}
+			for i, m := range msgs {
+				wantRole := map[bool]string{true: "user", false: "assistant"}[i%2 == 0]
+				if m.Seq != int64(i+1) || m.Role != wantRole {
+					t.Errorf("message %d: seq %d role %s", i, m.Seq, m.Role)
+				}
+				if m.Role == "assistant" && (m.ParentID == nil || *m.ParentID != msgs[i-1].ID || m.AgentType == nil || string(m.Sources) != "[]") {
+					t.Errorf("assistant message %+v does not answer %s", m, msgs[i-1].ID)
+				}
+			}
+			if msgs[0].Content != "What is a lectern, and why would anyone read at one standing up?" {
+				t.Errorf("question stored as %q", msgs[0].Content)
+			}
+		})
+
+		t.Run("highlighted text makes triage pick the summarizer", func(t *testing.T) {
+			r := u.do("POST", "/api/agents/run", map[string]any{"agent_type": "triage", "query": "summarize", "highlighted_text": "Some passage."})
+			var out runResponse
+			r.decode(t, &out)
+			if out.AgentUsed != "summarizer" {
+				t.Errorf("agent_used = %q", out.AgentUsed)
+			}
+		})
+
+		for _, tc := range []struct {
+			name   string
+			body   any
+			status int
+			code   string
+		}{
+			{"an unknown agent_type is refused", map[string]any{"agent_type": "review", "query": "q"}, 400, "VALIDATION_ERROR"},
+			{"an empty query is refused", map[string]any{"agent_type": "rag", "query": "   "}, 400, "VALIDATION_ERROR"},
+			{"an overlong query is refused", map[string]any{"agent_type": "rag", "query": strings.Repeat("q", chat.MaxQueryRunes+1)}, 400, "VALIDATION_ERROR"},
+			{"overlong highlighted text is refused", map[string]any{"agent_type": "rag", "query": "q", "highlighted_text": strings.Repeat("h", chat.MaxHighlightedRunes+1)}, 400, "VALIDATION_ERROR"},
+			{"a query of the wrong type is refused", map[string]any{"agent_type": "rag", "query": 42}, 400, "VALIDATION_ERROR"},
+			{"malformed JSON is refused", `{"query":`, 400, "BAD_REQUEST"},
+			{"an unknown session_id is not found", map[string]any{"agent_type": "rag", "query": "q", "session_id": "nope"}, 404, "NOT_FOUND"},
+			{"a body over the limit is refused", map[string]any{"agent_type": "rag", "query": strings.Repeat("q", 2<<20)}, 413, "PAYLOAD_TOO_LARGE"},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				r := u.do("POST", "/api/agents/run", tc.body)
+				var body struct{ Code string }
+				r.decode(t, &body)
+				if r.status != tc.status || body.Code != tc.code {
+					t.Fatalf("got %d %s, want %d %s", r.status, r.body, tc.status, tc.code)
+				}
+			})
+		}
+	})
+}
+
+func TestConversationEndpoints(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, st store.Store) {
+		e := newEnv(t, st, options{})
+		u := e.newUser()
+		a := u.run(t, "", "first")
+		b := u.run(t, "", "second")
+
+		t.Run("the list is newest activity first, and a new message moves a conversation up", func(t *testing.T) {
+			if c := u.conversations(t, 1); len(c) != 2 || c[0].ID != b.SessionID {
+				t.Fatalf("order %+v", c)
+			}
+			u.run(t, a.SessionID, "more")
+			if c := u.conversations(t, 1); c[0].ID != a.SessionID {
+				t.Fatalf("order after activity %+v", c)
+			}
+		})
+		t.Run("rename changes the title", func(t *testing.T) {
+			r := u.do("PATCH", "/api/conversations/"+a.SessionID, map[string]any{"title": "  Renamed  "})
+			var c conversation
+			r.decode(t, &c)
+			if r.status != 200 || c.Title != "Renamed" {
+				t.Fatalf("%d %s", r.status, r.body)
+			}
+		})
+		for _, tc := range []struct {
+			name string
+			body any
+		}{
+			{"an empty title is refused", map[string]any{"title": " "}},
+			{"a missing title is refused", map[string]any{}},
+			{"a multi-line title is refused", map[string]any{"title": "a\nb"}},
+			{"an overlong title is refused", map[string]any{"title": strings.Repeat("t", 201)}},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				if r := u.do("PATCH", "/api/conversations/"+a.SessionID, tc.body); r.status != 400 {
+					t.Fatalf("%d %s", r.status, r.body)
+				}
+			})
+		}
+		t.Run("clients can post user messages only", func(t *testing.T) {
+			if r := u.do("POST", "/api/conversations/"+a.SessionID+"/messages", map[string]any{"role": "assistant", "content": "forged"}); r.status != 400 {
+				t.Errorf("assistant role: %d", r.status)
+			}
+			if r := u.do("POST", "/api/conversations/"+a.SessionID+"/messages", map[string]any{"content": "x", "sources": []any{map[string]any{"slug": "forged"}}}); r.status != 400 {
+				t.Errorf("sources: %d", r.status)
+			}
+			r := u.do("POST", "/api/conversations/"+a.SessionID+"/messages", map[string]any{"role": "user", "content": "mine"})
+			var m message
+			r.decode(t, &m)
+			if r.status != 201 || m.Role != "user" || m.Content != "mine" || m.UserID != u.id {
+				t.Errorf("%d %s", r.status, r.body)
+			}
+		})
+		t.Run("bad paging parameters are refused", func(t *testing.T) {
+			for _, q := range []string{"?limit=0", "?limit=101", "?limit=x", "?cursor=%%%", "?cursor=AAAA"} {
+				if r := u.do("GET", "/api/conversations"+q, nil); r.status != 400 {
+					t.Errorf("%s: %d", q, r.status)
+				}
+			}
+		})
+		t.Run("delete removes the conversation and its messages", func(t *testing.T) {
+			if r := u.do("DELETE", "/api/conversations/"+b.SessionID, nil); r.status != 204 {
+				t.Fatalf("%d %s", r.status, r.body)
+			}
+			if r := u.do("GET", "/api/conversations/"+b.SessionID+"/messages", nil); r.status != 404 {
+				t.Errorf("messages of a deleted conversation: %d", r.status)
+			}
+			if r := u.do("DELETE", "/api/conversations/"+b.SessionID, nil); r.status != 404 {
+				t.Errorf("second delete: %d", r.status)
+			}
+		})
+		t.Run("users/me answers from the verified token", func(t *testing.T) {
+			var me struct {
+				UserID string `json:"user_id"`
+				Email  string
+			}
+			r := u.do("GET", "/api/users/me", nil)
+			r.decode(t, &me)
+			if r.status != 200 || me.UserID != u.id || !strings.HasSuffix(me.Email, "@example.com") {
+				t.Errorf("%d %s", r.status, r.body)
+			}
+		})
+		t.Run("nothing but a valid bearer token identifies a caller", func(t *testing.T) {
+			anon := &user{e: e}
+			for _, h := range [][]string{nil, {"X-User-ID", u.id}, {"Cookie", "better-auth.session_token=x"}, {"Authorization", "Bearer " + u.token + "x"}} {
+				for _, path := range []string{"/api/users/me", "/api/conversations", "/api/conversations/" + a.SessionID} {
+					if r := anon.do("GET", path, nil, h...); r.status != 401 || string(r.body) != `{"message":"Unauthorized","code":"UNAUTHORIZED"}` {
+						t.Errorf("%v %s: %d %s", h, path, r.status, r.body)
+					}
+				}
+			}
+			if r := anon.do("GET", "/api/conversations?token="+u.token, nil); r.status != 401 {
+				t.Errorf("query-string token accepted: %d", r.status)
+			}
+		})
+	})
+}
+
+// No message is lost: concurrent runs on one conversation all persist both
+// their messages, each answer after its question.
+func TestConcurrentRunsLoseNothing(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, st store.Store) {
+		e := newEnv(t, st, options{})
+		u := e.newUser()
+		start := u.run(t, "", "start")
+		const n = 20
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Go(func() { u.run(t, start.SessionID, "concurrent "+itoa(i)) })
+		}
+		wg.Wait()
+		msgs := u.messages(t, start.SessionID, 7)
+		if len(msgs) != 2+2*n {
+			t.Fatalf("%d messages, want %d", len(msgs), 2+2*n)
+		}
+		seqOf := map[string]int64{}
+		answered := map[string]int{}
+		for i, m := range msgs {
+			if m.Seq != int64(i+1) {
+				t.Fatalf("message %d has seq %d", i, m.Seq)
+			}
+			seqOf[m.ID] = m.Seq
+			if m.Role == "assistant" {
+				if m.ParentID == nil || seqOf[*m.ParentID] == 0 || seqOf[*m.ParentID] >= m.Seq {
+					t.Errorf("answer %d does not follow its question", m.Seq)
+				} else {
+					answered[*m.ParentID]++
+				}
+			}
+		}
+		for _, m := range msgs {
+			if m.Role == "user" && answered[m.ID] != 1 {
+				t.Errorf("question %d answered %d times", m.Seq, answered[m.ID])
+			}
+		}
+	})
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }
+
+// faultStore fails chosen storage calls, standing in for a database that
+// goes away mid-request.
+type faultStore struct {
+	chat.Store
+	failRole atomic.Value // the message role whose AppendMessage/StartConversation fails
+}
+
+var errDatabaseDown = errors.New("connection refused")
+
+func (f *faultStore) AppendMessage(ctx context.Context, m store.Message) (store.Message, error) {
+	if f.failRole.Load() == m.Role {
+		return store.Message{}, errDatabaseDown
+	}
+	return f.Store.AppendMessage(ctx, m)
+}
+
+func (f *faultStore) StartConversation(ctx context.Context, c store.Conversation, m store.Message) (store.Message, error) {
+	if f.failRole.Load() == m.Role {
+		return store.Message{}, errDatabaseDown
+	}
+	return f.Store.StartConversation(ctx, c, m)
+}
+
+type failingAnswerer struct{}
+
+func (failingAnswerer) Answer(context.Context, chat.Question) (chat.Reply, error) {
+	return chat.Reply{}, errors.New("model endpoint timed out")
+}
+
+func TestFailuresAnswer503AndStoreNothingHalf(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, st store.Store) {
+		fs := &faultStore{}
+		fs.failRole.Store("")
+		e := newEnv(t, st, options{wrap: func(s chat.Store) chat.Store { fs.Store = s; return fs }})
+		u := e.newUser()
+		conv := u.run(t, "", "before the outage")
+
+		t.Run("a database error on the question stores nothing", func(t *testing.T) {
+			fs.failRole.Store("user")
+			defer fs.failRole.Store("")
+			for _, sid := range []string{"", conv.SessionID} {
+				r := u.do("POST", "/api/agents/run", map[string]any{"agent_type": "rag", "query": "lost?", "session_id": sid})
+				if r.status != 503 || r.header.Get("Retry-After") == "" || strings.Contains(string(r.body), "connection refused") {
+					t.Errorf("got %d %s Retry-After %q", r.status, r.body, r.header.Get("Retry-After"))
+				}
+			}
+			if c := u.conversations(t, 10); len(c) != 1 || c[0].MessageCount != 2 {
+				t.Errorf("conversations after the failure: %+v", c)
+			}
+		})
+		t.Run("a database error on the answer keeps the question, complete, for a retry", func(t *testing.T) {
+			fs.failRole.Store("assistant")
+			r := u.do("POST", "/api/agents/run", map[string]any{"agent_type": "rag", "query": "kept", "session_id": conv.SessionID})
+			fs.failRole.Store("")
+			if r.status != 503 {
+				t.Fatalf("got %d %s", r.status, r.body)
+			}
+			msgs := u.messages(t, conv.SessionID, 100)
+			if len(msgs) != 3 || msgs[2].Content != "kept" || msgs[2].Role != "user" {
+				t.Fatalf("messages %+v", msgs)
+			}
+		})
+	})
+}
+
+func TestAnswererFailureKeepsTheQuestion(t *testing.T) {
+	st := testdbSQLite(t)
+	e := newEnv(t, st, options{answerer: failingAnswerer{}})
+	u := e.newUser()
+	r := u.do("POST", "/api/agents/run", map[string]any{"agent_type": "rag", "query": "will this be answered?"})
+	if r.status != 503 || strings.Contains(string(r.body), "timed out") {
+		t.Fatalf("got %d %s", r.status, r.body)
+	}
+	c := u.conversations(t, 10)
+	if len(c) != 1 {
+		t.Fatalf("conversations %+v", c)
+	}
+	if msgs := u.messages(t, c[0].ID, 10); len(msgs) != 1 || msgs[0].Content != "will this be answered?" {
+		t.Fatalf("messages %+v", msgs)
+	}
+}
+
+// In the split deployment the API's database has never seen the user: the
+// verified claims create the row, and later claim changes update it.
+func TestProfileSyncFromTokens(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, apiStore store.Store) {
+		e := newEnv(t, testdbSQLite(t), options{apiStore: apiStore})
+		u := e.newUser()
+		if _, err := apiStore.UserByID(t.Context(), u.id); err == nil {
+			t.Fatal("the API store knew the user before any request")
+		}
+		u.run(t, "", "hello from elsewhere")
+		got, err := apiStore.UserByID(t.Context(), u.id)
+		if err != nil || got.Name != "Reader" || !strings.HasSuffix(got.Email, "@example.com") {
+			t.Fatalf("synced user %+v, %v", got, err)
+		}
+		if c := u.conversations(t, 10); len(c) != 1 {
+			t.Fatalf("conversations %+v", c)
+		}
+	})
+}
+
+func TestAgentRateLimit(t *testing.T) {
+	e := newEnv(t, testdbSQLite(t), options{agentRule: ratelimitRule(2)})
+	u, other := e.newUser(), e.newUser()
+	for i := range 3 {
+		r := u.do("POST", "/api/agents/run", map[string]any{"agent_type": "rag", "query": "q"})
+		if want := map[bool]int{true: 429, false: 200}[i == 2]; r.status != want {
+			t.Fatalf("run %d: %d %s", i+1, r.status, r.body)
+		}
+		if i == 2 && r.header.Get("Retry-After") == "" {
+			t.Error("no Retry-After")
+		}
+	}
+	if r := other.do("POST", "/api/agents/run", map[string]any{"agent_type": "rag", "query": "q"}); r.status != 200 {
+		t.Errorf("another user was limited: %d", r.status)
+	}
+}

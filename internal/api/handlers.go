@@ -1,0 +1,245 @@
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"time"
+
+	"github.com/lectern/lectern/internal/authn"
+	"github.com/lectern/lectern/internal/chat"
+	"github.com/lectern/lectern/internal/httpx"
+	"github.com/lectern/lectern/internal/store"
+)
+
+type conversationJSON struct {
+	ID           string     `json:"id"`
+	UserID       string     `json:"user_id"`
+	Title        string     `json:"title"`
+	CreatedAt    httpx.Time `json:"created_at"`
+	UpdatedAt    httpx.Time `json:"updated_at"`
+	MessageCount int64      `json:"message_count"`
+}
+
+func toConversationJSON(c store.Conversation) conversationJSON {
+	return conversationJSON{ID: c.ID, UserID: c.UserID, Title: c.Title, CreatedAt: httpx.Time(c.CreatedAt),
+		UpdatedAt: httpx.Time(c.UpdatedAt), MessageCount: c.MessageCount}
+}
+
+type messageJSON struct {
+	ID             string          `json:"id"`
+	ConversationID string          `json:"conversation_id"`
+	UserID         string          `json:"user_id"`
+	Seq            int64           `json:"seq"`
+	Role           string          `json:"role"`
+	Content        string          `json:"content"`
+	Sources        json.RawMessage `json:"sources"`
+	AgentType      *string         `json:"agent_type"`
+	ParentID       *string         `json:"parent_id"`
+	Timestamp      httpx.Time      `json:"timestamp"`
+}
+
+var emptySources = json.RawMessage("[]")
+
+func toMessageJSON(m store.Message) messageJSON {
+	out := messageJSON{ID: m.ID, ConversationID: m.ConversationID, UserID: m.UserID, Seq: m.Seq, Role: m.Role,
+		Content: m.Content, Sources: m.Sources, Timestamp: httpx.Time(m.CreatedAt)}
+	if len(out.Sources) == 0 {
+		out.Sources = emptySources
+	}
+	if m.AgentType != "" {
+		out.AgentType = &m.AgentType
+	}
+	if m.ParentID != "" {
+		out.ParentID = &m.ParentID
+	}
+	return out
+}
+
+// decode reads a JSON object body into dst; unknown fields are ignored.
+func decode(r *http.Request, dst any) error {
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		if mt, _, _ := mime.ParseMediaType(ct); mt != "application/json" {
+			return httpx.Errorf(http.StatusUnsupportedMediaType, "UNSUPPORTED_MEDIA_TYPE", "Content-Type must be application/json")
+		}
+	}
+	err := json.NewDecoder(r.Body).Decode(dst)
+	var te *json.UnmarshalTypeError
+	var mbe *http.MaxBytesError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &mbe):
+		return err
+	case errors.Is(err, io.EOF):
+		return httpx.Errorf(http.StatusBadRequest, "BAD_REQUEST", "Request body must be a JSON object")
+	case errors.As(err, &te):
+		field := te.Field
+		if field == "" {
+			field = "body"
+		}
+		return httpx.Errorf(http.StatusBadRequest, "VALIDATION_ERROR", field+": wrong type ("+te.Value+")")
+	}
+	return httpx.Errorf(http.StatusBadRequest, "BAD_REQUEST", "Invalid JSON in request body")
+}
+
+func (s *Server) me(w http.ResponseWriter, r *http.Request, p authn.Principal) error {
+	httpx.WriteJSON(w, http.StatusOK, struct {
+		UserID        string  `json:"user_id"`
+		Email         string  `json:"email"`
+		Name          string  `json:"name"`
+		Image         *string `json:"image"`
+		EmailVerified bool    `json:"email_verified"`
+		Message       string  `json:"message"`
+	}{p.UserID, p.Email, p.Name, p.Image, p.EmailVerified, "User authenticated successfully"})
+	return nil
+}
+
+func (s *Server) listConversations(w http.ResponseWriter, r *http.Request, p authn.Principal) error {
+	limit, err := parseLimit(r)
+	if err != nil {
+		return err
+	}
+	after, err := decodeConvCursor(r.URL.Query().Get("cursor"))
+	if err != nil {
+		return err
+	}
+	list, next, err := s.chat.Conversations(r.Context(), p.UserID, limit, after)
+	if err != nil {
+		return err
+	}
+	out := make([]conversationJSON, len(list))
+	for i, c := range list {
+		out[i] = toConversationJSON(c)
+	}
+	httpx.WriteJSON(w, http.StatusOK, struct {
+		Conversations []conversationJSON `json:"conversations"`
+		NextCursor    *string            `json:"next_cursor"`
+	}{out, encodeConvCursor(next)})
+	return nil
+}
+
+func (s *Server) getConversation(w http.ResponseWriter, r *http.Request, p authn.Principal) error {
+	c, err := s.chat.Conversation(r.Context(), p.UserID, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	httpx.WriteJSON(w, http.StatusOK, toConversationJSON(c))
+	return nil
+}
+
+func (s *Server) renameConversation(w http.ResponseWriter, r *http.Request, p authn.Principal) error {
+	var req struct {
+		Title *string `json:"title"`
+	}
+	if err := decode(r, &req); err != nil {
+		return err
+	}
+	if req.Title == nil {
+		return httpx.Errorf(http.StatusBadRequest, "VALIDATION_ERROR", "title: required")
+	}
+	c, err := s.chat.Rename(r.Context(), p.UserID, r.PathValue("id"), *req.Title)
+	if err != nil {
+		return err
+	}
+	httpx.WriteJSON(w, http.StatusOK, toConversationJSON(c))
+	return nil
+}
+
+func (s *Server) deleteConversation(w http.ResponseWriter, r *http.Request, p authn.Principal) error {
+	if err := s.chat.Delete(r.Context(), p.UserID, r.PathValue("id")); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (s *Server) listMessages(w http.ResponseWriter, r *http.Request, p authn.Principal) error {
+	limit, err := parseLimit(r)
+	if err != nil {
+		return err
+	}
+	after, err := decodeSeqCursor(r.URL.Query().Get("cursor"))
+	if err != nil {
+		return err
+	}
+	list, next, err := s.chat.Messages(r.Context(), p.UserID, r.PathValue("id"), after, limit)
+	if err != nil {
+		return err
+	}
+	out := make([]messageJSON, len(list))
+	for i, m := range list {
+		out[i] = toMessageJSON(m)
+	}
+	httpx.WriteJSON(w, http.StatusOK, struct {
+		Messages   []messageJSON `json:"messages"`
+		NextCursor *string       `json:"next_cursor"`
+	}{out, encodeSeqCursor(next)})
+	return nil
+}
+
+func (s *Server) postMessage(w http.ResponseWriter, r *http.Request, p authn.Principal) error {
+	var req struct {
+		Role    *string         `json:"role"`
+		Content *string         `json:"content"`
+		Sources json.RawMessage `json:"sources"`
+	}
+	if err := decode(r, &req); err != nil {
+		return err
+	}
+	if req.Role != nil && *req.Role != store.RoleUser {
+		return httpx.Errorf(http.StatusBadRequest, "VALIDATION_ERROR", "role: clients can only write user messages")
+	}
+	if s := string(req.Sources); s != "" && s != "null" && s != "[]" {
+		return httpx.Errorf(http.StatusBadRequest, "VALIDATION_ERROR", "sources: clients cannot write sources")
+	}
+	if req.Content == nil {
+		return httpx.Errorf(http.StatusBadRequest, "VALIDATION_ERROR", "content: required")
+	}
+	m, err := s.chat.AddUserMessage(r.Context(), p.UserID, r.PathValue("id"), *req.Content)
+	if err != nil {
+		return err
+	}
+	httpx.WriteJSON(w, http.StatusCreated, toMessageJSON(m))
+	return nil
+}
+
+// runRequest is the seed's AgentRequest. Its retrieved_chunks field, which
+// let clients forge the sources of an answer, is not read.
+type runRequest struct {
+	AgentType       string `json:"agent_type"`
+	Query           string `json:"query"`
+	CurrentPage     string `json:"current_page"`
+	HighlightedText string `json:"highlighted_text"`
+	SessionID       string `json:"session_id"`
+}
+
+func (s *Server) runAgent(w http.ResponseWriter, r *http.Request, p authn.Principal) error {
+	var req runRequest
+	if err := decode(r, &req); err != nil {
+		return err
+	}
+	if s.opt.AgentRule.Max > 0 {
+		if ok, retry := s.limiter.Allow(s.opt.AgentRule, "agent|"+p.UserID); !ok {
+			secs := itoa(int((retry + time.Second - 1) / time.Second))
+			return &httpx.Error{Status: http.StatusTooManyRequests, Code: "RATE_LIMITED",
+				Message: "Too many questions; please wait a moment", Header: http.Header{"Retry-After": {secs}}}
+		}
+	}
+	res, err := s.chat.Run(r.Context(), p.UserID, chat.RunRequest{AgentType: req.AgentType, Query: req.Query,
+		CurrentPage: req.CurrentPage, HighlightedText: req.HighlightedText, SessionID: req.SessionID})
+	if err != nil {
+		return err
+	}
+	httpx.WriteJSON(w, http.StatusOK, struct {
+		Message   string        `json:"message"`
+		Sources   []chat.Source `json:"sources"`
+		AgentUsed string        `json:"agent_used"`
+		Timestamp httpx.Time    `json:"timestamp"`
+		SessionID string        `json:"session_id"`
+		MessageID string        `json:"message_id"`
+	}{res.Answer.Content, res.Sources, res.Agent, httpx.Time(res.Answer.CreatedAt), res.Conversation.ID, res.Answer.ID})
+	return nil
+}

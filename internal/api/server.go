@@ -1,0 +1,194 @@
+// Package api is Lectern's API service: the reader's profile, conversations
+// and messages, and the agent endpoint, under /api/. Every route sits behind
+// the authn guard; the verified user id is the only identity it knows.
+package api
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/lectern/lectern/internal/authn"
+	"github.com/lectern/lectern/internal/chat"
+	"github.com/lectern/lectern/internal/httpx"
+	"github.com/lectern/lectern/internal/ratelimit"
+	"github.com/lectern/lectern/internal/store"
+)
+
+// UserSyncer keeps the local user row in step with verified claims.
+type UserSyncer interface {
+	SyncUser(ctx context.Context, u store.User) (bool, error)
+}
+
+// Guard authenticates requests.
+type Guard interface {
+	Require(next http.Handler) http.Handler
+}
+
+// Options configures a Server.
+type Options struct {
+	// AgentRule limits agent runs per user; a zero Max disables the limit.
+	AgentRule ratelimit.Rule
+	Now       func() time.Time
+}
+
+// Server serves the API. Build it with New.
+type Server struct {
+	opt     Options
+	chat    *chat.Service
+	users   UserSyncer
+	guard   Guard
+	limiter *ratelimit.Limiter
+	synced  syncCache
+}
+
+// New returns a Server.
+func New(opt Options, svc *chat.Service, users UserSyncer, guard Guard, limiter *ratelimit.Limiter) *Server {
+	if opt.Now == nil {
+		opt.Now = time.Now
+	}
+	return &Server{opt: opt, chat: svc, users: users, guard: guard, limiter: limiter,
+		synced: syncCache{m: map[string]string{}}}
+}
+
+// syncCache remembers the claims last written for each user, so profile
+// sync costs a database write only when a user's claims change, not one per
+// request. It is bounded: when full it starts over, which costs at most one
+// no-op upsert per active user.
+type syncCache struct {
+	mu sync.Mutex
+	m  map[string]string
+}
+
+const syncCacheMax = 50_000
+
+func fingerprint(p authn.Principal) string {
+	img := "\x00"
+	if p.Image != nil {
+		img = *p.Image
+	}
+	return fmt.Sprintf("%s\x00%s\x00%t\x00%s", p.Email, p.Name, p.EmailVerified, img)
+}
+
+// syncProfile upserts the caller's user row when their claims changed.
+func (s *Server) syncProfile(ctx context.Context, p authn.Principal) error {
+	fp := fingerprint(p)
+	s.synced.mu.Lock()
+	same := s.synced.m[p.UserID] == fp
+	s.synced.mu.Unlock()
+	if same {
+		return nil
+	}
+	now := s.opt.Now()
+	if _, err := s.users.SyncUser(ctx, store.User{ID: p.UserID, Email: p.Email, Name: p.Name,
+		EmailVerified: p.EmailVerified, Image: p.Image, CreatedAt: now, UpdatedAt: now}); err != nil {
+		return fmt.Errorf("sync profile: %w: %w", chat.ErrUnavailable, err)
+	}
+	s.synced.mu.Lock()
+	if len(s.synced.m) >= syncCacheMax {
+		clear(s.synced.m)
+	}
+	s.synced.m[p.UserID] = fp
+	s.synced.mu.Unlock()
+	return nil
+}
+
+// handle adapts an authenticated handler: it finds the principal the guard
+// verified, syncs the profile, and maps service errors to responses.
+func (s *Server) handle(h func(w http.ResponseWriter, r *http.Request, p authn.Principal) error) http.Handler {
+	return httpx.Handle(func(w http.ResponseWriter, r *http.Request) error {
+		p, ok := authn.FromContext(r.Context())
+		if !ok {
+			return errUnauthorized
+		}
+		if err := s.syncProfile(r.Context(), p); err != nil {
+			return toHTTP(err)
+		}
+		return toHTTP(h(w, r, p))
+	})
+}
+
+var (
+	errUnauthorized = httpx.Errorf(http.StatusUnauthorized, "UNAUTHORIZED", "Unauthorized")
+	errNotFound     = httpx.Errorf(http.StatusNotFound, "NOT_FOUND", "Conversation not found")
+)
+
+// toHTTP maps service errors to client errors in one place.
+func toHTTP(err error) error {
+	var inv *chat.InvalidError
+	var he *httpx.Error
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &he):
+		return err
+	case errors.Is(err, chat.ErrNotFound):
+		return errNotFound
+	case errors.As(err, &inv):
+		return &httpx.Error{Status: http.StatusBadRequest, Code: "VALIDATION_ERROR", Message: inv.Error(), Err: err}
+	case errors.Is(err, chat.ErrUnavailable):
+		return &httpx.Error{Status: http.StatusServiceUnavailable, Code: "SERVICE_UNAVAILABLE",
+			Message: "Service temporarily unavailable; please retry", Err: err, Header: http.Header{"Retry-After": {"5"}}}
+	}
+	return err
+}
+
+// Cursors are opaque to clients: base64url of the position.
+func encodeConvCursor(c *store.ConversationCursor) *string {
+	if c == nil {
+		return nil
+	}
+	b := binary.BigEndian.AppendUint64(nil, uint64(c.UpdatedAt.UnixMicro()))
+	s := base64.RawURLEncoding.EncodeToString(append(b, c.ID...))
+	return &s
+}
+
+func decodeConvCursor(s string) (*store.ConversationCursor, error) {
+	if s == "" {
+		return nil, nil
+	}
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil || len(b) < 9 || len(b) > 8+64 {
+		return nil, errBadCursor
+	}
+	return &store.ConversationCursor{UpdatedAt: time.UnixMicro(int64(binary.BigEndian.Uint64(b))).UTC(), ID: string(b[8:])}, nil
+}
+
+func encodeSeqCursor(seq int64) *string {
+	if seq == 0 {
+		return nil
+	}
+	s := base64.RawURLEncoding.EncodeToString(binary.BigEndian.AppendUint64(nil, uint64(seq)))
+	return &s
+}
+
+func decodeSeqCursor(s string) (int64, error) {
+	if s == "" {
+		return 0, nil
+	}
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil || len(b) != 8 || int64(binary.BigEndian.Uint64(b)) < 0 {
+		return 0, errBadCursor
+	}
+	return int64(binary.BigEndian.Uint64(b)), nil
+}
+
+var errBadCursor = httpx.Errorf(http.StatusBadRequest, "INVALID_CURSOR", "Invalid cursor")
+
+func parseLimit(r *http.Request) (int, error) {
+	v := r.URL.Query().Get("limit")
+	if v == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > chat.MaxPageSize {
+		return 0, httpx.Errorf(http.StatusBadRequest, "VALIDATION_ERROR", fmt.Sprintf("limit must be an integer from 1 to %d", chat.MaxPageSize))
+	}
+	return n, nil
+}

@@ -1,0 +1,345 @@
+// Package chat keeps readers' conversations with the assistant: it starts
+// and continues conversations, stores every turn, and asks an Answerer for
+// the assistant's reply. Every operation takes the verified user id and
+// passes it to storage, which scopes each statement by it.
+//
+// The package knows nothing of HTTP; package api serves it.
+package chat
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/lectern/lectern/internal/randid"
+	"github.com/lectern/lectern/internal/store"
+)
+
+// Limits on what a reader can send, so one request cannot cost unbounded
+// storage or model tokens.
+const (
+	MaxQueryRunes       = 4000
+	MaxHighlightedRunes = 20000
+	MaxPageLen          = 2048
+	MaxTitleRunes       = 200
+	titleFromQueryRunes = 50
+	// DefaultPageSize and MaxPageSize bound list endpoints.
+	DefaultPageSize = 50
+	MaxPageSize     = 100
+)
+
+// Agents a reader can ask for, by the seed's agent_type.
+const (
+	AgentRAG        = "rag"
+	AgentSummarizer = "summarizer"
+	AgentTriage     = "triage"
+)
+
+// Errors the service returns; callers branch with errors.Is.
+var (
+	// ErrNotFound: the conversation does not exist or is not the caller's.
+	ErrNotFound = errors.New("chat: conversation not found")
+	// ErrUnavailable: storage or the answerer failed; the request may be retried.
+	ErrUnavailable = errors.New("chat: temporarily unavailable")
+)
+
+// InvalidError is a request the service refuses; Field names the input.
+type InvalidError struct {
+	Field, Message string
+}
+
+func (e *InvalidError) Error() string { return e.Field + ": " + e.Message }
+
+func invalid(field, format string, a ...any) error {
+	return &InvalidError{Field: field, Message: fmt.Sprintf(format, a...)}
+}
+
+// Source is a section of the book an answer cites.
+type Source struct {
+	Slug          string  `json:"slug"`
+	Title         string  `json:"title,omitempty"`
+	Heading       string  `json:"heading,omitempty"`
+	URL           string  `json:"url,omitempty"`
+	ChapterNumber *int    `json:"chapter_number"`
+	PageNumber    *int    `json:"page_number"`
+	Snippet       string  `json:"snippet"`
+	Score         float64 `json:"score,omitempty"`
+}
+
+// Question is what an Answerer gets: the reader's request and the earlier
+// turns of the conversation (oldest first, the new question not included).
+type Question struct {
+	Agent           string
+	Query           string
+	HighlightedText string
+	CurrentPage     string
+	History         []store.Message
+}
+
+// Reply is an Answerer's answer. Agent is the agent that really answered
+// (triage reports the one it chose).
+type Reply struct {
+	Text    string
+	Sources []Source
+	Agent   string
+}
+
+// Answerer produces the assistant's reply.
+type Answerer interface {
+	Answer(ctx context.Context, q Question) (Reply, error)
+}
+
+// Store is what the service needs from storage.
+type Store interface {
+	StartConversation(ctx context.Context, c store.Conversation, first store.Message) (store.Message, error)
+	Conversation(ctx context.Context, userID, id string) (store.Conversation, error)
+	ListConversations(ctx context.Context, userID string, limit int, after *store.ConversationCursor) ([]store.Conversation, error)
+	RenameConversation(ctx context.Context, userID, id, title string, now time.Time) (store.Conversation, error)
+	DeleteConversation(ctx context.Context, userID, id string) error
+	AppendMessage(ctx context.Context, m store.Message) (store.Message, error)
+	ListMessages(ctx context.Context, userID, conversationID string, afterSeq int64, limit int) ([]store.Message, error)
+}
+
+// Service is the chat service. Build it with New.
+type Service struct {
+	store    Store
+	answerer Answerer
+	now      func() time.Time
+}
+
+// New returns a Service; now may be nil for time.Now.
+func New(st Store, a Answerer, now func() time.Time) *Service {
+	if now == nil {
+		now = time.Now
+	}
+	return &Service{store: st, answerer: a, now: now}
+}
+
+// storeErr maps a storage error to the service's errors.
+func storeErr(op string, err error) error {
+	if errors.Is(err, store.ErrNotFound) {
+		return ErrNotFound
+	}
+	return fmt.Errorf("%s: %w: %w", op, ErrUnavailable, err)
+}
+
+// Conversation returns the user's conversation.
+func (s *Service) Conversation(ctx context.Context, userID, id string) (store.Conversation, error) {
+	c, err := s.store.Conversation(ctx, userID, id)
+	if err != nil {
+		return c, storeErr("get conversation", err)
+	}
+	return c, nil
+}
+
+// Conversations returns a page of the user's conversations, most recent
+// activity first, and the cursor of the next page (nil at the end).
+func (s *Service) Conversations(ctx context.Context, userID string, limit int, after *store.ConversationCursor) ([]store.Conversation, *store.ConversationCursor, error) {
+	limit = pageSize(limit)
+	list, err := s.store.ListConversations(ctx, userID, limit+1, after)
+	if err != nil {
+		return nil, nil, storeErr("list conversations", err)
+	}
+	if len(list) <= limit {
+		return list, nil, nil
+	}
+	list = list[:limit]
+	last := list[limit-1]
+	return list, &store.ConversationCursor{UpdatedAt: last.UpdatedAt, ID: last.ID}, nil
+}
+
+func pageSize(limit int) int {
+	switch {
+	case limit <= 0:
+		return DefaultPageSize
+	case limit > MaxPageSize:
+		return MaxPageSize
+	}
+	return limit
+}
+
+// Rename sets a conversation's title.
+func (s *Service) Rename(ctx context.Context, userID, id, title string) (store.Conversation, error) {
+	title = strings.TrimSpace(title)
+	switch n := utf8.RuneCountInString(title); {
+	case n == 0:
+		return store.Conversation{}, invalid("title", "must not be empty")
+	case n > MaxTitleRunes:
+		return store.Conversation{}, invalid("title", "must be at most %d characters", MaxTitleRunes)
+	case strings.ContainsAny(title, "\x00\r\n"):
+		return store.Conversation{}, invalid("title", "must be a single line")
+	}
+	c, err := s.store.RenameConversation(ctx, userID, id, title, s.now())
+	if err != nil {
+		return c, storeErr("rename conversation", err)
+	}
+	return c, nil
+}
+
+// Delete removes a conversation and its messages for good.
+func (s *Service) Delete(ctx context.Context, userID, id string) error {
+	if err := s.store.DeleteConversation(ctx, userID, id); err != nil {
+		return storeErr("delete conversation", err)
+	}
+	return nil
+}
+
+// Messages returns a page of a conversation's messages, oldest first,
+// after the given sequence number, and the sequence to continue from (0 at
+// the end).
+func (s *Service) Messages(ctx context.Context, userID, id string, afterSeq int64, limit int) ([]store.Message, int64, error) {
+	limit = pageSize(limit)
+	list, err := s.store.ListMessages(ctx, userID, id, afterSeq, limit+1)
+	if err != nil {
+		return nil, 0, storeErr("list messages", err)
+	}
+	if len(list) <= limit {
+		return list, 0, nil
+	}
+	list = list[:limit]
+	return list, list[limit-1].Seq, nil
+}
+
+// AddUserMessage stores a message the reader wrote into their conversation.
+// Clients can only write user messages: assistant messages and their
+// sources come from the service alone.
+func (s *Service) AddUserMessage(ctx context.Context, userID, id, content string) (store.Message, error) {
+	content, err := checkText("content", content, MaxQueryRunes)
+	if err != nil {
+		return store.Message{}, err
+	}
+	m, err := s.store.AppendMessage(ctx, store.Message{
+		ID: randid.New(), ConversationID: id, UserID: userID, Role: store.RoleUser, Content: content, CreatedAt: s.now(),
+	})
+	if err != nil {
+		return m, storeErr("add message", err)
+	}
+	return m, nil
+}
+
+func checkText(field, s string, max int) (string, error) {
+	if !utf8.ValidString(s) {
+		return "", invalid(field, "must be valid UTF-8")
+	}
+	s = strings.TrimSpace(strings.ReplaceAll(s, "\x00", ""))
+	if s == "" {
+		return "", invalid(field, "must not be empty")
+	}
+	if utf8.RuneCountInString(s) > max {
+		return "", invalid(field, "must be at most %d characters", max)
+	}
+	return s, nil
+}
+
+// RunRequest is the seed's agent request.
+type RunRequest struct {
+	AgentType       string
+	Query           string
+	CurrentPage     string
+	HighlightedText string
+	SessionID       string // the conversation to continue; "" starts one
+}
+
+// RunResult is the stored exchange.
+type RunResult struct {
+	Conversation store.Conversation
+	Question     store.Message
+	Answer       store.Message
+	Sources      []Source
+	Agent        string
+}
+
+// historyTurns is how many earlier messages go to the answerer.
+const historyTurns = 20
+
+// Run stores the reader's question, asks the answerer, and stores the
+// reply. The question is stored before the answer is generated, so a failed
+// generation loses nothing: the error says so, and the question stays in the
+// conversation for a retry.
+func (s *Service) Run(ctx context.Context, userID string, req RunRequest) (RunResult, error) {
+	var res RunResult
+	switch req.AgentType {
+	case "":
+		req.AgentType = AgentTriage
+	case AgentRAG, AgentSummarizer, AgentTriage:
+	default:
+		return res, invalid("agent_type", "must be one of rag, summarizer, triage")
+	}
+	query, err := checkText("query", req.Query, MaxQueryRunes)
+	if err != nil {
+		return res, err
+	}
+	if utf8.RuneCountInString(req.HighlightedText) > MaxHighlightedRunes || !utf8.ValidString(req.HighlightedText) {
+		return res, invalid("highlighted_text", "must be valid text of at most %d characters", MaxHighlightedRunes)
+	}
+	if len(req.CurrentPage) > MaxPageLen || !utf8.ValidString(req.CurrentPage) {
+		return res, invalid("current_page", "must be at most %d bytes", MaxPageLen)
+	}
+
+	now := s.now()
+	q := store.Message{ID: randid.New(), UserID: userID, Role: store.RoleUser, Content: query, CreatedAt: now}
+	var history []store.Message
+	if req.SessionID == "" {
+		c := store.Conversation{ID: randid.New(), UserID: userID, Title: titleFrom(query), CreatedAt: now, UpdatedAt: now}
+		q.ConversationID = c.ID
+		if q, err = s.store.StartConversation(ctx, c, q); err != nil {
+			return res, storeErr("start conversation", err)
+		}
+		c.MessageCount = 1
+		res.Conversation = c
+	} else {
+		if res.Conversation, err = s.store.Conversation(ctx, userID, req.SessionID); err != nil {
+			return res, storeErr("find conversation", err)
+		}
+		after := max(res.Conversation.MessageCount-historyTurns, 0)
+		if history, err = s.store.ListMessages(ctx, userID, req.SessionID, after, historyTurns); err != nil {
+			return res, storeErr("read history", err)
+		}
+		q.ConversationID = req.SessionID
+		if q, err = s.store.AppendMessage(ctx, q); err != nil {
+			return res, storeErr("store question", err)
+		}
+	}
+	res.Question = q
+
+	reply, err := s.answerer.Answer(ctx, Question{
+		Agent: req.AgentType, Query: query, HighlightedText: req.HighlightedText, CurrentPage: req.CurrentPage, History: history,
+	})
+	if err != nil {
+		return res, fmt.Errorf("answer: %w: %w", ErrUnavailable, err)
+	}
+	if reply.Agent == "" {
+		reply.Agent = req.AgentType
+	}
+	if reply.Sources == nil {
+		reply.Sources = []Source{}
+	}
+	sources, err := json.Marshal(reply.Sources)
+	if err != nil {
+		return res, fmt.Errorf("encode sources: %w", err)
+	}
+	a := store.Message{ID: randid.New(), ConversationID: q.ConversationID, UserID: userID, Role: store.RoleAssistant,
+		Content: reply.Text, Sources: sources, AgentType: reply.Agent, ParentID: q.ID, CreatedAt: s.now()}
+	if a, err = s.store.AppendMessage(ctx, a); err != nil {
+		return res, storeErr("store answer", err)
+	}
+	res.Answer, res.Sources, res.Agent = a, reply.Sources, reply.Agent
+	res.Conversation.MessageCount = a.Seq
+	res.Conversation.UpdatedAt = a.CreatedAt
+	return res, nil
+}
+
+// titleFrom names a new conversation after its first question, as the seed
+// did: the first 50 characters, on one line, with "..." when cut.
+func titleFrom(query string) string {
+	t := strings.Join(strings.Fields(query), " ")
+	if utf8.RuneCountInString(t) <= titleFromQueryRunes {
+		return t
+	}
+	r := []rune(t)
+	return strings.TrimSpace(string(r[:titleFromQueryRunes])) + "..."
+}
