@@ -42,6 +42,9 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	tests = append(tests, signingKeyTests()...)
 	tests = append(tests, timeTests()...)
 	tests = append(tests, notFoundTests()...)
+	tests = append(tests, syncUserTests()...)
+	tests = append(tests, conversationTests()...)
+	tests = append(tests, messageTests()...)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -88,7 +91,7 @@ func newUser(now time.Time) (store.User, store.Account) {
 }
 
 // createUser stores a new user with its account and returns the user.
-func createUser(t *testing.T, s store.Store, now time.Time) store.User {
+func createUser(t testing.TB, s store.Store, now time.Time) store.User {
 	t.Helper()
 	u, a := newUser(now)
 	if err := s.CreateUser(t.Context(), u, a); err != nil {
