@@ -4,24 +4,34 @@ import (
 	"log/slog"
 	"net/http"
 
+	"github.com/lectern/lectern/internal/api"
 	"github.com/lectern/lectern/internal/config"
 	"github.com/lectern/lectern/internal/httpx"
 	"github.com/lectern/lectern/internal/identity"
 	"github.com/lectern/lectern/internal/store"
 )
 
-// Request body limits: identity bodies are small JSON objects.
+// Request body limits: identity bodies are small JSON objects; API bodies
+// hold at most a question and a highlighted passage.
 const (
 	maxAuthBody    = 64 << 10
+	maxAPIBody     = 256 << 10 // a question with a long highlighted passage
 	maxDefaultBody = 1 << 20
 )
 
 // newHandler lists every route of the process and wraps them in the shared
-// middleware. Identity routes (all under /api/auth/) are listed in
-// identity's own routes.go.
-func newHandler(cfg *config.Config, log *slog.Logger, st store.Store, id *identity.Server) http.Handler {
+// middleware. The identity routes (under /api/auth/) and the API routes (the
+// rest of /api/) are listed in their packages' routes.go; a role that does
+// not serve one passes nil for it.
+func newHandler(cfg *config.Config, log *slog.Logger, st store.Store, id *identity.Server, apiSrv *api.Server) http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("/api/auth/", httpx.Chain(id.Handler(), httpx.LimitBody(maxAuthBody)))
+	cors := httpx.CORS(cfg.CORSOrigins)
+	if id != nil {
+		mux.Handle("/api/auth/", httpx.Chain(id.Handler(), cors, httpx.LimitBody(maxAuthBody)))
+	}
+	if apiSrv != nil {
+		mux.Handle("/api/", httpx.Chain(apiSrv.Handler(), cors, httpx.LimitBody(maxAPIBody)))
+	}
 	mux.Handle("GET /healthz", httpx.Handle(func(w http.ResponseWriter, r *http.Request) error {
 		httpx.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 		return nil

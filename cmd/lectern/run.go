@@ -26,8 +26,9 @@ import (
 const usage = `Lectern: a self-hosted reading companion.
 
 Usage:
-  lectern serve [flags]          identity service (and, later, API and web) on one port
+  lectern serve [flags]          identity service and API on one port
   lectern auth [flags]           the identity service alone
+  lectern api [flags]            the API alone, verifying tokens against --jwks-url
   lectern migrate [flags]        apply database migrations and exit
   lectern keys rotate [flags]    make a new JWT signing key; older keys stay published until their tokens expire
   lectern keys list [flags]      list signing keys
@@ -51,7 +52,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 
 func dispatch(ctx context.Context, cmd string, rest []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	switch cmd {
-	case "serve", "auth":
+	case "serve", "auth", "api":
 		return runServe(ctx, cmd, rest, getenv, stderr)
 	case "migrate":
 		return runMigrate(ctx, rest, getenv, stdout, stderr)

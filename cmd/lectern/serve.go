@@ -10,61 +10,75 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/lectern/lectern/internal/api"
+	"github.com/lectern/lectern/internal/authn"
+	"github.com/lectern/lectern/internal/chat"
 	"github.com/lectern/lectern/internal/config"
 	"github.com/lectern/lectern/internal/httpx"
 	"github.com/lectern/lectern/internal/identity"
+	"github.com/lectern/lectern/internal/keys"
 	"github.com/lectern/lectern/internal/password"
 	"github.com/lectern/lectern/internal/ratelimit"
 	"github.com/lectern/lectern/internal/store"
 )
 
-// runServe runs "serve" (every role in one process) or "auth" (the identity
-// role alone). Until the API and web roles exist, both serve the same routes.
+// runServe runs a server role: "serve" (every role in one process), "auth"
+// (the identity service alone) or "api" (the API alone, verifying tokens
+// against a remote JWKS).
 func runServe(ctx context.Context, role string, args []string, getenv func(string) string, stderr io.Writer) error {
 	cfg, err := parseConfig(role, args, getenv, stderr)
 	if err != nil {
 		return err
 	}
-	log := newLogger(cfg, stderr)
-	sec, err := secret(cfg, log)
-	if err != nil {
-		return err
+	if role == "api" && cfg.JWKSURL == "" {
+		return errors.New("api: LECTERN_JWKS_URL (--jwks-url) is required: the identity service's JWKS, e.g. https://auth.example/api/auth/jwks")
 	}
+	log := newLogger(cfg, stderr)
 	st, err := openStore(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	kr, err := newKeyring(ctx, cfg, st, sec)
-	if err != nil {
-		return fmt.Errorf("signing keys: %w", err)
-	}
-	hasher, err := password.NewHasher(password.Default(), hashConcurrency)
-	if err != nil {
-		return err
-	}
-	var mailer identity.Mailer = identity.LogMailer{Log: log}
-	if cfg.SMTPURL != nil {
-		mailer = identity.SMTPMailer{URL: cfg.SMTPURL, From: cfg.MailFrom}
-	}
 	limiter := ratelimit.New(time.Now, 100_000)
-	id := identity.New(identity.Options{
-		BaseURL:        cfg.BaseURL,
-		Secret:         sec,
-		TrustedOrigins: cfg.TrustedOrigins,
-		SecureCookies:  cfg.SecureCookies(),
-		Issuer:         cfg.JWTIssuer,
-		Audience:       cfg.JWTAudience,
-		RateLimit:      cfg.AuthRateLimit,
-		RateLimitOn:    cfg.RateLimitOn,
-		ClientIP:       httpx.ClientIP{Trusted: cfg.TrustedProxies},
-		VerifyOnSignUp: cfg.SMTPURL != nil,
-	}, st, kr, hasher, limiter, mailer, log)
-	if !cfg.RateLimitOn {
-		log.Warn("rate limiting of sign-in, sign-up and password reset is OFF (LECTERN_AUTH_RATE_LIMIT=off); use this for tests and benchmarks only")
+
+	var id *identity.Server
+	var kr *keys.Keyring
+	if role != "api" {
+		sec, err := secret(cfg, log)
+		if err != nil {
+			return err
+		}
+		if kr, err = newKeyring(ctx, cfg, st, sec); err != nil {
+			return fmt.Errorf("signing keys: %w", err)
+		}
+		if id, err = newIdentity(cfg, log, st, kr, sec, limiter); err != nil {
+			return err
+		}
+		defer id.Wait()
+		go sweepSessions(ctx, id, log)
 	}
 
-	handler := newHandler(cfg, log, st, id)
+	var apiSrv *api.Server
+	if role != "auth" {
+		var src authn.KeySource = authn.InProcess(kr)
+		issuer, audience := cfg.Issuer(), cfg.Audience()
+		if role == "api" {
+			remote, err := authn.NewRemote(ctx, cfg.JWKSURL, authn.RemoteOptions{Logger: log})
+			if err != nil {
+				return fmt.Errorf("JWKS: %w", err)
+			}
+			defer remote.Close()
+			src, issuer, audience = remote, cfg.JWTIssuer, cfg.JWTAudience
+			if issuer == "" || audience == "" {
+				log.Warn("LECTERN_JWT_ISSUER or LECTERN_JWT_AUDIENCE is not set: any token signed by a key in the JWKS is accepted, whoever it was issued for")
+			}
+		}
+		guard := authn.NewVerifier(src, authn.Options{Issuer: issuer, Audience: audience})
+		svc := chat.New(st, chat.Placeholder{}, nil)
+		apiSrv = api.New(api.Options{AgentRule: cfg.AgentRateLimit}, svc, st, guard, limiter)
+	}
+
+	handler := newHandler(cfg, log, st, id, apiSrv)
 	srv := &http.Server{
 		Addr:              cfg.Addr,
 		Handler:           handler,
@@ -99,9 +113,34 @@ func runServe(ctx context.Context, role string, args []string, getenv func(strin
 	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
-	id.Wait()
 	log.Info("stopped")
 	return nil
+}
+
+func newIdentity(cfg *config.Config, log *slog.Logger, st store.Store, kr *keys.Keyring, sec []byte, limiter *ratelimit.Limiter) (*identity.Server, error) {
+	hasher, err := password.NewHasher(password.Default(), hashConcurrency)
+	if err != nil {
+		return nil, err
+	}
+	var mailer identity.Mailer = identity.LogMailer{Log: log}
+	if cfg.SMTPURL != nil {
+		mailer = identity.SMTPMailer{URL: cfg.SMTPURL, From: cfg.MailFrom}
+	}
+	if !cfg.RateLimitOn {
+		log.Warn("rate limiting of sign-in, sign-up and password reset is OFF (LECTERN_AUTH_RATE_LIMIT=off); use this for tests and benchmarks only")
+	}
+	return identity.New(identity.Options{
+		BaseURL:        cfg.BaseURL,
+		Secret:         sec,
+		TrustedOrigins: cfg.TrustedOrigins,
+		SecureCookies:  cfg.SecureCookies(),
+		Issuer:         cfg.Issuer(),
+		Audience:       cfg.Audience(),
+		RateLimit:      cfg.AuthRateLimit,
+		RateLimitOn:    cfg.RateLimitOn,
+		ClientIP:       httpx.ClientIP{Trusted: cfg.TrustedProxies},
+		VerifyOnSignUp: cfg.SMTPURL != nil,
+	}, st, kr, hasher, limiter, mailer, log), nil
 }
 
 // hashConcurrency bounds simultaneous password hashes: with 19 MiB each,
