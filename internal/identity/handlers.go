@@ -288,25 +288,18 @@ func (s *Server) postGetSession(w http.ResponseWriter, r *http.Request) error {
 // jwtClaims is the payload Better Auth's jwt plugin signs: the user object
 // plus the registered claims, in its order.
 type jwtClaims struct {
-	IssuedAt      int64      `json:"iat"`
-	Name          string     `json:"name"`
-	Email         string     `json:"email"`
-	EmailVerified bool       `json:"emailVerified"`
-	Image         *string    `json:"image"`
-	CreatedAt     httpx.Time `json:"createdAt"`
-	UpdatedAt     httpx.Time `json:"updatedAt"`
-	ID            string     `json:"id"`
-	Subject       string     `json:"sub"`
-	Expires       int64      `json:"exp"`
-	Issuer        string     `json:"iss"`
-	Audience      string     `json:"aud"`
+	IssuedAt int64 `json:"iat"`
+	userJSON
+	Subject  string `json:"sub"`
+	Expires  int64  `json:"exp"`
+	Issuer   string `json:"iss"`
+	Audience string `json:"aud"`
 }
 
 func (s *Server) issueJWT(ctx context.Context, u store.User) (string, error) {
 	now := s.opt.Now()
 	payload, err := json.Marshal(jwtClaims{
-		IssuedAt: now.Unix(), Name: u.Name, Email: u.Email, EmailVerified: u.EmailVerified, Image: u.Image,
-		CreatedAt: httpx.Time(u.CreatedAt), UpdatedAt: httpx.Time(u.UpdatedAt), ID: u.ID, Subject: u.ID,
+		IssuedAt: now.Unix(), userJSON: toUserJSON(u), Subject: u.ID,
 		Expires: now.Add(s.opt.TokenTTL).Unix(), Issuer: s.opt.Issuer, Audience: s.opt.Audience,
 	})
 	if err != nil {
