@@ -48,15 +48,24 @@ func envFunc(m map[string]string) func(string) string { return func(k string) st
 // /healthz answers. The returned stop cancels it and returns run's error.
 func startServe(t *testing.T, env map[string]string) (base string, logs *syncBuffer, stop func() error) {
 	t.Helper()
-	addr := freeAddr(t)
-	env["LECTERN_ADDR"] = addr
+	return startRole(t, "serve", env)
+}
+
+// startRole is startServe for any server command: serve, auth or api.
+func startRole(t *testing.T, role string, env map[string]string) (base string, logs *syncBuffer, stop func() error) {
+	t.Helper()
+	addr := env["LECTERN_ADDR"]
+	if addr == "" {
+		addr = freeAddr(t)
+		env["LECTERN_ADDR"] = addr
+	}
 	if env["LECTERN_DATA_DIR"] == "" {
 		env["LECTERN_DATA_DIR"] = t.TempDir()
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	logs = &syncBuffer{}
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"serve"}, envFunc(env), io.Discard, logs) }()
+	go func() { done <- run(ctx, []string{role}, envFunc(env), io.Discard, logs) }()
 	base = "http://" + addr
 	deadline := time.Now().Add(30 * time.Second)
 	for {
@@ -70,12 +79,12 @@ func startServe(t *testing.T, env map[string]string) (base string, logs *syncBuf
 		select {
 		case err := <-done:
 			cancel()
-			t.Fatalf("serve exited early: %v\n%s", err, logs)
+			t.Fatalf("%s exited early: %v\n%s", role, err, logs)
 		default:
 		}
 		if time.Now().After(deadline) {
 			cancel()
-			t.Fatalf("serve did not become healthy\n%s", logs)
+			t.Fatalf("%s did not become healthy\n%s", role, logs)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
@@ -198,6 +207,81 @@ func TestServe(t *testing.T) {
 			})
 		})
 	}
+}
+
+// TestSplitRoles runs the identity service (lectern auth) and the API (lectern
+// api) as separate processes' worth of servers: the API knows the identity
+// service only by its JWKS URL.
+func TestSplitRoles(t *testing.T) {
+	authAddr := freeAddr(t)
+	authURL := "http://" + authAddr
+	authBase, _, _ := startRole(t, "auth", map[string]string{
+		"LECTERN_ADDR": authAddr, "LECTERN_BASE_URL": authURL, "LECTERN_SECRET": strings.Repeat("s", 40),
+	})
+	apiBase, apiLogs, stopAPI := startRole(t, "api", map[string]string{
+		"LECTERN_JWKS_URL": authURL + "/api/auth/jwks", "LECTERN_JWT_ISSUER": authURL, "LECTERN_JWT_AUDIENCE": authURL,
+	})
+
+	res, body := post(t, authBase+"/api/auth/sign-up/email", `{"name":"Split","email":"split@example.com","password":"a long enough password"}`)
+	if res.StatusCode != 200 {
+		t.Fatalf("sign-up: %d %s", res.StatusCode, body)
+	}
+	req, _ := http.NewRequest("GET", authBase+"/api/auth/token", nil)
+	for _, c := range res.Cookies() {
+		req.AddCookie(c)
+	}
+	tres, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tok struct{ Token string }
+	json.NewDecoder(tres.Body).Decode(&tok)
+	tres.Body.Close()
+	if tres.StatusCode != 200 || tok.Token == "" {
+		t.Fatalf("token: %d", tres.StatusCode)
+	}
+
+	get := func(t *testing.T, url, bearer string) (int, string) {
+		t.Helper()
+		req, _ := http.NewRequest("GET", url, nil)
+		if bearer != "" {
+			req.Header.Set("Authorization", "Bearer "+bearer)
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return res.StatusCode, string(b)
+	}
+
+	t.Run("the API accepts the identity service's JWT and answers as that user", func(t *testing.T) {
+		code, body := get(t, apiBase+"/api/users/me", tok.Token)
+		if code != 200 || !strings.Contains(body, `"email":"split@example.com"`) {
+			t.Fatalf("%d %s", code, body)
+		}
+		res, runBody := post(t, apiBase+"/api/agents/run", `{"agent_type":"rag","query":"hello"}`, "Authorization", "Bearer "+tok.Token)
+		if res.StatusCode != 200 || !strings.Contains(string(runBody), `"session_id"`) {
+			t.Fatalf("agents/run: %d %s", res.StatusCode, runBody)
+		}
+	})
+	t.Run("each role serves only its own routes", func(t *testing.T) {
+		if code, _ := get(t, apiBase+"/api/auth/jwks", tok.Token); code != 404 {
+			t.Errorf("api role serves /api/auth/jwks: %d", code)
+		}
+		if code, _ := get(t, authBase+"/api/conversations", tok.Token); code != 404 {
+			t.Errorf("auth role serves /api/conversations: %d", code)
+		}
+	})
+	t.Run("the API role stops cleanly and logged no token", func(t *testing.T) {
+		if err := stopAPI(); err != nil {
+			t.Fatalf("api returned %v\n%s", err, apiLogs)
+		}
+		if strings.Contains(apiLogs.String(), tok.Token) {
+			t.Error("the API log contains the JWT")
+		}
+	})
 }
 
 func TestDevelopmentSecretIsGeneratedOnce(t *testing.T) {

@@ -92,10 +92,13 @@ func runServe(ctx context.Context, role string, args []string, getenv func(strin
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
+	tokens := slog.String("jwt_alg", cfg.JWTAlg)
+	if role == "api" {
+		tokens = slog.String("jwks_url", cfg.JWKSURL)
+	}
 	log.Info("lectern listening", "role", role, "addr", ln.Addr().String(), "base_url", cfg.BaseURL.String(),
-		"database", engineName(cfg), "jwt_alg", cfg.JWTAlg, "env", cfg.Env)
+		"database", engineName(cfg), tokens, "env", cfg.Env)
 
-	go sweepSessions(ctx, id, log)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
