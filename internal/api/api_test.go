@@ -44,6 +44,7 @@ type options struct {
 	wrap      func(chat.Store) chat.Store // fault injection
 	answerer  chat.Answerer
 	agentRule ratelimit.Rule
+	guard     func(*authn.Verifier) api.Guard // replaces the real guard (benchmarks)
 }
 
 func newEnv(t testing.TB, st store.Store, o options) *env {
@@ -73,7 +74,11 @@ func newEnv(t testing.TB, st store.Store, o options) *env {
 	if o.answerer == nil {
 		o.answerer = chat.Placeholder{}
 	}
-	guard := authn.NewVerifier(authn.InProcess(kr), authn.Options{Issuer: base.String(), Audience: base.String()})
+	verifier := authn.NewVerifier(authn.InProcess(kr), authn.Options{Issuer: base.String(), Audience: base.String()})
+	var guard api.Guard = verifier
+	if o.guard != nil {
+		guard = o.guard(verifier)
+	}
 	apiSrv := api.New(api.Options{AgentRule: o.agentRule}, chat.New(chatStore, o.answerer, nil), apiStore, guard, ratelimit.New(nil, 1000))
 	mux := http.NewServeMux()
 	mux.Handle("/api/auth/", id.Handler())
