@@ -45,6 +45,7 @@ type options struct {
 	answerer  chat.Answerer
 	agentRule ratelimit.Rule
 	guard     func(*authn.Verifier) api.Guard // replaces the real guard (benchmarks)
+	uncached  bool                            // verify every token in full (benchmarks)
 }
 
 func newEnv(t testing.TB, st store.Store, o options) *env {
@@ -74,7 +75,11 @@ func newEnv(t testing.TB, st store.Store, o options) *env {
 	if o.answerer == nil {
 		o.answerer = chat.Placeholder{}
 	}
-	verifier := authn.NewVerifier(authn.InProcess(kr), authn.Options{Issuer: base.String(), Audience: base.String()})
+	vopt := authn.Options{Issuer: base.String(), Audience: base.String()}
+	if o.uncached {
+		vopt.CacheSize = -1
+	}
+	verifier := authn.NewVerifier(authn.InProcess(kr), vopt)
 	var guard api.Guard = verifier
 	if o.guard != nil {
 		guard = o.guard(verifier)

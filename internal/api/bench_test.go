@@ -42,8 +42,9 @@ func (g *memoGuard) Require(next http.Handler) http.Handler {
 
 // BenchmarkListing measures GET /api/conversations and GET
 // /api/conversations/{id}/messages over loopback HTTP with 100 concurrent
-// clients (25 readers, 5 conversations of 10 turns each), with the real
-// guard and with memoGuard. Run it with
+// clients (25 readers, 5 conversations of 10 turns each): with the guard as
+// configured by default (verified tokens cached), with every token verified
+// in full, and with memoGuard. Run it with
 //
 //	LECTERN_TEST_POSTGRES=require go test -run '^$' -bench Listing -benchtime=20000x ./internal/api/
 func BenchmarkListing(b *testing.B) {
@@ -55,9 +56,12 @@ func BenchmarkListing(b *testing.B) {
 	)
 	for _, engine := range testdb.Engines() {
 		st := engine.Open(b)
-		for _, mode := range []string{"guard", "no-guard"} {
+		for _, mode := range []string{"guard", "guard-uncached", "no-guard"} {
 			o := options{}
-			if mode == "no-guard" {
+			switch mode {
+			case "guard-uncached":
+				o.uncached = true
+			case "no-guard":
 				o.guard = func(v *authn.Verifier) api.Guard { return &memoGuard{v: v} }
 			}
 			e := newEnv(b, st, o)

@@ -65,8 +65,10 @@ func ringToken(t *testing.T, kr *keys.Keyring, now time.Time) string {
 	return "Bearer " + tok
 }
 
+// verifier checks every token against src: no verified-token cache, so
+// these tests exercise the key source each time.
 func verifier(src authn.KeySource, now time.Time) *authn.Verifier {
-	return authn.NewVerifier(src, authn.Options{Issuer: issuer, Audience: issuer, Now: func() time.Time { return now }})
+	return authn.NewVerifier(src, authn.Options{Issuer: issuer, Audience: issuer, Now: func() time.Time { return now }, CacheSize: -1})
 }
 
 func TestRemoteKeepsKeysWhileTheJWKSEndpointFails(t *testing.T) {

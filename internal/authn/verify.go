@@ -39,7 +39,23 @@ type Options struct {
 	Leeway time.Duration
 	// Now is the clock (default time.Now); tests inject a fixed one.
 	Now func() time.Time
+	// CacheSize bounds how many verified tokens are remembered, so that a
+	// reader's next requests with the same token cost a map lookup instead
+	// of a signature check: DefaultCacheSize when zero, no cache when
+	// negative.
+	CacheSize int
+	// CacheTTL is how long a verified token is remembered at most (never
+	// past its exp): DefaultCacheTTL when zero. It bounds how long a key
+	// withdrawn from the JWKS keeps being honoured for tokens already seen.
+	CacheTTL time.Duration
 }
+
+// Defaults for the verified-token cache: about 1 KiB per entry, and a
+// minute, which is short next to the JWKS refresh interval.
+const (
+	DefaultCacheSize = 10_000
+	DefaultCacheTTL  = time.Minute
+)
 
 // Verifier checks bearer tokens against a KeySource. It is safe for
 // concurrent use and keeps no per-request state; build one with NewVerifier
@@ -49,6 +65,9 @@ type Verifier struct {
 	parser   *jwt.Parser
 	issuer   string
 	audience string
+	leeway   time.Duration
+	now      func() time.Time
+	cache    *verifiedCache // nil: off
 }
 
 // NewVerifier returns a Verifier that takes keys from src. It panics if src
@@ -82,12 +101,24 @@ func NewVerifier(src KeySource, opt Options) *Verifier {
 	if opt.Audience != "" {
 		popts = append(popts, jwt.WithAudience(opt.Audience))
 	}
-	return &Verifier{
+	v := &Verifier{
 		src:      src,
 		parser:   jwt.NewParser(popts...),
 		issuer:   opt.Issuer,
 		audience: opt.Audience,
+		leeway:   opt.Leeway,
+		now:      opt.Now,
 	}
+	if opt.CacheSize >= 0 {
+		if opt.CacheSize == 0 {
+			opt.CacheSize = DefaultCacheSize
+		}
+		if opt.CacheTTL <= 0 {
+			opt.CacheTTL = DefaultCacheTTL
+		}
+		v.cache = &verifiedCache{max: opt.CacheSize, ttl: opt.CacheTTL, m: make(map[string]cachedPrincipal)}
+	}
+	return v
 }
 
 // claims is the token payload Better Auth's jwt() plugin emits: the
@@ -109,6 +140,10 @@ func (v *Verifier) Verify(ctx context.Context, authorization string) (Principal,
 	if err != nil {
 		return Principal{}, err
 	}
+	now := v.now()
+	if p, ok := v.cache.get(tok, now); ok {
+		return p, nil
+	}
 	var c claims
 	parsed, err := v.parser.ParseWithClaims(tok, &c, func(t *jwt.Token) (any, error) {
 		return v.key(ctx, t)
@@ -122,14 +157,16 @@ func (v *Verifier) Verify(ctx context.Context, authorization string) (Principal,
 	if c.UserID != nil && *c.UserID != c.Subject {
 		return Principal{}, fail(ReasonBadClaims, errors.New("sub and id differ"))
 	}
-	return Principal{
+	p := Principal{
 		UserID:        c.Subject,
 		Email:         c.Email,
 		Name:          c.Name,
 		EmailVerified: c.EmailVerified,
 		Image:         c.Image,
 		ExpiresAt:     c.ExpiresAt.Time, // not nil: exp is required
-	}, nil
+	}
+	v.cache.put(tok, p, p.ExpiresAt.Add(v.leeway), now)
+	return p, nil
 }
 
 // bearerToken extracts the token from an Authorization header value and
