@@ -1,0 +1,502 @@
+package book
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"unicode/utf8"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Options bounds what Load reads. Zero values take the defaults.
+type Options struct {
+	// Title overrides the book's title.
+	Title string
+	// MaxFiles bounds the number of documents (default 10,000).
+	MaxFiles int
+	// MaxFileBytes bounds one document (default 16 MiB).
+	MaxFileBytes int64
+	// MaxTotalBytes bounds the whole book (default 512 MiB).
+	MaxTotalBytes int64
+}
+
+func (o *Options) defaults() {
+	if o.MaxFiles <= 0 {
+		o.MaxFiles = 10_000
+	}
+	if o.MaxFileBytes <= 0 {
+		o.MaxFileBytes = 16 << 20
+	}
+	if o.MaxTotalBytes <= 0 {
+		o.MaxTotalBytes = 512 << 20
+	}
+}
+
+// Load reads the book at root: an .epub file, a Docusaurus site (its docs/
+// folder is read), a Docusaurus docs folder, or any folder of Markdown and
+// MDX files. Problems name the file and, when known, the line.
+func Load(root string, opt Options) (*Book, error) {
+	opt.defaults()
+	fi, err := os.Stat(root)
+	if err != nil {
+		return nil, fmt.Errorf("book: %w", err)
+	}
+	if !fi.IsDir() {
+		if strings.EqualFold(filepath.Ext(root), ".epub") {
+			return loadEPUB(root, opt)
+		}
+		return nil, fmt.Errorf("book: %s is neither a folder nor an .epub file", root)
+	}
+	l := &loader{opt: opt, root: root, format: FormatMarkdown, r: newRenderer()}
+	if site, ok := docusaurusSite(root); ok {
+		l.root, l.format, l.siteTitle = filepath.Join(root, "docs"), FormatDocusaurus, site
+	}
+	return l.load()
+}
+
+// docusaurusSite reports whether dir is a Docusaurus site (a config file
+// beside a docs folder) and returns the site title from its config.
+func docusaurusSite(dir string) (string, bool) {
+	if fi, err := os.Stat(filepath.Join(dir, "docs")); err != nil || !fi.IsDir() {
+		return "", false
+	}
+	for _, name := range []string{"docusaurus.config.js", "docusaurus.config.ts", "docusaurus.config.mjs", "docusaurus.config.cjs", "docusaurus.config.mts"} {
+		b, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			continue
+		}
+		if m := configTitle.FindSubmatch(b); m != nil {
+			return string(m[2]), true
+		}
+		return "", true
+	}
+	return "", false
+}
+
+var configTitle = regexp.MustCompile(`(?m)^\s*title\s*:\s*(['"` + "`" + `])([^'"` + "`" + `\n]{1,200})(['"` + "`" + `])`)
+
+type loader struct {
+	opt       Options
+	root      string
+	format    string
+	siteTitle string
+	r         *renderer
+	total     int64
+	docs      []*pending
+}
+
+// pending is a document read but not yet rendered.
+type pending struct {
+	doc      *Doc
+	body     string
+	dialect  int
+	position *float64
+	isIndex  bool
+}
+
+// category is a folder: a sidebar category.
+type category struct {
+	name     string // folder name, as on disk
+	label    string
+	position *float64
+	index    *pending // the folder's index document, the category's page
+	items    []any    // *pending or *category, sorted
+}
+
+func (l *loader) load() (*Book, error) {
+	top, err := l.scan(l.root, "", "")
+	if err != nil {
+		return nil, err
+	}
+	if len(l.docs) == 0 {
+		return nil, fmt.Errorf("book: %s: %w", l.root, ErrNoDocuments)
+	}
+	b := &Book{Format: l.format}
+	bySlug := map[string]string{}
+	slugOf := map[string]string{}
+	for _, p := range l.docs {
+		if other, dup := bySlug[p.doc.Slug]; dup {
+			return nil, &Error{File: p.doc.Path, Err: fmt.Errorf("its URL /docs/%s is also the URL of %s; give one of them another slug in its front matter", p.doc.Slug, other)}
+		}
+		bySlug[p.doc.Slug] = p.doc.Path
+		slugOf[p.doc.Path] = p.doc.Slug
+	}
+	links := func(docPath string) (string, bool) { s, ok := slugOf[docPath]; return s, ok }
+	for _, p := range l.docs {
+		l.render(p, links)
+	}
+
+	summary, err := l.summary()
+	if err != nil {
+		return nil, err
+	}
+	if summary != nil {
+		b.Docs, b.TOC = summaryOrder(l.docs, summary)
+	} else {
+		chapter := 0
+		for _, it := range top.items {
+			if c, ok := it.(*category); ok {
+				chapter++
+				c.assignChapter(c.label, chapter)
+			}
+		}
+		b.TOC = top.toc(&b.Docs)
+		if top.index != nil {
+			b.Docs = append([]*Doc{top.index.doc}, b.Docs...)
+			b.TOC = append([]*TOCNode{docNode(top.index.doc)}, b.TOC...)
+		}
+	}
+	b.Title = l.title(top)
+	parts := []string{rendererVersion, b.Title, l.format}
+	for _, d := range b.Docs {
+		parts = append(parts, d.Path, d.Hash, d.Slug, d.Title, d.SidebarLabel, d.Chapter)
+	}
+	toc, _ := json.Marshal(b.TOC)
+	b.Hash = hashOf(append(parts, string(toc))...)
+	return b, nil
+}
+
+func (l *loader) title(top *category) string {
+	switch {
+	case l.opt.Title != "":
+		return l.opt.Title
+	case l.siteTitle != "":
+		return l.siteTitle
+	case top.label != "":
+		return top.label
+	}
+	base := filepath.Base(filepath.Clean(l.root))
+	if base == "docs" {
+		base = filepath.Base(filepath.Dir(filepath.Clean(l.root)))
+	}
+	name, _, _ := stripNumberPrefix(base)
+	return humanize(name)
+}
+
+// scan reads the folder dir (rel is its path from the root, slug its URL
+// path with number prefixes removed) into a category.
+func (l *loader) scan(dir, rel, slug string) (*category, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("book: %w", err)
+	}
+	name := filepath.Base(dir)
+	stripped, num, hasNum := stripNumberPrefix(name)
+	c := &category{name: name, label: stripped}
+	if hasNum {
+		c.position = &num
+	}
+	if err := l.categoryMeta(dir, rel, c); err != nil {
+		return nil, err
+	}
+	for _, e := range entries {
+		n := e.Name()
+		if strings.HasPrefix(n, "_") || strings.HasPrefix(n, ".") || n == "node_modules" {
+			continue
+		}
+		childRel := path.Join(rel, n)
+		if e.IsDir() {
+			childName, _, _ := stripNumberPrefix(n)
+			sub, err := l.scan(filepath.Join(dir, n), childRel, path.Join(slug, childName))
+			if err != nil {
+				return nil, err
+			}
+			if sub.index != nil || len(sub.items) > 0 {
+				c.items = append(c.items, sub)
+			}
+			continue
+		}
+		ext := strings.ToLower(path.Ext(n))
+		if ext != ".md" && ext != ".mdx" || !e.Type().IsRegular() && e.Type()&os.ModeSymlink == 0 {
+			continue
+		}
+		if rel == "" && strings.EqualFold(n, "SUMMARY.md") {
+			continue
+		}
+		p, err := l.read(filepath.Join(dir, n), childRel, slug, stripped)
+		if err != nil {
+			return nil, err
+		}
+		if p == nil {
+			continue
+		}
+		if p.isIndex && c.index == nil {
+			c.index = p
+			continue
+		}
+		c.items = append(c.items, p)
+	}
+	sort.SliceStable(c.items, func(i, j int) bool {
+		pi, pj := positionOf(c.items[i]), positionOf(c.items[j])
+		switch {
+		case pi == nil:
+			return false
+		case pj == nil:
+			return true
+		}
+		return *pi < *pj
+	})
+	return c, nil
+}
+
+func positionOf(it any) *float64 {
+	switch it := it.(type) {
+	case *pending:
+		return it.position
+	case *category:
+		return it.position
+	}
+	return nil
+}
+
+// categoryMeta reads _category_.json (or .yml/.yaml): label and position.
+func (l *loader) categoryMeta(dir, rel string, c *category) error {
+	for _, name := range []string{"_category_.json", "_category_.yml", "_category_.yaml"} {
+		b, err := os.ReadFile(filepath.Join(dir, name))
+		if errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		file := path.Join(rel, name)
+		if err != nil {
+			return &Error{File: file, Err: err}
+		}
+		var meta struct {
+			Label    *string `json:"label" yaml:"label"`
+			Position any     `json:"position" yaml:"position"`
+		}
+		if strings.HasSuffix(name, ".json") {
+			err = json.Unmarshal(b, &meta)
+		} else {
+			err = yaml.Unmarshal(b, &meta)
+		}
+		if err != nil {
+			return &Error{File: file, Err: fmt.Errorf("not a valid category file: %v", err)}
+		}
+		if meta.Label != nil && strings.TrimSpace(*meta.Label) != "" {
+			c.label = strings.TrimSpace(*meta.Label)
+		}
+		if p, ok := number(meta.Position); ok {
+			c.position = &p
+		}
+		return nil
+	}
+	return nil
+}
+
+// read reads one document file; dirSlug is its folder's URL path and
+// dirName its folder's name without number prefix.
+func (l *loader) read(file, rel, dirSlug, dirName string) (*pending, error) {
+	if len(l.docs) >= l.opt.MaxFiles {
+		return nil, &Error{File: rel, Err: fmt.Errorf("the book has more than %d documents", l.opt.MaxFiles)}
+	}
+	f, err := os.Open(file)
+	if err != nil {
+		return nil, &Error{File: rel, Err: err}
+	}
+	defer f.Close()
+	raw, err := io.ReadAll(io.LimitReader(f, l.opt.MaxFileBytes+1))
+	if err != nil {
+		return nil, &Error{File: rel, Err: err}
+	}
+	if int64(len(raw)) > l.opt.MaxFileBytes {
+		return nil, &Error{File: rel, Err: fmt.Errorf("larger than %d MiB", l.opt.MaxFileBytes>>20)}
+	}
+	if l.total += int64(len(raw)); l.total > l.opt.MaxTotalBytes {
+		return nil, &Error{File: rel, Err: fmt.Errorf("the book is larger than %d MiB", l.opt.MaxTotalBytes>>20)}
+	}
+	src := normalizeText(raw)
+	yml, body, _ := splitFrontMatter([]byte(src))
+	fm, err := parseFrontMatter(yml)
+	if err != nil {
+		return nil, fileError(rel, err)
+	}
+	base := strings.TrimSuffix(path.Base(rel), path.Ext(rel))
+	baseName, num, hasNum := stripNumberPrefix(base)
+	id := baseName
+	if fm.ID != "" {
+		id = fm.ID
+	}
+	lower := strings.ToLower(baseName)
+	isIndex := lower == "index" || lower == "readme" || (dirName != "" && strings.EqualFold(baseName, dirName))
+	var slug string
+	switch {
+	case strings.HasPrefix(fm.Slug, "/"):
+		slug = strings.Trim(path.Clean(fm.Slug), "/")
+	case fm.Slug != "":
+		slug = strings.Trim(path.Join(dirSlug, fm.Slug), "/")
+	case isIndex:
+		slug = dirSlug
+	default:
+		slug = strings.Trim(path.Join(dirSlug, id), "/")
+	}
+	if slug == "." {
+		slug = ""
+	}
+	p := &pending{
+		doc: &Doc{
+			Path: rel, ID: strings.Trim(path.Join(dirSlug, id), "/"), Slug: slug, Title: fm.Title,
+			SidebarLabel: fm.SidebarLabel, Description: fm.Description, PageNumber: fm.PageNumber, Meta: fm.Meta,
+			Hash: hashOf(rendererVersion, rel, src),
+		},
+		body:    string(body),
+		dialect: dialectMarkdown,
+		isIndex: isIndex,
+	}
+	if strings.EqualFold(path.Ext(rel), ".mdx") {
+		p.dialect = dialectMDX
+	}
+	p.position = fm.Position
+	if p.position == nil && hasNum {
+		p.position = &num
+	}
+	if id == "" {
+		p.doc.ID = strings.Trim(dirSlug, "/")
+	}
+	l.docs = append(l.docs, p)
+	return p, nil
+}
+
+// normalizeText makes a file's bytes valid UTF-8 text: the byte order mark
+// dropped, invalid bytes replaced by U+FFFD, NUL bytes removed.
+func normalizeText(raw []byte) string {
+	s := strings.TrimPrefix(string(raw), "\uFEFF")
+	if !utf8.ValidString(s) {
+		s = strings.ToValidUTF8(s, "\uFFFD")
+	}
+	return strings.ReplaceAll(s, "\x00", "")
+}
+
+// render renders a pending document and fills in what depends on its body.
+func (l *loader) render(p *pending, links linkResolver) {
+	d := p.doc
+	out := l.r.render([]byte(reduce(p.body, p.dialect)), d.Path, d.Title, links)
+	if d.Title == "" {
+		d.Title = out.h1
+	}
+	if d.Title == "" {
+		base := strings.TrimSuffix(path.Base(d.Path), path.Ext(d.Path))
+		name, _, _ := stripNumberPrefix(base)
+		d.Title = humanize(name)
+	}
+	for i := range out.sections {
+		if len(out.sections[i].Path) > 0 && out.sections[i].Path[0] == "" {
+			out.sections[i].Path[0] = d.Title
+		}
+		if out.sections[i].Heading == "" {
+			out.sections[i].Heading = d.Title
+		}
+		d.Words += words(out.sections[i].Text)
+	}
+	if d.SidebarLabel == "" {
+		d.SidebarLabel = d.Title
+	}
+	d.HTML, d.Sections = out.html, out.sections
+}
+
+func (c *category) assignChapter(label string, n int) {
+	if c.index != nil {
+		c.index.doc.Chapter, c.index.doc.ChapterNumber = label, n
+	}
+	for _, it := range c.items {
+		switch it := it.(type) {
+		case *pending:
+			it.doc.Chapter, it.doc.ChapterNumber = label, n
+		case *category:
+			it.assignChapter(label, n)
+		}
+	}
+}
+
+// toc returns the category's entries and appends its documents to docs in
+// reading order.
+func (c *category) toc(docs *[]*Doc) []*TOCNode {
+	var nodes []*TOCNode
+	for _, it := range c.items {
+		switch it := it.(type) {
+		case *pending:
+			*docs = append(*docs, it.doc)
+			nodes = append(nodes, docNode(it.doc))
+		case *category:
+			n := &TOCNode{Label: it.label}
+			if it.index != nil {
+				*docs = append(*docs, it.index.doc)
+				slug := it.index.doc.Slug
+				n.Slug, n.DocPath = &slug, it.index.doc.Path
+			}
+			n.Children = it.toc(docs)
+			nodes = append(nodes, n)
+		}
+	}
+	return nodes
+}
+
+func docNode(d *Doc) *TOCNode {
+	slug := d.Slug
+	return &TOCNode{Label: d.SidebarLabel, Slug: &slug, DocPath: d.Path}
+}
+
+var summaryLink = regexp.MustCompile(`\[[^\]]*\]\(\s*<?([^)>\s]+)>?(?:\s+"[^"]*")?\s*\)`)
+
+// summary reads a SUMMARY.md at the root (mdBook, GitBook): the reading
+// order as a list of links. It returns nil when there is none.
+func (l *loader) summary() ([]string, error) {
+	entries, err := os.ReadDir(l.root)
+	if err != nil {
+		return nil, fmt.Errorf("book: %w", err)
+	}
+	for _, e := range entries {
+		if !strings.EqualFold(e.Name(), "SUMMARY.md") || e.IsDir() {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join(l.root, e.Name()))
+		if err != nil {
+			return nil, &Error{File: e.Name(), Err: err}
+		}
+		var order []string
+		for _, m := range summaryLink.FindAllStringSubmatch(normalizeText(b), -1) {
+			target := strings.SplitN(m[1], "#", 2)[0]
+			order = append(order, path.Clean(strings.TrimPrefix(target, "./")))
+		}
+		return order, nil
+	}
+	return nil, nil
+}
+
+// summaryOrder orders documents as the summary lists them, the others after
+// in folder order; the table of contents is flat.
+func summaryOrder(all []*pending, order []string) ([]*Doc, []*TOCNode) {
+	rank := map[string]int{}
+	for i, p := range order {
+		if _, dup := rank[p]; !dup {
+			rank[p] = i
+		}
+	}
+	docs := make([]*Doc, len(all))
+	for i, p := range all {
+		docs[i] = p.doc
+	}
+	sort.SliceStable(docs, func(i, j int) bool {
+		ri, iok := rank[docs[i].Path]
+		rj, jok := rank[docs[j].Path]
+		switch {
+		case iok && jok:
+			return ri < rj
+		case iok != jok:
+			return iok
+		}
+		return false
+	})
+	toc := make([]*TOCNode, len(docs))
+	for i, d := range docs {
+		toc[i] = docNode(d)
+	}
+	return docs, toc
+}
