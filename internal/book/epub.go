@@ -2,4 +2,6 @@ package book
 
 import "errors"
 
-func loadEPUB(string, Options) (*Book, error) { return nil, errors.New("EPUB support is not built yet") }
+func loadEPUB(string, Options) (*Book, error) {
+	return nil, errors.New("EPUB support is not built yet")
+}

@@ -14,6 +14,7 @@ import (
 	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
+	"golang.org/x/text/encoding/charmap"
 )
 
 // Options bounds what Load reads. Zero values take the defaults.
@@ -106,6 +107,7 @@ type pending struct {
 type category struct {
 	name     string // folder name, as on disk
 	label    string
+	labelSet bool // the label comes from a _category_ file
 	position *float64
 	index    *pending // the folder's index document, the category's page
 	items    []any    // *pending or *category, sorted
@@ -170,7 +172,7 @@ func (l *loader) title(top *category) string {
 		return l.opt.Title
 	case l.siteTitle != "":
 		return l.siteTitle
-	case top.label != "":
+	case top.labelSet:
 		return top.label
 	}
 	base := filepath.Base(filepath.Clean(l.root))
@@ -281,7 +283,7 @@ func (l *loader) categoryMeta(dir, rel string, c *category) error {
 			return &Error{File: file, Err: fmt.Errorf("not a valid category file: %v", err)}
 		}
 		if meta.Label != nil && strings.TrimSpace(*meta.Label) != "" {
-			c.label = strings.TrimSpace(*meta.Label)
+			c.label, c.labelSet = strings.TrimSpace(*meta.Label), true
 		}
 		if p, ok := number(meta.Position); ok {
 			c.position = &p
@@ -365,11 +367,18 @@ func (l *loader) read(file, rel, dirSlug, dirName string) (*pending, error) {
 }
 
 // normalizeText makes a file's bytes valid UTF-8 text: the byte order mark
-// dropped, invalid bytes replaced by U+FFFD, NUL bytes removed.
+// dropped, NUL bytes removed.
+//
+// Text that is not UTF-8 is almost always Windows-1252 (or its subset
+// ISO-8859-1), which decodes every byte, so it is read as that.
 func normalizeText(raw []byte) string {
 	s := strings.TrimPrefix(string(raw), "\uFEFF")
 	if !utf8.ValidString(s) {
-		s = strings.ToValidUTF8(s, "\uFFFD")
+		if dec, err := charmap.Windows1252.NewDecoder().String(s); err == nil {
+			s = dec
+		} else {
+			s = strings.ToValidUTF8(s, "\uFFFD")
+		}
 	}
 	return strings.ReplaceAll(s, "\x00", "")
 }

@@ -3,6 +3,7 @@ package book
 import (
 	"bytes"
 	"fmt"
+	stdhtml "html"
 	"net/url"
 	"path"
 	"regexp"
@@ -168,6 +169,13 @@ func (r *renderer) render(src []byte, docPath, title string, links linkResolver)
 		}
 	}
 	flush()
+	for i := range out.sections {
+		// Malformed raw HTML can swallow a heading during sanitizing; its
+		// section then links to the page rather than to a missing anchor.
+		if a := out.sections[i].Anchor; a != "" && !strings.Contains(out.html, `id="`+stdhtml.EscapeString(a)+`"`) && !strings.Contains(out.html, `id="`+a+`"`) {
+			out.sections[i].Anchor = ""
+		}
+	}
 	if len(out.sections) > 1 && out.sections[0].Anchor == "" && len(out.sections[0].blocks) == 0 {
 		// No text before the first heading: no lead section.
 		out.sections = out.sections[1:]
@@ -261,7 +269,7 @@ func blockOf(n ast.Node, src []byte) (block, bool) {
 		if n.HasClosure() {
 			raw += "\n" + string(n.ClosureLine.Value(src))
 		}
-		t = strings.TrimSpace(htmlTag.ReplaceAllString(raw, " "))
+		t = strings.TrimSpace(htmlTag.ReplaceAllString(scriptOrStyle.ReplaceAllString(raw, " "), " "))
 		t = strings.Join(strings.Fields(t), " ")
 	case *ast.ThematicBreak:
 		return block{}, false
@@ -276,7 +284,10 @@ func blockOf(n ast.Node, src []byte) (block, bool) {
 	return block{text: t, words: len(strings.Fields(t)), code: code}, true
 }
 
-var htmlTag = regexp.MustCompile(`<[^>]*>|<!--[\s\S]*?-->`)
+var (
+	htmlTag       = regexp.MustCompile(`<[^>]*>|<!--[\s\S]*?-->`)
+	scriptOrStyle = regexp.MustCompile(`(?is)<(script|style)\b.*?(</(script|style)\s*>|$)`)
+)
 
 func linesText(n ast.Node, src []byte) string {
 	var b strings.Builder
