@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
@@ -27,6 +28,9 @@ type Options struct {
 	MaxFileBytes int64
 	// MaxTotalBytes bounds the whole book (default 512 MiB).
 	MaxTotalBytes int64
+	// Progress, when set, is called after each document is rendered with
+	// the number done and the total.
+	Progress func(done, total int)
 }
 
 func (o *Options) defaults() {
@@ -45,32 +49,47 @@ func (o *Options) defaults() {
 // folder is read), a Docusaurus docs folder, or any folder of Markdown and
 // MDX files. Problems name the file and, when known, the line.
 func Load(root string, opt Options) (*Book, error) {
-	opt.defaults()
 	fi, err := os.Stat(root)
 	if err != nil {
 		return nil, fmt.Errorf("book: %w", err)
 	}
 	if !fi.IsDir() {
 		if strings.EqualFold(filepath.Ext(root), ".epub") {
+			opt.defaults()
 			return loadEPUB(root, opt)
 		}
 		return nil, fmt.Errorf("book: %s is neither a folder nor an .epub file", root)
 	}
-	l := &loader{opt: opt, root: root, format: FormatMarkdown, r: newRenderer()}
-	if site, ok := docusaurusSite(root); ok {
-		l.root, l.format, l.siteTitle = filepath.Join(root, "docs"), FormatDocusaurus, site
+	name := filepath.Base(root)
+	if abs, err := filepath.Abs(root); err == nil {
+		name = filepath.Base(abs)
+	}
+	return LoadFS(os.DirFS(root), name, opt)
+}
+
+// LoadFS reads a book folder from fsys (its root is the book's root, or a
+// Docusaurus site's); name is the folder's name, the title of last resort.
+func LoadFS(fsys fs.FS, name string, opt Options) (*Book, error) {
+	opt.defaults()
+	l := &loader{opt: opt, fsys: fsys, name: name, format: FormatMarkdown, r: newRenderer()}
+	if site, ok := docusaurusSite(fsys); ok {
+		sub, err := fs.Sub(fsys, "docs")
+		if err != nil {
+			return nil, fmt.Errorf("book: %w", err)
+		}
+		l.fsys, l.format, l.siteTitle = sub, FormatDocusaurus, site
 	}
 	return l.load()
 }
 
-// docusaurusSite reports whether dir is a Docusaurus site (a config file
+// docusaurusSite reports whether fsys is a Docusaurus site (a config file
 // beside a docs folder) and returns the site title from its config.
-func docusaurusSite(dir string) (string, bool) {
-	if fi, err := os.Stat(filepath.Join(dir, "docs")); err != nil || !fi.IsDir() {
+func docusaurusSite(fsys fs.FS) (string, bool) {
+	if fi, err := fs.Stat(fsys, "docs"); err != nil || !fi.IsDir() {
 		return "", false
 	}
 	for _, name := range []string{"docusaurus.config.js", "docusaurus.config.ts", "docusaurus.config.mjs", "docusaurus.config.cjs", "docusaurus.config.mts"} {
-		b, err := os.ReadFile(filepath.Join(dir, name))
+		b, err := fs.ReadFile(fsys, name)
 		if err != nil {
 			continue
 		}
@@ -86,7 +105,8 @@ var configTitle = regexp.MustCompile(`(?m)^\s*title\s*:\s*(['"` + "`" + `])([^'"
 
 type loader struct {
 	opt       Options
-	root      string
+	fsys      fs.FS
+	name      string
 	format    string
 	siteTitle string
 	r         *renderer
@@ -114,12 +134,12 @@ type category struct {
 }
 
 func (l *loader) load() (*Book, error) {
-	top, err := l.scan(l.root, "", "")
+	top, err := l.scan(".", "", "")
 	if err != nil {
 		return nil, err
 	}
 	if len(l.docs) == 0 {
-		return nil, fmt.Errorf("book: %s: %w", l.root, ErrNoDocuments)
+		return nil, fmt.Errorf("book: %s: %w", l.name, ErrNoDocuments)
 	}
 	b := &Book{Format: l.format}
 	bySlug := map[string]string{}
@@ -132,8 +152,11 @@ func (l *loader) load() (*Book, error) {
 		slugOf[p.doc.Path] = p.doc.Slug
 	}
 	links := func(docPath string) (string, bool) { s, ok := slugOf[docPath]; return s, ok }
-	for _, p := range l.docs {
+	for i, p := range l.docs {
 		l.render(p, links)
+		if l.opt.Progress != nil {
+			l.opt.Progress(i+1, len(l.docs))
+		}
 	}
 
 	summary, err := l.summary()
@@ -175,22 +198,18 @@ func (l *loader) title(top *category) string {
 	case top.labelSet:
 		return top.label
 	}
-	base := filepath.Base(filepath.Clean(l.root))
-	if base == "docs" {
-		base = filepath.Base(filepath.Dir(filepath.Clean(l.root)))
-	}
-	name, _, _ := stripNumberPrefix(base)
+	name, _, _ := stripNumberPrefix(l.name)
 	return humanize(name)
 }
 
 // scan reads the folder dir (rel is its path from the root, slug its URL
 // path with number prefixes removed) into a category.
 func (l *loader) scan(dir, rel, slug string) (*category, error) {
-	entries, err := os.ReadDir(dir)
+	entries, err := fs.ReadDir(l.fsys, dir)
 	if err != nil {
 		return nil, fmt.Errorf("book: %w", err)
 	}
-	name := filepath.Base(dir)
+	name := path.Base(dir)
 	stripped, num, hasNum := stripNumberPrefix(name)
 	c := &category{name: name, label: stripped}
 	if hasNum {
@@ -207,7 +226,7 @@ func (l *loader) scan(dir, rel, slug string) (*category, error) {
 		childRel := path.Join(rel, n)
 		if e.IsDir() {
 			childName, _, _ := stripNumberPrefix(n)
-			sub, err := l.scan(filepath.Join(dir, n), childRel, path.Join(slug, childName))
+			sub, err := l.scan(path.Join(dir, n), childRel, path.Join(slug, childName))
 			if err != nil {
 				return nil, err
 			}
@@ -217,13 +236,13 @@ func (l *loader) scan(dir, rel, slug string) (*category, error) {
 			continue
 		}
 		ext := strings.ToLower(path.Ext(n))
-		if ext != ".md" && ext != ".mdx" || !e.Type().IsRegular() && e.Type()&os.ModeSymlink == 0 {
+		if ext != ".md" && ext != ".mdx" || !e.Type().IsRegular() && e.Type()&fs.ModeSymlink == 0 {
 			continue
 		}
 		if rel == "" && strings.EqualFold(n, "SUMMARY.md") {
 			continue
 		}
-		p, err := l.read(filepath.Join(dir, n), childRel, slug, stripped)
+		p, err := l.read(path.Join(dir, n), childRel, slug, stripped)
 		if err != nil {
 			return nil, err
 		}
@@ -262,8 +281,8 @@ func positionOf(it any) *float64 {
 // categoryMeta reads _category_.json (or .yml/.yaml): label and position.
 func (l *loader) categoryMeta(dir, rel string, c *category) error {
 	for _, name := range []string{"_category_.json", "_category_.yml", "_category_.yaml"} {
-		b, err := os.ReadFile(filepath.Join(dir, name))
-		if errors.Is(err, os.ErrNotExist) {
+		b, err := fs.ReadFile(l.fsys, path.Join(dir, name))
+		if errors.Is(err, fs.ErrNotExist) {
 			continue
 		}
 		file := path.Join(rel, name)
@@ -299,7 +318,7 @@ func (l *loader) read(file, rel, dirSlug, dirName string) (*pending, error) {
 	if len(l.docs) >= l.opt.MaxFiles {
 		return nil, &Error{File: rel, Err: fmt.Errorf("the book has more than %d documents", l.opt.MaxFiles)}
 	}
-	f, err := os.Open(file)
+	f, err := l.fsys.Open(file)
 	if err != nil {
 		return nil, &Error{File: rel, Err: err}
 	}
@@ -457,7 +476,7 @@ var summaryLink = regexp.MustCompile(`\[[^\]]*\]\(\s*<?([^)>\s]+)>?(?:\s+"[^"]*"
 // summary reads a SUMMARY.md at the root (mdBook, GitBook): the reading
 // order as a list of links. It returns nil when there is none.
 func (l *loader) summary() ([]string, error) {
-	entries, err := os.ReadDir(l.root)
+	entries, err := fs.ReadDir(l.fsys, ".")
 	if err != nil {
 		return nil, fmt.Errorf("book: %w", err)
 	}
@@ -465,7 +484,7 @@ func (l *loader) summary() ([]string, error) {
 		if !strings.EqualFold(e.Name(), "SUMMARY.md") || e.IsDir() {
 			continue
 		}
-		b, err := os.ReadFile(filepath.Join(l.root, e.Name()))
+		b, err := fs.ReadFile(l.fsys, e.Name())
 		if err != nil {
 			return nil, &Error{File: e.Name(), Err: err}
 		}

@@ -3,6 +3,7 @@ package epub
 import (
 	"bytes"
 	"errors"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -427,7 +428,12 @@ func (c *converter) list(n *html.Node, b *blocks, depth int) {
 		sb.WriteString(m)
 		if body := joinBlocks(item, true); body != "" {
 			sb.WriteByte(' ')
-			sb.WriteString(prefixLines(body, "", strings.Repeat(" ", len(m)+1))[len(m)+1:])
+			first, rest, _ := strings.Cut(body, "\n")
+			sb.WriteString(first)
+			if rest != "" || strings.Contains(body, "\n") {
+				sb.WriteByte('\n')
+				sb.WriteString(prefixLines(rest, "", strings.Repeat(" ", len(m)+1)))
+			}
 		}
 	}
 	b.add(block{text: sb.String(), marker: marker, interrupts: !ordered || start == 1})
@@ -478,7 +484,7 @@ func (c *converter) table(n *html.Node, b *blocks, depth int) {
 		sb.WriteString("|\n")
 	}
 	writeRow(rows[0])
-	writeRow(slicesRepeat("---", cols))
+	writeRow(slices.Repeat([]string{"---"}, cols))
 	for _, r := range rows[1:] {
 		writeRow(r)
 	}
@@ -514,14 +520,6 @@ func (c *converter) row(tr *html.Node, depth int) []string {
 		cells = append(cells[:maxColumns-1], squeeze(extra))
 	}
 	return cells
-}
-
-func slicesRepeat(s string, n int) []string {
-	out := make([]string, n)
-	for i := range out {
-		out[i] = s
-	}
-	return out
 }
 
 // codeBlock renders a pre element as a fenced code block, its content
@@ -817,7 +815,10 @@ func escapeURL(u string) string {
 	for i := 0; i < len(u); i++ {
 		c := u[i]
 		if c <= ' ' || c == 0x7f || strings.IndexByte("()<>\\|`", c) >= 0 {
-			b.WriteString("%" + strconv.FormatUint(uint64(c)>>4, 16) + strconv.FormatUint(uint64(c)&15, 16))
+			const hex = "0123456789ABCDEF"
+			b.WriteByte('%')
+			b.WriteByte(hex[c>>4])
+			b.WriteByte(hex[c&15])
 			continue
 		}
 		b.WriteByte(c)

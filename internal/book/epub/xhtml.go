@@ -146,7 +146,7 @@ func textContent(n *html.Node) string {
 func getAttr(n *html.Node, key string) string {
 	for _, a := range n.Attr {
 		if a.Key == key && a.Namespace == "" {
-			return a.Value
+			return a.Val
 		}
 	}
 	return ""
