@@ -8,7 +8,9 @@ import (
 	"github.com/lectern/lectern/internal/config"
 	"github.com/lectern/lectern/internal/httpx"
 	"github.com/lectern/lectern/internal/identity"
+	"github.com/lectern/lectern/internal/library"
 	"github.com/lectern/lectern/internal/store"
+	"github.com/lectern/lectern/internal/web"
 )
 
 // Request body limits: identity bodies are small JSON objects; API bodies
@@ -22,8 +24,9 @@ const (
 // newHandler lists every route of the process and wraps them in the shared
 // middleware. The identity routes (under /api/auth/) and the API routes (the
 // rest of /api/) are listed in their packages' routes.go; a role that does
-// not serve one passes nil for it.
-func newHandler(cfg *config.Config, log *slog.Logger, st store.Store, id *identity.Server, apiSrv *api.Server) http.Handler {
+// not serve one passes nil for it. The reader (web) serves every other path,
+// and the public book endpoints GET /api/book and GET /api/search.
+func newHandler(cfg *config.Config, log *slog.Logger, st store.Store, id *identity.Server, apiSrv *api.Server, reader *web.Server, lib *library.Library) http.Handler {
 	mux := http.NewServeMux()
 	cors := httpx.CORS(cfg.CORSOrigins)
 	if id != nil {
@@ -36,7 +39,13 @@ func newHandler(cfg *config.Config, log *slog.Logger, st store.Store, id *identi
 		httpx.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 		return nil
 	}))
-	mux.Handle("GET /readyz", httpx.Handle(readiness(st)))
+	if reader != nil {
+		h := reader.Handler()
+		mux.Handle("/", h)
+		mux.Handle("GET /api/book", httpx.Chain(h, cors))
+		mux.Handle("GET /api/search", httpx.Chain(h, cors))
+	}
+	mux.Handle("GET /readyz", httpx.Handle(readiness(st, lib)))
 
 	return httpx.Chain(mux,
 		httpx.RequestID(log),

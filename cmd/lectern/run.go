@@ -26,9 +26,12 @@ import (
 const usage = `Lectern: a self-hosted reading companion.
 
 Usage:
-  lectern serve [flags]          identity service and API on one port
+  lectern serve [flags]          the reader, identity service and API on one port
   lectern auth [flags]           the identity service alone
   lectern api [flags]            the API alone, verifying tokens against --jwks-url
+  lectern ingest PATH [flags]    read a book (folder or .epub) into the database
+  lectern eval [--book PATH] QA.jsonl
+                                 measure search quality on an evaluation set
   lectern migrate [flags]        apply database migrations and exit
   lectern keys rotate [flags]    make a new JWT signing key; older keys stay published until their tokens expire
   lectern keys list [flags]      list signing keys
@@ -56,6 +59,10 @@ func dispatch(ctx context.Context, cmd string, rest []string, getenv func(string
 		return runServe(ctx, cmd, rest, getenv, stderr)
 	case "migrate":
 		return runMigrate(ctx, rest, getenv, stdout, stderr)
+	case "ingest":
+		return runIngest(ctx, rest, getenv, stdout, stderr, isTerminal(stderr))
+	case "eval":
+		return runEval(ctx, rest, getenv, stdout, stderr)
 	case "keys":
 		if len(rest) == 0 || (rest[0] != "rotate" && rest[0] != "list") {
 			return errors.New(`keys: want "keys rotate" or "keys list"`)
@@ -219,4 +226,15 @@ func runKeys(ctx context.Context, sub string, args []string, getenv func(string)
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%v\n", k.ID, k.Alg, k.CreatedAt.UTC().Format(time.RFC3339), retired, k.Published)
 	}
 	return tw.Flush()
+}
+
+// isTerminal reports whether w is a character device (a terminal), where a
+// progress bar can redraw its line.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }

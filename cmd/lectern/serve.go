@@ -17,9 +17,11 @@ import (
 	"github.com/lectern/lectern/internal/httpx"
 	"github.com/lectern/lectern/internal/identity"
 	"github.com/lectern/lectern/internal/keys"
+	"github.com/lectern/lectern/internal/library"
 	"github.com/lectern/lectern/internal/password"
 	"github.com/lectern/lectern/internal/ratelimit"
 	"github.com/lectern/lectern/internal/store"
+	"github.com/lectern/lectern/internal/web"
 )
 
 // runServe runs a server role: "serve" (every role in one process), "auth"
@@ -78,7 +80,17 @@ func runServe(ctx context.Context, role string, args []string, getenv func(strin
 		apiSrv = api.New(api.Options{AgentRule: cfg.AgentRateLimit}, svc, st, guard, limiter)
 	}
 
-	handler := newHandler(cfg, log, st, id, apiSrv)
+	var lib *library.Library
+	var reader *web.Server
+	if role == "serve" {
+		lib = newLibrary(cfg, log, st)
+		if err := openBook(ctx, cfg, log, st, lib); err != nil {
+			return err
+		}
+		reader = web.New(lib, log)
+	}
+
+	handler := newHandler(cfg, log, st, id, apiSrv, reader, lib)
 	srv := &http.Server{
 		Addr:              cfg.Addr,
 		Handler:           handler,
@@ -175,13 +187,17 @@ func sweepSessions(ctx context.Context, id *identity.Server, log *slog.Logger) {
 	}
 }
 
-// readiness reports whether the database answers.
-func readiness(st store.Store) httpx.HandlerFunc {
+// readiness reports whether the database answers and, for a role that
+// serves the book, whether it is loaded.
+func readiness(st store.Store, lib *library.Library) httpx.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
 		if err := st.Ping(ctx); err != nil {
 			return &httpx.Error{Status: http.StatusServiceUnavailable, Code: "NOT_READY", Message: "Database unreachable", Err: err}
+		}
+		if lib != nil && !lib.Ready() {
+			return &httpx.Error{Status: http.StatusServiceUnavailable, Code: "NOT_READY", Message: "The book is not loaded"}
 		}
 		httpx.WriteJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 		return nil

@@ -55,6 +55,15 @@ type Config struct {
 	SMTPURL         *url.URL // nil when mail is not configured
 	MailFrom        string
 	ShutdownTimeout time.Duration
+	// Book is the path of the book to serve (a folder or an .epub); empty
+	// serves the book already ingested, or the bundled demo book.
+	Book   string
+	BookID string
+	// Embeddings configure the optional dense retrieval path: an
+	// OpenAI-compatible /embeddings endpoint. Empty base URL means off.
+	EmbeddingsBaseURL string
+	EmbeddingsModel   string
+	EmbeddingsAPIKey  string // env only, like the secret
 }
 
 // Production reports whether LECTERN_ENV=production.
@@ -98,7 +107,7 @@ func Parse(name string, args []string, getenv func(string) string, stderr io.Wri
 	var raw struct {
 		env, addr, dataDir, dbURL, baseURL, origins, logLevel, logFormat string
 		alg, issuer, audience, rateLimit, proxies, smtp, mailFrom, grace string
-		jwksURL, cors, agentLimit                                        string
+		jwksURL, cors, agentLimit, book, bookID, embURL, embModel        string
 	}
 	opts := []option{
 		{"env", "development or production (production refuses a missing or weak secret)", "development", &raw.env},
@@ -120,6 +129,10 @@ func Parse(name string, args []string, getenv func(string) string, stderr io.Wri
 		{"smtp-url", "smtp://user:password@host:port for password-reset and verification mail; empty writes links to the log", "", &raw.smtp},
 		{"mail-from", "From address of outgoing mail", "Lectern <no-reply@localhost>", &raw.mailFrom},
 		{"shutdown-timeout", "how long to drain requests on SIGINT/SIGTERM", "15s", &raw.grace},
+		{"book", "the book to serve: a Docusaurus site or docs folder, a folder of Markdown/MDX files, or an .epub; ingested at start when it changed (empty: the book already ingested, else the bundled demo book)", "", &raw.book},
+		{"book-id", "id of the book in the database", "default", &raw.bookID},
+		{"embeddings-base-url", "OpenAI-compatible API base URL for embeddings (e.g. http://localhost:11434/v1); empty: keyword search only", "", &raw.embURL},
+		{"embeddings-model", "embedding model name, with --embeddings-base-url", "", &raw.embModel},
 	}
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -135,13 +148,17 @@ func Parse(name string, args []string, getenv func(string) string, stderr io.Wri
 	}
 
 	c := &Config{
-		Env:         raw.env,
-		Addr:        raw.addr,
-		DataDir:     raw.dataDir,
-		DatabaseURL: raw.dbURL,
-		Secret:      getenv("LECTERN_SECRET"),
-		JWTAlg:      raw.alg,
-		MailFrom:    raw.mailFrom,
+		Env:              raw.env,
+		Addr:             raw.addr,
+		DataDir:          raw.dataDir,
+		DatabaseURL:      raw.dbURL,
+		Secret:           getenv("LECTERN_SECRET"),
+		Book:             raw.book,
+		BookID:           raw.bookID,
+		EmbeddingsModel:  raw.embModel,
+		EmbeddingsAPIKey: getenv("LECTERN_EMBEDDINGS_API_KEY"),
+		JWTAlg:           raw.alg,
+		MailFrom:         raw.mailFrom,
 	}
 	var errs []error
 	bad := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
@@ -206,6 +223,20 @@ func Parse(name string, args []string, getenv func(string) string, stderr io.Wri
 		} else {
 			c.JWKSURL = u.String()
 		}
+	}
+	if raw.embURL != "" {
+		u, err := url.Parse(raw.embURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			bad("LECTERN_EMBEDDINGS_BASE_URL: %q is not an absolute http(s) URL", raw.embURL)
+		} else {
+			c.EmbeddingsBaseURL = strings.TrimSuffix(u.String(), "/")
+		}
+		if c.EmbeddingsModel == "" {
+			bad("LECTERN_EMBEDDINGS_MODEL is required with LECTERN_EMBEDDINGS_BASE_URL")
+		}
+	}
+	if !validBookID(c.BookID) {
+		bad("LECTERN_BOOK_ID: %q must be 1-64 letters, digits, '-' or '_'", c.BookID)
 	}
 	for _, o := range splitList(raw.cors) {
 		u, err := parseOrigin(o, false)
@@ -291,4 +322,16 @@ func joinIndented(errs []error) error {
 		msgs[i] = e.Error()
 	}
 	return errors.New(strings.Join(msgs, "\n  "))
+}
+
+func validBookID(id string) bool {
+	if id == "" || len(id) > 64 {
+		return false
+	}
+	for _, r := range id {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
+			return false
+		}
+	}
+	return true
 }

@@ -118,6 +118,70 @@ type ConversationCursor struct {
 	ID        string
 }
 
+// Book is a book's metadata. Lectern serves one book today; every book
+// table carries the book id so that several can live side by side.
+type Book struct {
+	ID        string
+	Title     string
+	Format    string // "docusaurus", "markdown" or "epub"
+	Source    string // the path it was ingested from
+	Hash      string // changes whenever anything a reader could see changes
+	TOC       []byte // the table of contents, JSON
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// BookDocument is one document (page) of a book.
+type BookDocument struct {
+	BookID        string
+	Path          string // doc_path: relative to the book root, forward slashes
+	Ord           int    // reading order, from 0
+	Slug          string
+	Title         string
+	SidebarLabel  string
+	Description   string
+	Chapter       string
+	ChapterNumber int    // 0 when the document is in no chapter
+	PageNumber    *int   // nil when the source has none
+	Meta          []byte // front matter, JSON object
+	HTML          string
+	Words         int
+	Hash          string // of the source; a changed hash means new sections and chunks
+}
+
+// BookSection is the part of a document under one heading.
+type BookSection struct {
+	DocPath string
+	Ord     int
+	Anchor  string // the heading's id in the page; "" for the lead section
+	Heading string
+	Path    []string // heading path, the document title first
+	Level   int
+	Text    string
+}
+
+// BookChunk is the unit retrieval indexes: part of one section.
+type BookChunk struct {
+	ID         string // deterministic: the same text in the same place keeps its id
+	DocPath    string
+	SectionOrd int
+	Ord        int
+	Heading    string // "Title > Heading > Subheading"
+	Text       string
+	Words      int
+	// Embedding is the chunk's dense vector from EmbeddingModel; nil when
+	// none has been computed.
+	Embedding      []float32
+	EmbeddingModel string
+}
+
+// BookContent is the new sections and chunks of one changed document.
+type BookContent struct {
+	DocPath  string
+	Sections []BookSection
+	Chunks   []BookChunk
+}
+
 // Store is everything Lectern persists. Implementations must be
 // safe for concurrent use.
 type Store interface {
@@ -211,4 +275,27 @@ type Store interface {
 	// with Seq > afterSeq, oldest first; ErrNotFound if the conversation is
 	// not theirs.
 	ListMessages(ctx context.Context, userID, conversationID string, afterSeq int64, limit int) ([]Message, error)
+
+	// ApplyBook writes one ingestion of a book in a single transaction: the
+	// book row (inserted or updated; CreatedAt kept on update), every
+	// document row of docs (inserted or updated: order, slug, titles, HTML,
+	// hash…), the removal of stored documents not in docs (with their
+	// sections and chunks), and for each entry of content the replacement
+	// of that document's sections and chunks. A replaced chunk whose id is
+	// unchanged keeps its stored embedding. Documents not named in content
+	// keep their sections and chunks. A document in content must be in docs.
+	ApplyBook(ctx context.Context, b Book, docs []BookDocument, content []BookContent) error
+	// Book returns the book with this id, or ErrNotFound.
+	Book(ctx context.Context, id string) (Book, error)
+	// BookDocuments returns the book's documents in reading order.
+	BookDocuments(ctx context.Context, bookID string) ([]BookDocument, error)
+	// BookSections returns the book's sections, by document order then
+	// section order.
+	BookSections(ctx context.Context, bookID string) ([]BookSection, error)
+	// BookChunks returns the book's chunks with their embeddings, by
+	// document order, section order, then chunk order.
+	BookChunks(ctx context.Context, bookID string) ([]BookChunk, error)
+	// SetChunkEmbeddings stores vectors (chunk id → embedding) computed by
+	// model for chunks of the book; ids that no longer exist are ignored.
+	SetChunkEmbeddings(ctx context.Context, bookID, model string, vectors map[string][]float32) error
 }

@@ -90,9 +90,10 @@ func scanConversation(row pgx.Row) (store.Conversation, error) {
 	return c, nil
 }
 
-// sourcesToDB converts a message's sources to their stored form: JSON, or
-// NULL when there are none (nil or empty).
-func sourcesToDB(b []byte) []byte {
+// jsonToDB converts optional JSON (a message's sources, a book's table of
+// contents, a document's front matter) to its stored form: JSON, or NULL
+// when there is none (nil or empty).
+func jsonToDB(b []byte) []byte {
 	if len(b) == 0 {
 		return nil
 	}
@@ -148,7 +149,7 @@ func (s *Store) StartConversation(ctx context.Context, c store.Conversation, fir
 		FROM c
 		RETURNING created_at`,
 		c.ID, c.UserID, c.Title, c.CreatedAt, c.UpdatedAt,
-		first.ID, first.Role, first.Content, sourcesToDB(first.Sources), first.AgentType, nullString(first.ParentID), first.CreatedAt).
+		first.ID, first.Role, first.Content, jsonToDB(first.Sources), first.AgentType, nullString(first.ParentID), first.CreatedAt).
 		Scan(&first.CreatedAt)
 	if err != nil {
 		var pgErr *pgconn.PgError
@@ -256,7 +257,7 @@ func (s *Store) AppendMessage(ctx context.Context, m store.Message) (store.Messa
 		FROM c
 		RETURNING seq, created_at`,
 		m.CreatedAt, m.ConversationID, m.UserID,
-		m.ID, m.Role, m.Content, sourcesToDB(m.Sources), m.AgentType, nullString(m.ParentID)).Scan(&m.Seq, &m.CreatedAt)
+		m.ID, m.Role, m.Content, jsonToDB(m.Sources), m.AgentType, nullString(m.ParentID)).Scan(&m.Seq, &m.CreatedAt)
 	if err != nil {
 		return store.Message{}, wrap("append message", err)
 	}

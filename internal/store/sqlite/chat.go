@@ -114,9 +114,10 @@ func scanConversation(row scanner) (store.Conversation, error) {
 	return c, nil
 }
 
-// sourcesToDB converts a message's sources to their stored form: JSON text,
-// or NULL when there are none (nil or empty).
-func sourcesToDB(b []byte) any {
+// jsonToDB converts optional JSON (a message's sources, a book's table of
+// contents, a document's front matter) to its stored form: JSON text, or
+// NULL when there is none (nil or empty).
+func jsonToDB(b []byte) any {
 	if len(b) == 0 {
 		return nil
 	}
@@ -137,7 +138,7 @@ const insertMessage = `INSERT INTO messages
 
 func insertMessageArgs(m store.Message) []any {
 	return []any{m.ID, m.ConversationID, m.UserID, m.Seq, m.Role, m.Content,
-		sourcesToDB(m.Sources), m.AgentType, nullString(m.ParentID), toDB(m.CreatedAt)}
+		jsonToDB(m.Sources), m.AgentType, nullString(m.ParentID), toDB(m.CreatedAt)}
 }
 
 // firstMessage checks that first may open c, filling in its conversation and

@@ -1,0 +1,203 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/lectern/lectern/books"
+	"github.com/lectern/lectern/internal/config"
+	"github.com/lectern/lectern/internal/library"
+	"github.com/lectern/lectern/internal/retrieval"
+	"github.com/lectern/lectern/internal/store"
+)
+
+// newLibrary returns the library of the configured book, with the dense
+// path when an embeddings endpoint is configured.
+func newLibrary(cfg *config.Config, log *slog.Logger, st store.Store) *library.Library {
+	opt := library.Options{BookID: cfg.BookID, Log: log}
+	if cfg.EmbeddingsBaseURL != "" {
+		opt.Embedder = retrieval.NewOpenAIEmbedder(cfg.EmbeddingsBaseURL, cfg.EmbeddingsModel, cfg.EmbeddingsAPIKey, retrieval.EmbedderOptions{})
+		opt.EmbeddingModel = cfg.EmbeddingsModel
+	}
+	return library.New(st, opt)
+}
+
+// openBook makes the library ready to serve: the book given with --book is
+// ingested (a no-op when it did not change); without one, a book ingested
+// earlier with "lectern ingest" is served, and failing that the bundled
+// demo book.
+func openBook(ctx context.Context, cfg *config.Config, log *slog.Logger, st store.Store, lib *library.Library) error {
+	var src library.Source
+	switch {
+	case cfg.Book != "":
+		src = library.Source{Path: cfg.Book}
+	default:
+		b, err := st.Book(ctx, cfg.BookID)
+		switch {
+		case err == nil && !strings.HasPrefix(b.Source, "embedded:"):
+			if err := lib.Load(ctx); err != nil {
+				return fmt.Errorf("book: %w", err)
+			}
+			log.Info("serving the ingested book", "title", b.Title, "source", b.Source)
+			return nil
+		case err != nil && !errors.Is(err, store.ErrNotFound):
+			return fmt.Errorf("book: %w", err)
+		}
+		src = library.Source{FS: books.Demo(), Name: books.DemoName}
+	}
+	sum, err := lib.Ingest(ctx, src, library.IngestOptions{})
+	if err != nil {
+		return fmt.Errorf("book %s: %w", src, err)
+	}
+	log.Info("book ready", "title", sum.Title, "source", src.String(), "documents", sum.Documents, "chunks", sum.Chunks,
+		"words", sum.Words, "unchanged", sum.Skipped, "changed", sum.Changed, "removed", sum.Removed, "elapsed", sum.Elapsed.Round(time.Millisecond))
+	return nil
+}
+
+// progressBar draws "label [=====     ] 12/40" on a terminal, rewriting one
+// line; elsewhere it prints a plain line per tenth.
+type progressBar struct {
+	w        io.Writer
+	terminal bool
+	last     map[string]int
+}
+
+func (p *progressBar) update(stage string, done, total int) {
+	if total <= 0 {
+		return
+	}
+	if p.last == nil {
+		p.last = map[string]int{}
+	}
+	label := map[string]string{"read": "reading", "embed": "embedding"}[stage]
+	if p.terminal {
+		const width = 30
+		n := done * width / total
+		fmt.Fprintf(p.w, "\r%-9s [%s%s] %d/%d", label, strings.Repeat("=", n), strings.Repeat(" ", width-n), done, total)
+		if done == total {
+			fmt.Fprintln(p.w)
+		}
+		return
+	}
+	tenth := done * 10 / total
+	if tenth > p.last[stage] || done == total {
+		p.last[stage] = tenth
+		fmt.Fprintf(p.w, "%s %d/%d\n", label, done, total)
+	}
+}
+
+// parseWithPath parses "[flags] PATH [flags]": flags may come on either side
+// of the one positional argument.
+func parseWithPath(name string, args []string, getenv func(string) string, stderr io.Writer) (*config.Config, string, error) {
+	cfg, rest, err := config.Parse("lectern "+name, args, getenv, stderr)
+	if err != nil {
+		return nil, "", err
+	}
+	if len(rest) == 0 {
+		return nil, "", fmt.Errorf("%s: missing the PATH argument", name)
+	}
+	path := rest[0]
+	if len(rest) > 1 {
+		before := args[:len(args)-len(rest)]
+		if cfg, rest, err = config.Parse("lectern "+name, append(slices.Clone(before), rest[1:]...), getenv, stderr); err != nil {
+			return nil, "", err
+		}
+		if len(rest) > 0 {
+			return nil, "", fmt.Errorf("%s: unexpected arguments %q", name, rest)
+		}
+	}
+	return cfg, path, nil
+}
+
+// runIngest is "lectern ingest PATH": read a book into the database.
+func runIngest(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer, terminal bool) error {
+	cfg, path, err := parseWithPath("ingest", args, getenv, stderr)
+	if err != nil {
+		return err
+	}
+	log := newLogger(cfg, stderr)
+	st, err := openStore(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	bar := &progressBar{w: stderr, terminal: terminal}
+	sum, err := newLibrary(cfg, log, st).Ingest(ctx, library.Source{Path: path}, library.IngestOptions{Progress: bar.update})
+	if err != nil {
+		return err
+	}
+	state := fmt.Sprintf("%d changed, %d removed", sum.Changed, sum.Removed)
+	if sum.Skipped {
+		state = "unchanged"
+	}
+	fmt.Fprintf(stdout, "%s (%s)\n  documents %d\n  sections  %d\n  chunks    %d\n  words     %d\n  time      %s\n",
+		sum.Title, state, sum.Documents, sum.Sections, sum.Chunks, sum.Words, sum.Elapsed.Round(time.Millisecond))
+	if sum.Embedded > 0 {
+		fmt.Fprintf(stdout, "  embedded  %d chunks\n", sum.Embedded)
+	}
+	return nil
+}
+
+// runEval is "lectern eval [--book PATH] QA.jsonl": retrieval quality of
+// the served book (or of the book at --book, read into a scratch database)
+// on an evaluation set.
+func runEval(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	var verbose bool
+	args = slices.DeleteFunc(slices.Clone(args), func(a string) bool {
+		if a == "-v" || a == "--verbose" {
+			verbose = true
+			return true
+		}
+		return false
+	})
+	cfg, path, err := parseWithPath("eval", args, getenv, stderr)
+	if err != nil {
+		return err
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("eval: %w", err)
+	}
+	qs, err := library.ReadEvalSet(f)
+	f.Close()
+	if err != nil {
+		return fmt.Errorf("eval: %s: %w", path, err)
+	}
+	log := newLogger(cfg, stderr)
+	if cfg.Book != "" {
+		// A scratch database, so evaluating a book never touches the real one.
+		dir, err := os.MkdirTemp("", "lectern-eval-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+		cfg.DataDir, cfg.DatabaseURL = dir, ""
+	}
+	st, err := openStore(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	lib := newLibrary(cfg, log, st)
+	if cfg.Book != "" {
+		if _, err := lib.Ingest(ctx, library.Source{Path: cfg.Book}, library.IngestOptions{}); err != nil {
+			return err
+		}
+	} else if err := lib.Load(ctx); err != nil {
+		return fmt.Errorf("eval: %w (ingest a book first, or pass --book)", err)
+	}
+	rep, err := lib.Evaluate(ctx, qs)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%s: %d questions\n", lib.Title(), len(qs))
+	rep.Print(stdout, verbose)
+	return nil
+}

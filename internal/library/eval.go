@@ -1,0 +1,210 @@
+package library
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+)
+
+// EvalQuestion is one line of an evaluation set (JSON Lines): a question a
+// reader might ask, and where the book answers it. Unanswerable questions
+// have no expected documents.
+type EvalQuestion struct {
+	ID              string   `json:"id"`
+	Question        string   `json:"question"`
+	Kind            string   `json:"kind"` // factual, conceptual, paraphrase or unanswerable
+	ExpectedDocs    []string `json:"expected_docs"`
+	AltDocs         []string `json:"alt_docs"`
+	ExpectedHeading string   `json:"expected_heading"`
+	KeyFacts        []string `json:"key_facts"`
+}
+
+// Answerable reports whether the book is expected to answer q.
+func (q EvalQuestion) Answerable() bool { return len(q.ExpectedDocs) > 0 }
+
+// ReadEvalSet reads an evaluation set, one JSON object per line; blank
+// lines are skipped. Errors name the line.
+func ReadEvalSet(r io.Reader) ([]EvalQuestion, error) {
+	var qs []EvalQuestion
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for line := 1; sc.Scan(); line++ {
+		t := strings.TrimSpace(sc.Text())
+		if t == "" {
+			continue
+		}
+		var q EvalQuestion
+		dec := json.NewDecoder(strings.NewReader(t))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&q); err != nil {
+			return nil, fmt.Errorf("line %d: %w", line, err)
+		}
+		if strings.TrimSpace(q.Question) == "" {
+			return nil, fmt.Errorf("line %d: no question", line)
+		}
+		switch q.Kind {
+		case "factual", "conceptual", "paraphrase", "unanswerable":
+		default:
+			return nil, fmt.Errorf("line %d: kind %q is not factual, conceptual, paraphrase or unanswerable", line, q.Kind)
+		}
+		if (q.Kind == "unanswerable") == q.Answerable() {
+			return nil, fmt.Errorf("line %d: unanswerable questions, and only they, have no expected_docs", line)
+		}
+		qs = append(qs, q)
+	}
+	if err := sc.Err(); err != nil {
+		return nil, err
+	}
+	return qs, nil
+}
+
+// EvalResult is how one question fared.
+type EvalResult struct {
+	Question EvalQuestion
+	// Rank is the 1-based position of the first hit in an expected or
+	// alternative document among the top EvalDepth; 0 when none (or when
+	// the search said "not covered").
+	Rank int
+	// SectionRank is the same for the expected heading in an expected
+	// document; 0 when the set names no heading or it was not found.
+	SectionRank int
+	Covered     bool
+	Top         []Hit
+}
+
+// Correct reports whether the question counts as answered right at k: for
+// an answerable question, a hit within the top k; for an unanswerable one,
+// the search saying "not covered".
+func (r EvalResult) Correct(k int) bool {
+	if !r.Question.Answerable() {
+		return !r.Covered
+	}
+	return r.Rank > 0 && r.Rank <= k
+}
+
+// EvalReport sums an evaluation up.
+type EvalReport struct {
+	Results []EvalResult
+	// Over answerable questions:
+	Answerable      int
+	HitAt1, HitAt3  float64 // share with a right document first / in the top 3
+	MRR             float64 // mean reciprocal rank (within EvalDepth)
+	SectionHitAt3   float64 // share with the expected heading in the top 3
+	FalseNotCovered float64 // share the search wrongly called "not covered"
+	// Over unanswerable questions:
+	Unanswerable int
+	NotCovered   float64 // share rightly called "not covered"
+	// ByKind is hit@3 per kind of answerable question, and for
+	// "unanswerable" the not-covered accuracy.
+	ByKind map[string]float64
+}
+
+// EvalDepth is how many results each question's search returns for
+// scoring.
+const EvalDepth = 10
+
+// Evaluate runs every question through the library's search.
+func (l *Library) Evaluate(ctx context.Context, qs []EvalQuestion) (EvalReport, error) {
+	rep := EvalReport{ByKind: map[string]float64{}}
+	kindN := map[string]int{}
+	kindOK := map[string]int{}
+	for _, q := range qs {
+		res, err := l.Search(ctx, Query{Text: q.Question, K: EvalDepth})
+		if err != nil {
+			return rep, err
+		}
+		r := EvalResult{Question: q, Covered: res.Covered, Top: res.Hits}
+		want := append(slices.Clone(q.ExpectedDocs), q.AltDocs...)
+		for i, h := range res.Hits {
+			if r.Rank == 0 && slices.Contains(want, h.DocPath) {
+				r.Rank = i + 1
+			}
+			if r.SectionRank == 0 && q.ExpectedHeading != "" && slices.Contains(q.ExpectedDocs, h.DocPath) &&
+				strings.EqualFold(strings.TrimSpace(h.Heading), strings.TrimSpace(q.ExpectedHeading)) {
+				r.SectionRank = i + 1
+			}
+		}
+		rep.Results = append(rep.Results, r)
+		kindN[q.Kind]++
+		if r.Correct(3) {
+			kindOK[q.Kind]++
+		}
+		if !q.Answerable() {
+			rep.Unanswerable++
+			if !r.Covered {
+				rep.NotCovered++
+			}
+			continue
+		}
+		rep.Answerable++
+		if !r.Covered {
+			rep.FalseNotCovered++
+		}
+		if r.Rank == 1 {
+			rep.HitAt1++
+		}
+		if r.Rank > 0 && r.Rank <= 3 {
+			rep.HitAt3++
+		}
+		if r.Rank > 0 {
+			rep.MRR += 1 / float64(r.Rank)
+		}
+		if r.SectionRank > 0 && r.SectionRank <= 3 {
+			rep.SectionHitAt3++
+		}
+	}
+	if n := float64(rep.Answerable); n > 0 {
+		rep.HitAt1 /= n
+		rep.HitAt3 /= n
+		rep.MRR /= n
+		rep.SectionHitAt3 /= n
+		rep.FalseNotCovered /= n
+	}
+	if rep.Unanswerable > 0 {
+		rep.NotCovered /= float64(rep.Unanswerable)
+	}
+	for k, n := range kindN {
+		rep.ByKind[k] = float64(kindOK[k]) / float64(n)
+	}
+	return rep, nil
+}
+
+// Print writes the report as a short table, then the misses when verbose.
+func (rep EvalReport) Print(w io.Writer, verbose bool) {
+	fmt.Fprintf(w, "answerable questions: %d\n", rep.Answerable)
+	fmt.Fprintf(w, "  hit@1              %.3f\n", rep.HitAt1)
+	fmt.Fprintf(w, "  hit@3              %.3f\n", rep.HitAt3)
+	fmt.Fprintf(w, "  MRR@%d             %.3f\n", EvalDepth, rep.MRR)
+	fmt.Fprintf(w, "  section hit@3      %.3f\n", rep.SectionHitAt3)
+	fmt.Fprintf(w, "  wrongly 'not covered' %.3f\n", rep.FalseNotCovered)
+	fmt.Fprintf(w, "unanswerable questions: %d\n", rep.Unanswerable)
+	fmt.Fprintf(w, "  'not covered' accuracy %.3f\n", rep.NotCovered)
+	kinds := make([]string, 0, len(rep.ByKind))
+	for k := range rep.ByKind {
+		kinds = append(kinds, k)
+	}
+	slices.Sort(kinds)
+	for _, k := range kinds {
+		fmt.Fprintf(w, "  %-13s %.3f\n", k, rep.ByKind[k])
+	}
+	if !verbose {
+		return
+	}
+	for _, r := range rep.Results {
+		if r.Correct(3) {
+			continue
+		}
+		fmt.Fprintf(w, "\nMISS %s (%s) %q\n  want %v %q; covered=%v rank=%d\n", r.Question.ID, r.Question.Kind, r.Question.Question,
+			r.Question.ExpectedDocs, r.Question.ExpectedHeading, r.Covered, r.Rank)
+		for i, h := range r.Top {
+			if i == 3 {
+				break
+			}
+			fmt.Fprintf(w, "  %d. %s — %s (%.2f)\n", i+1, h.DocPath, h.Heading, h.Score)
+		}
+	}
+}

@@ -1,0 +1,20 @@
+package web
+
+import (
+	"net/http"
+
+	"github.com/lectern/lectern/internal/httpx"
+)
+
+// Handler returns every route of the reader.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /{$}", s.home)
+	mux.HandleFunc("GET /docs/{slug...}", s.page)
+	mux.HandleFunc("GET /search", s.searchPage)
+	mux.Handle("GET /static/", http.StripPrefix("/static/", cacheStatic(s.static)))
+	mux.Handle("GET /api/book", httpx.Handle(s.apiBook))
+	mux.Handle("GET /api/search", httpx.Handle(s.apiSearch))
+	mux.HandleFunc("/", s.notFound)
+	return mux
+}

@@ -1,0 +1,59 @@
+// Package web serves the reader: the book's pages rendered on the server,
+// its table of contents and a search page, plus the public JSON endpoints
+// GET /api/book and GET /api/search.
+package web
+
+import (
+	"context"
+	"embed"
+	"encoding/json"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net/http"
+
+	"github.com/lectern/lectern/internal/book"
+	"github.com/lectern/lectern/internal/library"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static
+var staticFS embed.FS
+
+// Library is what the reader needs of the book.
+type Library interface {
+	Ready() bool
+	Title() string
+	Contents() []*book.TOCNode
+	TOC() json.RawMessage
+	Pages() []*library.Page
+	Page(slug string) (*library.Page, bool)
+	Search(ctx context.Context, q library.Query) (library.Result, error)
+}
+
+// Server renders the reader.
+type Server struct {
+	lib    Library
+	log    *slog.Logger
+	tmpl   *template.Template
+	static http.Handler
+}
+
+// New returns the reader over lib.
+func New(lib Library, log *slog.Logger) *Server {
+	tmpl := template.Must(template.New("").Funcs(template.FuncMap{
+		"safeHTML": func(s string) template.HTML { return template.HTML(s) }, // sanitized at ingestion
+	}).ParseFS(templateFS, "templates/*.html"))
+	sub, err := fs.Sub(staticFS, "static")
+	if err != nil {
+		panic(err) // the embedded tree always has it
+	}
+	return &Server{lib: lib, log: log, tmpl: tmpl, static: http.FileServerFS(sub)}
+}
+
+// pageCSP is the policy of every HTML page: no inline script or style, no
+// framing, and nothing loaded from elsewhere but images.
+const pageCSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' https: data:; " +
+	"connect-src 'self'; font-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
