@@ -3,6 +3,7 @@ package web
 import (
 	"bytes"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/lectern/lectern/internal/book"
@@ -126,9 +127,9 @@ func (s *Server) page(w http.ResponseWriter, r *http.Request) {
 		s.notFound(w, r)
 		return
 	}
-	if want := p.URL; r.URL.Path != want && r.URL.Path != want+"/" {
+	if want, _ := url.PathUnescape(p.URL); r.URL.Path != want {
 		// One URL per page: the canonical escaping of its slug.
-		http.Redirect(w, r, want, http.StatusMovedPermanently)
+		http.Redirect(w, r, p.URL, http.StatusMovedPermanently)
 		return
 	}
 	v := pageView{

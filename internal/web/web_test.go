@@ -1,0 +1,184 @@
+package web_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/lectern/lectern/books"
+	"github.com/lectern/lectern/internal/library"
+	"github.com/lectern/lectern/internal/store/testdb"
+	"github.com/lectern/lectern/internal/web"
+)
+
+// demoReader serves the bundled demo book over real HTTP.
+func demoReader(t *testing.T) (*httptest.Server, *library.Library) {
+	t.Helper()
+	lib := library.New(testdb.Engines()[0].Open(t), library.Options{})
+	if _, err := lib.Ingest(context.Background(), library.Source{FS: books.Demo(), Name: books.DemoName}, library.IngestOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(web.New(lib, slog.New(slog.DiscardHandler)).Handler())
+	t.Cleanup(srv.Close)
+	return srv, lib
+}
+
+func get(t *testing.T, srv *httptest.Server, path string) (*http.Response, string) {
+	t.Helper()
+	c := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	res, err := c.Get(srv.URL + path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res, string(b)
+}
+
+// TestEveryCitationLandsOnItsHeading walks every section of the demo book:
+// the link a citation of that section carries must open a page of the
+// reader that has the anchor.
+func TestEveryCitationLandsOnItsHeading(t *testing.T) {
+	srv, lib := demoReader(t)
+	pages := map[string]string{}
+	n := 0
+	for _, p := range lib.Pages() {
+		for _, s := range p.Sections {
+			u, err := url.Parse(p.SectionURL(s))
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, ok := pages[u.Path]
+			if !ok {
+				res, b := get(t, srv, u.Path)
+				if res.StatusCode != 200 {
+					t.Fatalf("%s: %d", u.Path, res.StatusCode)
+				}
+				body, pages[u.Path] = b, b
+			}
+			if s.Anchor != "" && !strings.Contains(body, `id="`+s.Anchor+`"`) {
+				t.Errorf("%s: no element with id %q", u.Path, s.Anchor)
+			}
+			n++
+		}
+	}
+	if n < 50 {
+		t.Fatalf("only %d sections in the demo book", n)
+	}
+	ctx := context.Background()
+	for _, q := range []string{"leap second", "daylight saving", "unix time", "time zone database", "monotonic clock", "cron"} {
+		res, err := lib.Search(ctx, library.Query{Text: q, K: 5})
+		if err != nil || !res.Covered {
+			t.Fatalf("%q: %v %v", q, res.Covered, err)
+		}
+		for _, h := range res.Hits {
+			u, _ := url.Parse(h.URL)
+			if body, ok := pages[u.Path]; !ok || (u.Fragment != "" && !strings.Contains(body, `id="`+u.Fragment+`"`)) {
+				t.Errorf("search hit %s does not resolve", h.URL)
+			}
+		}
+	}
+}
+
+func TestPages(t *testing.T) {
+	srv, lib := demoReader(t)
+	first := lib.Pages()[0]
+	second := lib.Pages()[1]
+	for _, tc := range []struct {
+		name, path string
+		status     int
+		contains   []string
+	}{
+		{"the home page lists the contents", "/", 200, []string{"<h1>" + lib.Title() + "</h1>", `href="` + first.URL + `"`, lib.Contents()[len(lib.Contents())-1].Label}},
+		{"a page has its title, the sidebar and previous/next links", second.URL, 200,
+			[]string{"<title>" + second.Title + " · " + lib.Title() + "</title>", `aria-current="page"`, `rel="prev" href="` + first.URL + `"`, `rel="next"`}},
+		{"an unknown page is a 404 page", "/docs/no/such/page", 404, []string{"Page not found"}},
+		{"the search page finds sections", "/search?q=leap+second", 200, []string{"<ol>", "#"}},
+		{"the search page says when nothing matches", "/search?q=zzzz+qqqq", 200, []string{"Nothing in the book matches"}},
+		{"the style sheet is served", "/static/reader.css", 200, []string{"prefers-color-scheme: dark"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res, body := get(t, srv, tc.path)
+			if res.StatusCode != tc.status {
+				t.Fatalf("status %d", res.StatusCode)
+			}
+			for _, c := range tc.contains {
+				if !strings.Contains(body, c) {
+					t.Errorf("no %q in\n%s", c, body)
+				}
+			}
+			if strings.HasSuffix(res.Header.Get("Content-Type"), "html; charset=utf-8") {
+				csp := res.Header.Get("Content-Security-Policy")
+				if !strings.Contains(csp, "script-src 'self'") || strings.Contains(csp, "unsafe-inline") || !strings.Contains(csp, "frame-ancestors 'none'") {
+					t.Errorf("CSP %q", csp)
+				}
+				if strings.Contains(body, "<script>") || strings.Contains(body, "style=") {
+					t.Error("inline script or style in a page")
+				}
+			}
+		})
+	}
+	t.Run("a page has one URL: a trailing slash redirects", func(t *testing.T) {
+		res, _ := get(t, srv, second.URL+"/")
+		if res.StatusCode != http.StatusMovedPermanently || res.Header.Get("Location") != second.URL {
+			t.Errorf("%d %q", res.StatusCode, res.Header.Get("Location"))
+		}
+	})
+}
+
+func TestBookAPI(t *testing.T) {
+	srv, lib := demoReader(t)
+	t.Run("GET /api/book lists the contents and the pages", func(t *testing.T) {
+		res, body := get(t, srv, "/api/book")
+		var out struct {
+			Title string
+			TOC   []map[string]any
+			Pages []struct {
+				DocPath string `json:"doc_path"`
+				URL     string
+			}
+		}
+		if res.StatusCode != 200 || json.Unmarshal([]byte(body), &out) != nil {
+			t.Fatalf("%d %s", res.StatusCode, body)
+		}
+		if out.Title != lib.Title() || len(out.Pages) != len(lib.Pages()) || len(out.TOC) == 0 || out.Pages[0].URL == "" {
+			t.Errorf("%+v", out)
+		}
+	})
+	t.Run("GET /api/search answers hits with links to headings", func(t *testing.T) {
+		res, body := get(t, srv, "/api/search?q="+url.QueryEscape("what is a leap second")+"&k=2")
+		var out struct {
+			Covered bool
+			Hits    []struct {
+				DocPath, Slug, Title, Heading, URL, Snippet string
+				Score                                       float64
+			}
+		}
+		if res.StatusCode != 200 || json.Unmarshal([]byte(body), &out) != nil {
+			t.Fatalf("%d %s", res.StatusCode, body)
+		}
+		if !out.Covered || len(out.Hits) != 2 || !strings.Contains(out.Hits[0].URL, "#") || out.Hits[0].Snippet == "" || out.Hits[0].Score <= 0 {
+			t.Errorf("%s", body)
+		}
+	})
+	for _, tc := range []struct{ name, query string }{
+		{"no query", ""},
+		{"an empty query", "q=%20"},
+		{"k out of range", "q=time&k=11"},
+		{"k not a number", "q=time&k=x"},
+		{"a query over 1000 bytes", "q=" + strings.Repeat("a", 1001)},
+	} {
+		t.Run("GET /api/search refuses "+tc.name, func(t *testing.T) {
+			res, body := get(t, srv, "/api/search?"+tc.query)
+			if res.StatusCode != 400 || !strings.Contains(body, `"code":"VALIDATION_ERROR"`) {
+				t.Errorf("%d %s", res.StatusCode, body)
+			}
+		})
+	}
+}
