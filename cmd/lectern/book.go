@@ -52,7 +52,7 @@ func openBook(ctx context.Context, cfg *config.Config, log *slog.Logger, st stor
 		}
 		src = library.Source{FS: books.Demo(), Name: books.DemoName}
 	}
-	sum, err := lib.Ingest(ctx, src, library.IngestOptions{})
+	sum, err := lib.Ingest(ctx, src, library.IngestOptions{Title: cfg.BookTitle})
 	if err != nil {
 		return fmt.Errorf("book %s: %w", src, err)
 	}
@@ -129,7 +129,7 @@ func runIngest(ctx context.Context, args []string, getenv func(string) string, s
 	}
 	defer st.Close()
 	bar := &progressBar{w: stderr, terminal: terminal}
-	sum, err := newLibrary(cfg, log, st).Ingest(ctx, library.Source{Path: path}, library.IngestOptions{Progress: bar.update})
+	sum, err := newLibrary(cfg, log, st).Ingest(ctx, library.Source{Path: path}, library.IngestOptions{Title: cfg.BookTitle, Progress: bar.update})
 	if err != nil {
 		return err
 	}
@@ -187,7 +187,7 @@ func runEval(ctx context.Context, args []string, getenv func(string) string, std
 	defer st.Close()
 	lib := newLibrary(cfg, log, st)
 	if cfg.Book != "" {
-		if _, err := lib.Ingest(ctx, library.Source{Path: cfg.Book}, library.IngestOptions{}); err != nil {
+		if _, err := lib.Ingest(ctx, library.Source{Path: cfg.Book}, library.IngestOptions{Title: cfg.BookTitle}); err != nil {
 			return err
 		}
 	} else if err := lib.Load(ctx); err != nil {

@@ -356,3 +356,54 @@ func TestMigrateAndKeyCommands(t *testing.T) {
 		t.Errorf("want two RS256 keys:\n%s", out.String())
 	}
 }
+
+func TestIngestAndEvalCommands(t *testing.T) {
+	dir := t.TempDir()
+	env := envFunc(map[string]string{"LECTERN_DATA_DIR": dir})
+	ctx := context.Background()
+	const book = "../../internal/library/testdata/book"
+	var out, errs bytes.Buffer
+	if err := run(ctx, []string{"ingest", book}, env, &out, &errs); err != nil {
+		t.Fatalf("ingest: %v\n%s", err, errs.String())
+	}
+	for _, want := range []string{"Book (3 changed, 0 removed)", "documents 3", "chunks", "words"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("summary lacks %q:\n%s", want, out.String())
+		}
+	}
+	if !strings.Contains(errs.String(), "reading 3/3") {
+		t.Errorf("no progress lines on a non-terminal:\n%s", errs.String())
+	}
+	out.Reset()
+	if err := run(ctx, []string{"ingest", book, "--book-title", "Balcony Gardening"}, env, &out, io.Discard); err != nil || !strings.Contains(out.String(), "Balcony Gardening (0 changed, 0 removed)") {
+		t.Errorf("ingest with flags after the path: %v\n%s", err, out.String())
+	}
+
+	t.Run("errors name the problem", func(t *testing.T) {
+		bad := t.TempDir()
+		os.WriteFile(filepath.Join(bad, "x.md"), []byte("---\ntitle: [\n---\n"), 0o644)
+		err := run(ctx, []string{"ingest", bad}, env, io.Discard, io.Discard)
+		if err == nil || !strings.Contains(err.Error(), "x.md:") {
+			t.Errorf("got %v", err)
+		}
+		if err := run(ctx, []string{"ingest"}, env, io.Discard, io.Discard); err == nil || !strings.Contains(err.Error(), "PATH") {
+			t.Errorf("got %v", err)
+		}
+	})
+
+	qa := filepath.Join(t.TempDir(), "qa.jsonl")
+	os.WriteFile(qa, []byte(`{"id":"1","question":"how often do tomatoes need water","kind":"paraphrase","expected_docs":["01-basics/02-watering.mdx"],"alt_docs":[],"expected_heading":"How often to water","key_facts":[]}
+{"id":"2","question":"what is the capital of peru","kind":"unanswerable","expected_docs":[],"alt_docs":[],"expected_heading":"","key_facts":[]}
+`), 0o644)
+	for _, args := range [][]string{{"eval", qa}, {"eval", "--book", book, qa}} {
+		out.Reset()
+		if err := run(ctx, args, env, &out, io.Discard); err != nil {
+			t.Fatalf("%v: %v", args, err)
+		}
+		for _, want := range []string{"hit@1              1.000", "hit@3              1.000", "'not covered' accuracy 1.000"} {
+			if !strings.Contains(out.String(), want) {
+				t.Errorf("%v: report lacks %q:\n%s", args, want, out.String())
+			}
+		}
+	}
+}

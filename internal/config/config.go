@@ -57,8 +57,9 @@ type Config struct {
 	ShutdownTimeout time.Duration
 	// Book is the path of the book to serve (a folder or an .epub); empty
 	// serves the book already ingested, or the bundled demo book.
-	Book   string
-	BookID string
+	Book      string
+	BookID    string
+	BookTitle string // overrides the title the book gives itself
 	// Embeddings configure the optional dense retrieval path: an
 	// OpenAI-compatible /embeddings endpoint. Empty base URL means off.
 	EmbeddingsBaseURL string
@@ -107,7 +108,7 @@ func Parse(name string, args []string, getenv func(string) string, stderr io.Wri
 	var raw struct {
 		env, addr, dataDir, dbURL, baseURL, origins, logLevel, logFormat string
 		alg, issuer, audience, rateLimit, proxies, smtp, mailFrom, grace string
-		jwksURL, cors, agentLimit, book, bookID, embURL, embModel        string
+		jwksURL, cors, agentLimit, book, bookID, embURL, embModel, title string
 	}
 	opts := []option{
 		{"env", "development or production (production refuses a missing or weak secret)", "development", &raw.env},
@@ -131,6 +132,7 @@ func Parse(name string, args []string, getenv func(string) string, stderr io.Wri
 		{"shutdown-timeout", "how long to drain requests on SIGINT/SIGTERM", "15s", &raw.grace},
 		{"book", "the book to serve: a Docusaurus site or docs folder, a folder of Markdown/MDX files, or an .epub; ingested at start when it changed (empty: the book already ingested, else the bundled demo book)", "", &raw.book},
 		{"book-id", "id of the book in the database", "default", &raw.bookID},
+		{"book-title", "title of the book, instead of the one it gives itself", "", &raw.title},
 		{"embeddings-base-url", "OpenAI-compatible API base URL for embeddings (e.g. http://localhost:11434/v1); empty: keyword search only", "", &raw.embURL},
 		{"embeddings-model", "embedding model name, with --embeddings-base-url", "", &raw.embModel},
 	}
@@ -155,6 +157,7 @@ func Parse(name string, args []string, getenv func(string) string, stderr io.Wri
 		Secret:           getenv("LECTERN_SECRET"),
 		Book:             raw.book,
 		BookID:           raw.bookID,
+		BookTitle:        strings.TrimSpace(raw.title),
 		EmbeddingsModel:  raw.embModel,
 		EmbeddingsAPIKey: getenv("LECTERN_EMBEDDINGS_API_KEY"),
 		JWTAlg:           raw.alg,
