@@ -7,7 +7,7 @@ import (
 	"io/fs"
 )
 
-//go:embed demo
+//go:embed all:demo
 var demo embed.FS
 
 // Demo returns the demo book's folder (a Docusaurus docs folder).
