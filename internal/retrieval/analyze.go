@@ -1,0 +1,244 @@
+package retrieval
+
+import (
+	"sync"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/kljensen/snowball/english"
+)
+
+// maxWordBytes drops longer "words" (base64 blobs, hashes, minified code):
+// they are never searched for and would only grow the vocabulary.
+const maxWordBytes = 64
+
+// maxStemCache bounds the analyzer's word→term cache. A book's vocabulary
+// is far smaller; the bound only matters for pathological input, and a full
+// cache just means more calls to the stemmer.
+const maxStemCache = 1 << 18
+
+// Token is one term of an analyzed text and the word it came from.
+type Token struct {
+	Term  string // lowercased, stemmed term, as in Hit.Matched
+	Start int    // byte offset of the source word in the text
+	End   int    // byte offset just past the source word
+}
+
+// Tokenize analyzes text the way the index does and reports where each
+// term's word is, so a caller can mark Hit.Matched terms in a snippet.
+// Stop words produce no token.
+func Tokenize(text string) []Token {
+	var toks []Token
+	scanWords(text, nil, func(word []byte, start, end int) {
+		if t := termOf(string(word)); t != "" {
+			toks = append(toks, Token{Term: t, Start: start, End: end})
+		}
+	})
+	return toks
+}
+
+// Analyze returns the terms the index makes of text: words split on
+// anything that is not a letter or digit, lowercased, stop words removed,
+// English words stemmed. "Parsing time.Parse in 1972" gives
+// ["pars", "time", "pars", "1972"].
+func Analyze(text string) []string {
+	var terms []string
+	scanWords(text, nil, func(word []byte, _, _ int) {
+		if t := termOf(string(word)); t != "" {
+			terms = append(terms, t)
+		}
+	})
+	return terms
+}
+
+// scanWords splits text into lowercase words and calls emit for each with
+// the word's bytes (valid only during the call) and its byte offsets.
+// A word is a run of letters, digits and combining marks, or a single
+// Chinese or Japanese character; an apostrophe between letters joins two
+// runs and is dropped, and a trailing "'s" is removed, so "reader's" is
+// "reader" and "don't" is "dont". Words longer than maxWordBytes are
+// skipped. buf is scratch space; the grown buffer is returned for reuse.
+func scanWords(text string, buf []byte, emit func(word []byte, start, end int)) []byte {
+	buf = buf[:0]
+	start := -1         // byte offset of the current word, -1 between words
+	end := 0            // byte offset just past the last word rune
+	aposLen := -1       // len(buf) at the last apostrophe inside the word
+	aposAt := -1        // byte offset of an apostrophe that may join two runs
+	lastLetter := false // the last rune of the word is a letter
+
+	flush := func() {
+		if start < 0 {
+			return
+		}
+		if aposLen >= 0 && len(buf) == aposLen+1 && buf[aposLen] == 's' {
+			buf = buf[:aposLen]
+		}
+		if len(buf) > 0 && len(buf) <= maxWordBytes {
+			emit(buf, start, end)
+		}
+		buf = buf[:0]
+		start, aposLen, aposAt = -1, -1, -1
+	}
+
+	for i, r := range text {
+		class := classify(r)
+		switch {
+		case class == runeIdeograph:
+			flush()
+			buf = utf8.AppendRune(buf, r)
+			start, end = i, i+utf8.RuneLen(r)
+			flush()
+			continue
+		case class == runeLetter || class == runeDigit || (class == runeMark && start >= 0 && aposAt < 0):
+			if start < 0 {
+				start = i
+			} else if aposAt >= 0 {
+				if class != runeLetter {
+					// "rock'n'roll" joins, "it'3" does not.
+					flush()
+					start = i
+				} else {
+					aposLen = len(buf)
+				}
+			}
+			aposAt = -1
+			if r < utf8.RuneSelf {
+				if 'A' <= r && r <= 'Z' {
+					r += 'a' - 'A'
+				}
+				buf = append(buf, byte(r))
+			} else {
+				buf = utf8.AppendRune(buf, unicode.ToLower(r))
+			}
+			end = i + utf8.RuneLen(r)
+			if class != runeMark {
+				lastLetter = class == runeLetter
+			}
+		case class == runeApostrophe && start >= 0 && aposAt < 0 && lastLetter:
+			aposAt = i
+		default:
+			flush()
+		}
+	}
+	flush()
+	return buf
+}
+
+// Rune classes for scanWords.
+const (
+	runeOther = iota
+	runeLetter
+	runeDigit
+	runeMark       // a combining mark: part of a word, never its start
+	runeApostrophe // may join the parts of "don't" or "reader's"
+	runeIdeograph  // Han, Hiragana or Katakana: a word by itself
+)
+
+// classify returns the class of r, with a fast path for ASCII.
+func classify(r rune) int {
+	if r < utf8.RuneSelf {
+		switch {
+		case 'a' <= r && r <= 'z', 'A' <= r && r <= 'Z':
+			return runeLetter
+		case '0' <= r && r <= '9':
+			return runeDigit
+		case r == '\'':
+			return runeApostrophe
+		}
+		return runeOther
+	}
+	switch {
+	// These scripts do not separate words with spaces; each character is
+	// a term, which makes them searchable at all. All lie above U+2E80.
+	case r >= 0x2E80 && unicode.In(r, unicode.Han, unicode.Hiragana, unicode.Katakana):
+		return runeIdeograph
+	case unicode.IsLetter(r):
+		return runeLetter
+	case unicode.IsDigit(r):
+		return runeDigit
+	case unicode.IsMark(r):
+		return runeMark
+	case r == '’':
+		return runeApostrophe
+	}
+	return runeOther
+}
+
+// termOf maps a lowercase word to its index term, or "" for a stop word.
+// Only plain ASCII words are stemmed: the Snowball English stemmer is
+// meant for them, and numbers, identifiers like "utf8" and words of other
+// scripts are better matched exactly.
+func termOf(word string) string {
+	if isStopWord(word) {
+		return ""
+	}
+	for i := 0; i < len(word); i++ {
+		if c := word[i]; c < 'a' || c > 'z' {
+			return word
+		}
+	}
+	return english.Stem(word, true)
+}
+
+// analyzer turns text into terms, caching each word's term so that the
+// stemmer, which allocates, runs once per distinct word. It is safe for
+// concurrent use.
+type analyzer struct {
+	mu    sync.RWMutex
+	terms map[string]string // lowercase word → term, "" for stop words
+}
+
+func newAnalyzer() *analyzer {
+	return &analyzer{terms: make(map[string]string)}
+}
+
+// wordTerm is a cache entry waiting to be stored.
+type wordTerm struct{ word, term string }
+
+// each calls fn with the term of every word of text in order, and the
+// byte offset of the word, skipping stop words. When learn is set, words not yet cached are added to the
+// cache; searches leave it alone so that readers' typos cannot fill it.
+// buf and pending are scratch space, returned for reuse.
+func (a *analyzer) each(text string, learn bool, buf []byte, pending []wordTerm, fn func(term string, start int)) ([]byte, []wordTerm) {
+	pending = pending[:0]
+	a.mu.RLock()
+	buf = scanWords(text, buf, func(word []byte, start, _ int) {
+		t, ok := a.terms[string(word)]
+		if !ok {
+			w := string(word)
+			t = termOf(w)
+			if learn {
+				pending = append(pending, wordTerm{w, t})
+			}
+		}
+		if t != "" {
+			fn(t, start)
+		}
+	})
+	a.mu.RUnlock()
+	if len(pending) > 0 {
+		a.mu.Lock()
+		for _, p := range pending {
+			if len(a.terms) >= maxStemCache {
+				break
+			}
+			a.terms[p.word] = p.term
+		}
+		a.mu.Unlock()
+	}
+	return buf, pending
+}
+
+// appendNormalized appends text's words to dst, lowercased and unstemmed,
+// stop words kept, each followed by one space and the whole preceded by
+// one, so that " daylight saving time " is a substring of the normalized
+// body exactly when those words occur there in a row, whatever the
+// punctuation, markup or line breaks between them.
+func appendNormalized(dst []byte, text string, buf []byte) ([]byte, []byte) {
+	dst = append(dst, ' ')
+	buf = scanWords(text, buf, func(word []byte, _, _ int) {
+		dst = append(dst, word...)
+		dst = append(dst, ' ')
+	})
+	return dst, buf
+}

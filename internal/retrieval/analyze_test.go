@@ -1,0 +1,119 @@
+package retrieval
+
+import (
+	"slices"
+	"strings"
+	"testing"
+	"unicode"
+	"unicode/utf8"
+)
+
+func TestAnalyze(t *testing.T) {
+	tests := []struct {
+		name string
+		text string
+		want []string
+	}{
+		{"splits identifiers on punctuation and keeps numbers", "time.Parse in 1972", []string{"time", "pars", "1972"}},
+		{"lowercases and stems English words", "Running RUNS runner", []string{"run", "run", "runner"}},
+		{"drops stop words", "what is the meaning of this", []string{"mean"}},
+		{"drops a possessive s", "the reader's guide", []string{"reader", "guid"}},
+		{"joins a contraction and drops it as a stop word", "don’t panic", []string{"panic"}},
+		{"splits on hyphens, slashes and underscores", "well-known Europe/Paris snake_case", []string{"well", "known", "europ", "pari", "snake", "case"}},
+		{"keeps mixed letters and digits unstemmed", "utf8 h2 x86", []string{"utf8", "h2", "x86"}},
+		{"keeps accented words whole", "naïve café", []string{"naïve", "café"}},
+		{"makes each Chinese or Japanese character a term", "日本語", []string{"日", "本", "語"}},
+		{"skips very long words", strings.Repeat("a", maxWordBytes+1) + " short", []string{"short"}},
+		{"ignores invalid UTF-8", "abc\xffdef", []string{"abc", "def"}},
+		{"gives nothing for punctuation and space", " ... --- !? ", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := Analyze(tt.text); !slices.Equal(got, tt.want) {
+				t.Errorf("Analyze(%q) = %q, want %q", tt.text, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestTokenize(t *testing.T) {
+	tests := []struct {
+		name  string
+		text  string
+		words []string // the source words, text[Start:End]
+		terms []string
+	}{
+		{"points at each source word", "Parsing time.Parse", []string{"Parsing", "time", "Parse"}, []string{"pars", "time", "pars"}},
+		{"covers a possessive but not a trailing apostrophe", "Reader's books' end", []string{"Reader's", "books", "end"}, []string{"reader", "book", "end"}},
+		{"counts bytes of multibyte words", "é café", []string{"é", "café"}, []string{"é", "café"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			toks := Tokenize(tt.text)
+			var words, terms []string
+			for _, tok := range toks {
+				words = append(words, tt.text[tok.Start:tok.End])
+				terms = append(terms, tok.Term)
+			}
+			if !slices.Equal(words, tt.words) || !slices.Equal(terms, tt.terms) {
+				t.Errorf("Tokenize(%q): words %q terms %q, want %q %q", tt.text, words, terms, tt.words, tt.terms)
+			}
+		})
+	}
+}
+
+func TestAnalyzerCacheAgreesWithAnalyze(t *testing.T) {
+	an := newAnalyzer()
+	text := "The runners were running; the runner runs. Daylight-saving time's changes."
+	for pass := range 2 { // the second pass is served from the cache
+		var got []string
+		an.each(text, true, nil, nil, func(term string, _ int) { got = append(got, term) })
+		if want := Analyze(text); !slices.Equal(got, want) {
+			t.Fatalf("pass %d: analyzer gave %q, Analyze gave %q", pass, got, want)
+		}
+	}
+}
+
+func FuzzAnalyze(f *testing.F) {
+	for _, s := range []string{
+		"time.Parse(\"2006-01-02\", s) in 1972",
+		"The reader's guide: don't panic! rock'n'roll o'clock ''' 'x x'",
+		"naïve CAFÉ İstanbul ǅ Σίσυφος 日本語のテキスト e\u0301cole",
+		"abc\xff\xfe def \u2019s",
+		strings.Repeat("supercalifragilistic", 5),
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, text string) {
+		toks := Tokenize(text)
+		terms := Analyze(text)
+		if len(toks) != len(terms) {
+			t.Fatalf("Tokenize gave %d tokens, Analyze %d terms", len(toks), len(terms))
+		}
+		prevEnd := 0
+		for i, tok := range toks {
+			if tok.Term == "" {
+				t.Fatalf("token %d is empty", i)
+			}
+			if tok.Term != terms[i] {
+				t.Fatalf("token %d is %q, term is %q", i, tok.Term, terms[i])
+			}
+			if !utf8.ValidString(tok.Term) {
+				t.Fatalf("token %q is not valid UTF-8", tok.Term)
+			}
+			for _, r := range tok.Term {
+				if unicode.ToLower(r) != r {
+					t.Fatalf("token %q is not lowercase", tok.Term)
+				}
+			}
+			if tok.Start < prevEnd || tok.End <= tok.Start || tok.End > len(text) {
+				t.Fatalf("token %q has offsets [%d,%d) after %d in %d bytes", tok.Term, tok.Start, tok.End, prevEnd, len(text))
+			}
+			prevEnd = tok.End
+		}
+		norm, _ := appendNormalized(nil, text, nil)
+		if len(norm) == 0 || norm[0] != ' ' || norm[len(norm)-1] != ' ' || strings.Contains(string(norm), "  ") {
+			t.Fatalf("normalized form %q is not single-space separated", norm)
+		}
+	})
+}

@@ -1,0 +1,358 @@
+package retrieval
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Embedder turns texts into dense vectors, one per text, in order.
+type Embedder interface {
+	Embed(ctx context.Context, texts []string) ([][]float32, error)
+}
+
+// Defaults for EmbedderOptions; each applies when the field is zero.
+const (
+	DefaultEmbedBatchSize        = 64
+	DefaultEmbedTimeout          = 60 * time.Second
+	DefaultEmbedMaxAttempts      = 5
+	DefaultEmbedInitialBackoff   = 500 * time.Millisecond
+	DefaultEmbedMaxBackoff       = 20 * time.Second
+	DefaultEmbedMaxResponseBytes = 64 << 20
+)
+
+// EmbedderOptions tunes an OpenAIEmbedder. The zero value gives the
+// defaults above.
+type EmbedderOptions struct {
+	// BatchSize is the most texts sent in one request.
+	BatchSize int
+	// Timeout bounds each HTTP attempt, including reading the response.
+	Timeout time.Duration
+	// MaxAttempts is how many times a batch is tried, the first included,
+	// when the server answers 408, 429 or 5xx or the connection fails.
+	MaxAttempts int
+	// InitialBackoff is the wait before the first retry; each later wait
+	// doubles, up to MaxBackoff, and is jittered to between half and all
+	// of that.
+	InitialBackoff time.Duration
+	// MaxBackoff caps the wait between attempts. A server that asks, with
+	// Retry-After, for a longer wait than this gets an error at once
+	// rather than a caller blocked for minutes.
+	MaxBackoff time.Duration
+	// MaxResponseBytes caps the size of a response body.
+	MaxResponseBytes int64
+	// Dimensions, when positive, is sent as "dimensions" for models that
+	// can shorten their embeddings.
+	Dimensions int
+	// HTTPClient sends the requests; nil means a client of its own.
+	HTTPClient *http.Client
+}
+
+// OpenAIEmbedder calls the embeddings endpoint of an OpenAI-compatible
+// server (OpenAI, Ollama, llama.cpp, vLLM, LM Studio, ...). It is safe
+// for concurrent use.
+type OpenAIEmbedder struct {
+	endpoint string
+	model    string
+	apiKey   string
+	opt      EmbedderOptions
+	client   *http.Client
+	// sleep waits between attempts; tests replace it to record waits.
+	sleep func(ctx context.Context, d time.Duration) error
+}
+
+// NewOpenAIEmbedder returns an embedder that posts to baseURL +
+// "/embeddings", baseURL being what OpenAI clients take (for Ollama,
+// "http://localhost:11434/v1"). An empty apiKey sends no Authorization
+// header.
+func NewOpenAIEmbedder(baseURL, model, apiKey string, opt EmbedderOptions) *OpenAIEmbedder {
+	if opt.BatchSize <= 0 {
+		opt.BatchSize = DefaultEmbedBatchSize
+	}
+	if opt.Timeout <= 0 {
+		opt.Timeout = DefaultEmbedTimeout
+	}
+	if opt.MaxAttempts <= 0 {
+		opt.MaxAttempts = DefaultEmbedMaxAttempts
+	}
+	if opt.InitialBackoff <= 0 {
+		opt.InitialBackoff = DefaultEmbedInitialBackoff
+	}
+	if opt.MaxBackoff <= 0 {
+		opt.MaxBackoff = DefaultEmbedMaxBackoff
+	}
+	if opt.MaxResponseBytes <= 0 {
+		opt.MaxResponseBytes = DefaultEmbedMaxResponseBytes
+	}
+	client := opt.HTTPClient
+	if client == nil {
+		client = &http.Client{}
+	}
+	return &OpenAIEmbedder{
+		endpoint: strings.TrimRight(baseURL, "/") + "/embeddings",
+		model:    model,
+		apiKey:   apiKey,
+		opt:      opt,
+		client:   client,
+		sleep:    sleepCtx,
+	}
+}
+
+// HTTPError is an embeddings request the server refused.
+type HTTPError struct {
+	StatusCode int
+	// Message is the server's error message, or the start of its body.
+	Message string
+	// RetryAfter is the wait the server asked for, if any.
+	RetryAfter time.Duration
+}
+
+func (e *HTTPError) Error() string {
+	msg := fmt.Sprintf("embeddings server answered %d %s", e.StatusCode, http.StatusText(e.StatusCode))
+	if e.Message != "" {
+		msg += ": " + e.Message
+	}
+	return msg
+}
+
+// retryable reports whether the same request may succeed later.
+func (e *HTTPError) retryable() bool {
+	return e.StatusCode == http.StatusRequestTimeout || e.StatusCode == http.StatusTooManyRequests ||
+		(e.StatusCode >= 500 && e.StatusCode != http.StatusNotImplemented)
+}
+
+// ErrBadResponse marks a response that is not a valid embeddings answer
+// (check with errors.Is); such a response is not retried, as the server
+// would likely repeat it.
+var ErrBadResponse = errors.New("retrieval: malformed embeddings response")
+
+// Embed returns one embedding per text, in the order of texts, sending
+// them in batches of BatchSize. It fails if any batch fails.
+func (e *OpenAIEmbedder) Embed(ctx context.Context, texts []string) ([][]float32, error) {
+	out := make([][]float32, 0, len(texts))
+	for start := 0; start < len(texts); start += e.opt.BatchSize {
+		batch := texts[start:min(start+e.opt.BatchSize, len(texts))]
+		vecs, err := e.embedBatch(ctx, batch)
+		if err != nil {
+			if len(texts) > len(batch) {
+				err = fmt.Errorf("texts %d to %d: %w", start, start+len(batch)-1, err)
+			}
+			return nil, fmt.Errorf("retrieval: embedding with %q: %w", e.model, err)
+		}
+		if len(out) > 0 && len(vecs[0]) != len(out[0]) {
+			return nil, fmt.Errorf("retrieval: embedding with %q: %w: dimension changed from %d to %d between batches",
+				e.model, ErrBadResponse, len(out[0]), len(vecs[0]))
+		}
+		out = append(out, vecs...)
+	}
+	return out, nil
+}
+
+// embedBatch sends one batch, retrying as the options allow.
+func (e *OpenAIEmbedder) embedBatch(ctx context.Context, batch []string) ([][]float32, error) {
+	body, err := json.Marshal(embeddingRequest{Model: e.model, Input: batch, Dimensions: e.opt.Dimensions})
+	if err != nil {
+		return nil, err
+	}
+	backoff := e.opt.InitialBackoff
+	for attempt := 1; ; attempt++ {
+		vecs, err := e.post(ctx, body, len(batch))
+		if err == nil {
+			return vecs, nil
+		}
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		var herr *HTTPError
+		isHTTP := errors.As(err, &herr)
+		if errors.Is(err, ErrBadResponse) || (isHTTP && !herr.retryable()) {
+			return nil, err
+		}
+		if attempt >= e.opt.MaxAttempts {
+			return nil, fmt.Errorf("giving up after %d attempts: %w", attempt, err)
+		}
+		wait := backoff/2 + rand.N(backoff/2+1)
+		if isHTTP && herr.RetryAfter > 0 {
+			if herr.RetryAfter > e.opt.MaxBackoff {
+				return nil, fmt.Errorf("server asks to retry after %v, longer than the %v allowed: %w",
+					herr.RetryAfter, e.opt.MaxBackoff, err)
+			}
+			wait = herr.RetryAfter
+		}
+		if err := e.sleep(ctx, wait); err != nil {
+			return nil, err
+		}
+		backoff = min(2*backoff, e.opt.MaxBackoff)
+	}
+}
+
+type embeddingRequest struct {
+	Model      string   `json:"model"`
+	Input      []string `json:"input"`
+	Dimensions int      `json:"dimensions,omitempty"`
+}
+
+type embeddingResponse struct {
+	Data []struct {
+		Index     *int      `json:"index"`
+		Embedding []float32 `json:"embedding"`
+	} `json:"data"`
+}
+
+// post makes one attempt at a batch of n texts.
+func (e *OpenAIEmbedder) post(ctx context.Context, body []byte, n int) ([][]float32, error) {
+	ctx, cancel := context.WithTimeout(ctx, e.opt.Timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, e.endpoint, bytes.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json")
+	if e.apiKey != "" {
+		req.Header.Set("Authorization", "Bearer "+e.apiKey)
+	}
+	resp, err := e.client.Do(req)
+	if err != nil {
+		return nil, e.redact(err)
+	}
+	defer resp.Body.Close()
+
+	if resp.StatusCode/100 != 2 {
+		// Only the start of an error body is worth reading.
+		raw, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+		return nil, &HTTPError{
+			StatusCode: resp.StatusCode,
+			Message:    e.redactString(errorMessage(raw)),
+			RetryAfter: parseRetryAfter(resp.Header.Get("Retry-After"), time.Now()),
+		}
+	}
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, e.opt.MaxResponseBytes+1))
+	if err != nil {
+		return nil, e.redact(fmt.Errorf("reading response: %w", err))
+	}
+	if int64(len(raw)) > e.opt.MaxResponseBytes {
+		return nil, fmt.Errorf("%w: body larger than %d bytes", ErrBadResponse, e.opt.MaxResponseBytes)
+	}
+	return decodeEmbeddings(raw, n)
+}
+
+// decodeEmbeddings parses a response to a batch of n texts and orders its
+// embeddings by their index.
+func decodeEmbeddings(raw []byte, n int) ([][]float32, error) {
+	var r embeddingResponse
+	if err := json.Unmarshal(raw, &r); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrBadResponse, err)
+	}
+	if len(r.Data) != n {
+		return nil, fmt.Errorf("%w: %d embeddings for %d texts", ErrBadResponse, len(r.Data), n)
+	}
+	out := make([][]float32, n)
+	for i, d := range r.Data {
+		if d.Index == nil {
+			return nil, fmt.Errorf("%w: item %d has no index", ErrBadResponse, i)
+		}
+		at := *d.Index
+		switch {
+		case at < 0 || at >= n:
+			return nil, fmt.Errorf("%w: index %d out of range for %d texts", ErrBadResponse, at, n)
+		case out[at] != nil:
+			return nil, fmt.Errorf("%w: index %d repeated", ErrBadResponse, at)
+		case len(d.Embedding) == 0:
+			return nil, fmt.Errorf("%w: index %d has an empty embedding", ErrBadResponse, at)
+		case len(d.Embedding) != len(r.Data[0].Embedding):
+			return nil, fmt.Errorf("%w: embeddings of %d and %d dimensions", ErrBadResponse,
+				len(r.Data[0].Embedding), len(d.Embedding))
+		}
+		out[at] = d.Embedding
+	}
+	return out, nil
+}
+
+// errorMessage extracts the message of an error body: OpenAI's
+// {"error":{"message":...}}, Ollama's {"error":"..."}, or the text itself.
+func errorMessage(raw []byte) string {
+	var body struct {
+		Error json.RawMessage `json:"error"`
+	}
+	if json.Unmarshal(raw, &body) == nil && len(body.Error) > 0 {
+		var s string
+		if json.Unmarshal(body.Error, &s) == nil {
+			return truncate(s)
+		}
+		var obj struct {
+			Message string `json:"message"`
+		}
+		if json.Unmarshal(body.Error, &obj) == nil && obj.Message != "" {
+			return truncate(obj.Message)
+		}
+	}
+	return truncate(strings.TrimSpace(string(raw)))
+}
+
+// truncate shortens an error message to a readable length.
+func truncate(s string) string {
+	const limit = 300
+	if len(s) <= limit {
+		return s
+	}
+	cut := limit
+	for cut > 0 && s[cut]&0xC0 == 0x80 {
+		cut-- // do not split a UTF-8 sequence
+	}
+	return s[:cut] + "…"
+}
+
+// parseRetryAfter reads a Retry-After header: seconds or an HTTP date.
+func parseRetryAfter(v string, now time.Time) time.Duration {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0
+	}
+	if secs, err := strconv.ParseInt(v, 10, 64); err == nil {
+		if secs <= 0 {
+			return 0
+		}
+		return time.Duration(min(secs, 1<<20)) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil && t.After(now) {
+		return t.Sub(now)
+	}
+	return 0
+}
+
+// redact removes the API key from an error, in case a server or proxy
+// echoed it into a message.
+func (e *OpenAIEmbedder) redact(err error) error {
+	if e.apiKey == "" || !strings.Contains(err.Error(), e.apiKey) {
+		return err
+	}
+	return errors.New(e.redactString(err.Error()))
+}
+
+func (e *OpenAIEmbedder) redactString(s string) string {
+	if e.apiKey == "" {
+		return s
+	}
+	return strings.ReplaceAll(s, e.apiKey, "[redacted]")
+}
+
+// sleepCtx waits for d or until ctx is done.
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
