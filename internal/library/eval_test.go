@@ -1,0 +1,92 @@
+package library_test
+
+import (
+	"context"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/lectern/lectern/books"
+	"github.com/lectern/lectern/internal/library"
+	"github.com/lectern/lectern/internal/store/testdb"
+)
+
+// Floors for the demo book's evaluation set, set a little under what BM25
+// alone measures (docs/retrieval.md: hit@1 0.851, hit@3 0.979, MRR 0.913,
+// section hit@3 0.883, 10 of 13 unanswerable refused, 1 of 94 answerable
+// wrongly refused), so a change that makes retrieval worse fails here.
+const (
+	floorHitAt1      = 0.82
+	floorHitAt3      = 0.95
+	floorMRR         = 0.88
+	floorSectionHit3 = 0.85
+	floorNotCovered  = 0.75 // unanswerable questions rightly refused
+	ceilingFalseNC   = 0.03 // answerable questions wrongly refused
+)
+
+func TestDemoBookRetrievalQuality(t *testing.T) {
+	ctx := context.Background()
+	lib := library.New(testdb.Engines()[0].Open(t), library.Options{})
+	if _, err := lib.Ingest(ctx, library.Source{FS: books.Demo(), Name: books.DemoName}, library.IngestOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range lib.Pages() {
+		if strings.Contains(p.DocPath, "/") && !strings.HasPrefix(p.Chapter, "Part ") {
+			t.Errorf("%s: chapter %q does not come from its _category_.json", p.DocPath, p.Chapter)
+		}
+	}
+	f, err := os.Open("../../books/demo.qa.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	qs, err := library.ReadEvalSet(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(qs) < 50 {
+		t.Fatalf("only %d questions", len(qs))
+	}
+	rep, err := lib.Evaluate(ctx, qs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	rep.Print(&b, true)
+	t.Log("\n" + b.String())
+	for _, c := range []struct {
+		name       string
+		got, floor float64
+	}{
+		{"hit@1", rep.HitAt1, floorHitAt1},
+		{"hit@3", rep.HitAt3, floorHitAt3},
+		{"MRR", rep.MRR, floorMRR},
+		{"section hit@3", rep.SectionHitAt3, floorSectionHit3},
+		{"not-covered accuracy", rep.NotCovered, floorNotCovered},
+	} {
+		if c.got < c.floor {
+			t.Errorf("%s = %.3f, below the floor %.2f", c.name, c.got, c.floor)
+		}
+	}
+	if rep.FalseNotCovered > ceilingFalseNC {
+		t.Errorf("%.3f of answerable questions were called not covered (ceiling %.2f)", rep.FalseNotCovered, ceilingFalseNC)
+	}
+}
+
+func TestReadEvalSetRejectsBadLines(t *testing.T) {
+	for _, tc := range []struct{ name, line string }{
+		{"not JSON", `{"id":`},
+		{"an unknown key", `{"id":"1","question":"q","kind":"factual","expected_docs":["a.md"],"extra":1}`},
+		{"an unknown kind", `{"id":"1","question":"q","kind":"trivia","expected_docs":["a.md"]}`},
+		{"an answerable question without documents", `{"id":"1","question":"q","kind":"factual","expected_docs":[]}`},
+		{"an unanswerable question with documents", `{"id":"1","question":"q","kind":"unanswerable","expected_docs":["a.md"]}`},
+		{"no question", `{"id":"1","question":" ","kind":"factual","expected_docs":["a.md"]}`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := library.ReadEvalSet(strings.NewReader("\n" + tc.line + "\n"))
+			if err == nil || !strings.HasPrefix(err.Error(), "line 2:") {
+				t.Errorf("got %v", err)
+			}
+		})
+	}
+}
