@@ -24,6 +24,11 @@ const (
 	ceilingFalseNC   = 0.03 // answerable questions wrongly refused
 )
 
+// evalFloors are the least each measure may be on an evaluation set.
+type evalFloors struct {
+	hitAt1, hitAt3, mrr, sectionHitAt3, notCovered, maxFalseNotCovered float64
+}
+
 func TestDemoBookRetrievalQuality(t *testing.T) {
 	ctx := context.Background()
 	lib := library.New(testdb.Engines()[0].Open(t), library.Options{})
@@ -35,41 +40,57 @@ func TestDemoBookRetrievalQuality(t *testing.T) {
 			t.Errorf("%s: chapter %q does not come from its _category_.json", p.DocPath, p.Chapter)
 		}
 	}
-	f, err := os.Open("../../books/demo.qa.jsonl")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	qs, err := library.ReadEvalSet(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(qs) < 50 {
-		t.Fatalf("only %d questions", len(qs))
-	}
-	rep, err := lib.Evaluate(ctx, qs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var b strings.Builder
-	rep.Print(&b, true)
-	t.Log("\n" + b.String())
-	for _, c := range []struct {
-		name       string
-		got, floor float64
+	for _, set := range []struct {
+		file   string
+		min    int
+		floors evalFloors
 	}{
-		{"hit@1", rep.HitAt1, floorHitAt1},
-		{"hit@3", rep.HitAt3, floorHitAt3},
-		{"MRR", rep.MRR, floorMRR},
-		{"section hit@3", rep.SectionHitAt3, floorSectionHit3},
-		{"not-covered accuracy", rep.NotCovered, floorNotCovered},
+		// The main set; the retrieval defaults were tuned on it.
+		{"demo.qa.jsonl", 50, evalFloors{floorHitAt1, floorHitAt3, floorMRR, floorSectionHit3, floorNotCovered, ceilingFalseNC}},
+		// Questions written after tuning, to see how the defaults generalize
+		// (measured: hit@1 0.958, hit@3 1.000, MRR 0.979, section hit@3
+		// 0.833, 4 of 6 unanswerable refused, none answerable refused).
+		{"demo.qa-holdout.jsonl", 25, evalFloors{0.90, 0.95, 0.93, 0.80, 0.60, 0.05}},
 	} {
-		if c.got < c.floor {
-			t.Errorf("%s = %.3f, below the floor %.2f", c.name, c.got, c.floor)
-		}
-	}
-	if rep.FalseNotCovered > ceilingFalseNC {
-		t.Errorf("%.3f of answerable questions were called not covered (ceiling %.2f)", rep.FalseNotCovered, ceilingFalseNC)
+		t.Run(set.file, func(t *testing.T) {
+			f, err := os.Open("../../books/" + set.file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			qs, err := library.ReadEvalSet(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(qs) < set.min {
+				t.Fatalf("only %d questions", len(qs))
+			}
+			rep, err := lib.Evaluate(ctx, qs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var b strings.Builder
+			rep.Print(&b, true)
+			t.Log("\n" + b.String())
+			fl := set.floors
+			for _, c := range []struct {
+				name       string
+				got, floor float64
+			}{
+				{"hit@1", rep.HitAt1, fl.hitAt1},
+				{"hit@3", rep.HitAt3, fl.hitAt3},
+				{"MRR", rep.MRR, fl.mrr},
+				{"section hit@3", rep.SectionHitAt3, fl.sectionHitAt3},
+				{"not-covered accuracy", rep.NotCovered, fl.notCovered},
+			} {
+				if c.got < c.floor {
+					t.Errorf("%s = %.3f, below the floor %.2f", c.name, c.got, c.floor)
+				}
+			}
+			if rep.FalseNotCovered > fl.maxFalseNotCovered {
+				t.Errorf("%.3f of answerable questions were called not covered (ceiling %.2f)", rep.FalseNotCovered, fl.maxFalseNotCovered)
+			}
+		})
 	}
 }
 
