@@ -74,7 +74,7 @@ func (l *Library) Search(ctx context.Context, q Query) (Result, error) {
 		p, sec := ref.page, ref.page.Sections[ref.section]
 		out.Hits = append(out.Hits, Hit{
 			DocPath: p.DocPath, Slug: p.Slug, Title: p.Title, Heading: sec.Heading, HeadingPath: sec.Path,
-			URL: p.SectionURL(sec), Snippet: Snippet(ref.text, h.Matched, snippetRunes), Text: ref.text,
+			URL: p.SectionURL(sec), Snippet: snippet(ref.text, h.Matched, snippetRunes, s.index.Analyze), Text: ref.text,
 			SectionText: sec.Text, Score: h.Score, ChapterNumber: p.ChapterNumber, Chapter: p.Chapter, PageNumber: p.PageNumber,
 		})
 	}
@@ -89,6 +89,12 @@ const snippetRunes = 280
 // while it fits, and cuts at a word boundary with an ellipsis beyond max
 // runes. Without matched terms it starts at the beginning.
 func Snippet(text string, matched []string, max int) string {
+	return snippet(text, matched, max, retrieval.Analyze)
+}
+
+// snippet is Snippet with the analyzer to use: the index's, whose cache of
+// the book's words spares the stemmer, on the search path.
+func snippet(text string, matched []string, max int, analyze func(string) []string) string {
 	sents := splitSentences(text)
 	if len(sents) == 0 {
 		return ""
@@ -101,7 +107,7 @@ func Snippet(text string, matched []string, max int) string {
 	if len(want) > 0 {
 		for i, s := range sents {
 			seen := map[string]bool{}
-			for _, t := range retrieval.Analyze(s) {
+			for _, t := range analyze(s) {
 				if want[t] {
 					seen[t] = true
 				}

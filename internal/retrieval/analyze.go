@@ -242,3 +242,12 @@ func appendNormalized(dst []byte, text string, buf []byte) ([]byte, []byte) {
 	})
 	return dst, buf
 }
+
+// Analyze is the package's Analyze through the index's cache of the words
+// it has indexed: the same terms, without running the stemmer again for
+// words of the book (the snippets of search results are made of them).
+func (ix *Index) Analyze(text string) []string {
+	var terms []string
+	ix.an.each(text, false, nil, nil, func(t string, _ int) { terms = append(terms, t) })
+	return terms
+}

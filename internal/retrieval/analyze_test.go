@@ -117,3 +117,13 @@ func FuzzAnalyze(f *testing.F) {
 		}
 	})
 }
+
+func TestIndexAnalyzeMatchesAnalyze(t *testing.T) {
+	ix := New(Options{})
+	ix.Add(Doc{ID: "a", Group: "a", Page: "p", Text: "Running clocks drifted; the reader's timestamps."})
+	for _, s := range []string{"running clocks drifted", "The reader's timestamps were parsed", "words never indexed: zebras galloping"} {
+		if got, want := ix.Analyze(s), Analyze(s); !slices.Equal(got, want) {
+			t.Errorf("%q: index %q, package %q", s, got, want)
+		}
+	}
+}
