@@ -1,7 +1,58 @@
 package book
 
-import "errors"
+import (
+	"fmt"
+	"path"
+	"strings"
 
-func loadEPUB(string, Options) (*Book, error) {
-	return nil, errors.New("EPUB support is not built yet")
+	"github.com/lectern/lectern/internal/book/epub"
+)
+
+// loadEPUB reads an EPUB: each spine document becomes a page, titled from
+// the book's navigation.
+func loadEPUB(file string, opt Options) (*Book, error) {
+	eb, err := epub.Open(file, epub.Limits{})
+	if err != nil {
+		return nil, &Error{File: path.Base(file), Err: err}
+	}
+	if len(eb.Docs) == 0 {
+		return nil, &Error{File: path.Base(file), Err: ErrNoDocuments}
+	}
+	r := newRenderer()
+	b := &Book{Title: eb.Title, Format: FormatEPUB}
+	if opt.Title != "" {
+		b.Title = opt.Title
+	}
+	if b.Title == "" {
+		b.Title = humanize(strings.TrimSuffix(path.Base(file), path.Ext(file)))
+	}
+	used := map[string]bool{}
+	parts := []string{rendererVersion, b.Title, FormatEPUB}
+	for _, ed := range eb.Docs {
+		slug := epubSlug(ed.Href)
+		for base, i := slug, 2; used[slug]; i++ {
+			slug = fmt.Sprintf("%s-%d", base, i)
+		}
+		used[slug] = true
+		d := &Doc{Path: ed.Href, ID: slug, Slug: slug, Title: ed.Title, Meta: map[string]any{}, Hash: hashOf(rendererVersion, ed.Href, ed.Markdown)}
+		p := &pending{doc: d, body: ed.Markdown, dialect: dialectMarkdown}
+		(&loader{r: r}).render(p, nil)
+		b.Docs = append(b.Docs, d)
+		b.TOC = append(b.TOC, docNode(d))
+		parts = append(parts, d.Path, d.Hash, d.Slug, d.Title)
+	}
+	b.Hash = hashOf(parts...)
+	return b, nil
+}
+
+// epubSlug makes a URL path from a file's path in the archive:
+// "OEBPS/Text/Chapter 01.xhtml" → "chapter-01".
+func epubSlug(href string) string {
+	base := strings.TrimSuffix(path.Base(href), path.Ext(href))
+	s := slugify(strings.ToLower(base))
+	s = strings.Trim(strings.ReplaceAll(s, "_", "-"), "-")
+	if s == "" {
+		s = "page"
+	}
+	return s
 }

@@ -33,6 +33,11 @@ type errorRecorder struct {
 }
 
 func (e *errorRecorder) ReadAt(p []byte, off int64) (int, error) {
+	if off < 0 {
+		// A broken header can point before the start of the file: that is
+		// the archive's fault, not the file's.
+		return 0, errors.New("zip: negative offset")
+	}
 	n, err := e.r.ReadAt(p, off)
 	if err != nil && err != io.EOF && e.err == nil {
 		e.err = err
@@ -104,12 +109,12 @@ func isASCIILetter(c byte) bool {
 	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z'
 }
 
-// lookup finds an entry by cleaned name, falling back to a case-insensitive
+// lookup finds an entry by cleaned name and returns its actual name, falling back to a case-insensitive
 // match when exactly one entry fits: books made on case-insensitive file
 // systems often get the case of a reference wrong.
-func (a *archive) lookup(name string) (*zip.File, bool) {
+func (a *archive) lookup(name string) (string, *zip.File, bool) {
 	if f, ok := a.files[name]; ok {
-		return f, true
+		return name, f, true
 	}
 	if a.fold == nil {
 		a.fold = make(map[string]string, len(a.files))
@@ -123,9 +128,9 @@ func (a *archive) lookup(name string) (*zip.File, bool) {
 		}
 	}
 	if n := a.fold[strings.ToLower(name)]; n != "" {
-		return a.files[n], true
+		return n, a.files[n], true
 	}
-	return nil, false
+	return "", nil, false
 }
 
 // read returns the uncompressed content of the entry f, known as name,
@@ -151,7 +156,13 @@ func (a *archive) read(name string, f *zip.File) ([]byte, error) {
 	allowed := min(lim.MaxEntryBytes, remaining, ratioCap(packed, lim.MaxRatio))
 	rc, err := f.Open()
 	if err != nil {
-		return nil, a.readErr(name, err)
+		if a.src.err != nil {
+			return nil, &Error{Entry: name, Msg: "cannot read the entry", Err: a.src.err}
+		}
+		if errors.Is(err, zip.ErrAlgorithm) {
+			return nil, malformed(name, "unsupported compression method", nil)
+		}
+		return nil, malformed(name, "cannot open the entry", err)
 	}
 	defer rc.Close()
 	data, n, err := readAtMost(rc, allowed, int64(declared))
@@ -184,13 +195,14 @@ func readAtMost(r io.Reader, limit, sizeHint int64) (data []byte, n int64, err e
 	return buf.Bytes(), n, err
 }
 
+// readErr explains an error met while decompressing the entry name.
 func (a *archive) readErr(name string, err error) error {
-	if a.src.err != nil {
-		return &Error{Entry: name, Msg: "cannot read the entry", Err: a.src.err}
-	}
 	switch {
-	case errors.Is(err, zip.ErrAlgorithm):
-		return malformed(name, "unsupported compression method", nil)
+	case a.src.err != nil:
+		return &Error{Entry: name, Msg: "cannot read the entry", Err: a.src.err}
+	case errors.Is(err, zip.ErrFormat):
+		// archive/zip reports this when the data outgrows the declared size.
+		return unsafeErr(name, "decompresses to more bytes than its header declares (zip bomb?)")
 	case errors.Is(err, zip.ErrChecksum):
 		return malformed(name, "checksum mismatch (the archive is corrupt)", nil)
 	}

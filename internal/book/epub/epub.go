@@ -8,6 +8,7 @@
 package epub
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -23,7 +24,8 @@ type Limits struct {
 	// MaxEntryBytes is the most bytes one entry may decompress to. Default 32 MiB.
 	MaxEntryBytes int64
 	// MaxTotalBytes is the most bytes all the entries read may decompress to
-	// together. Default 256 MiB.
+	// together, and the most bytes of Markdown the book may make. Default
+	// 256 MiB.
 	MaxTotalBytes int64
 	// MaxRatio is the highest uncompressed-to-compressed size ratio an entry
 	// may have: above it the entry is taken for a zip bomb. Entries of at
@@ -149,12 +151,16 @@ func Read(r io.ReaderAt, size int64, lim Limits) (*Book, error) {
 
 	book := &Book{Title: p.title, Creator: p.creator, Language: p.language, Identifier: p.identifier}
 	seen := make(map[string]bool)
+	var markdown int64 // bytes of Markdown made so far
 	for _, it := range p.spine {
 		if it.nav || !isContent(it) {
 			continue
 		}
 		if it.remote {
 			return nil, malformed(p.path, fmt.Sprintf("spine item %s is a remote resource, not a file in the archive", printable(it.id)), nil)
+		}
+		if it.path == "" {
+			return nil, malformed(p.path, fmt.Sprintf("spine item %s names no file", printable(it.id)), nil)
 		}
 		name, f, ok := a.lookup(it.path)
 		if !ok {
@@ -170,10 +176,18 @@ func Read(r io.ReaderAt, size int64, lim Limits) (*Book, error) {
 		}
 		conv, err := toMarkdown(toUTF8(data))
 		if err != nil {
-			return nil, &Error{Kind: ErrUnsafe, Entry: name, Msg: err.Error()}
+			named := &Error{Kind: ErrMalformed, Entry: name, Msg: "cannot convert the document", Err: err}
+			var e *Error
+			if errors.As(err, &e) {
+				named.Kind, named.Msg, named.Err = e.Kind, e.Msg, e.Err
+			}
+			return nil, named
 		}
 		if conv.markdown == "" {
 			continue
+		}
+		if markdown += int64(len(conv.markdown)); markdown > a.lim.MaxTotalBytes {
+			return nil, unsafeErr(name, fmt.Sprintf("the book's Markdown exceeds the limit of %d bytes", a.lim.MaxTotalBytes))
 		}
 		title := titles[it.path]
 		if title == "" {

@@ -35,6 +35,8 @@ type Error struct {
 	Err error
 }
 
+// Error says what is wrong and where, e.g. "epub: entry ../x.xhtml: path
+// escapes the archive".
 func (e *Error) Error() string {
 	s := "epub: "
 	if e.Entry != "" {

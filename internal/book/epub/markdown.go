@@ -2,7 +2,6 @@ package epub
 
 import (
 	"bytes"
-	"errors"
 	"slices"
 	"strconv"
 	"strings"
@@ -27,7 +26,7 @@ const (
 
 // errTooLarge stops a conversion whose output outgrows its input, as deeply
 // nested lists and quotes around long text can make it do.
-var errTooLarge = errors.New("document too complex to convert: its Markdown would be far larger than its XHTML")
+var errTooLarge = &Error{Kind: ErrUnsafe, Msg: "document too complex to convert: its Markdown would be far larger than its XHTML"}
 
 // converted is one XHTML document as Markdown, with the two titles it offers.
 type converted struct {
@@ -37,9 +36,14 @@ type converted struct {
 }
 
 // toMarkdown converts an XHTML document, given as UTF-8, to CommonMark with
-// GFM tables.
+// GFM tables. Its errors are *Error values without an entry name.
 func toMarkdown(src []byte) (converted, error) {
-	doc := parseXHTML(src)
+	budget := 8*len(src) + 1<<20
+	src = prepareXHTML(src)
+	doc, err := html.Parse(bytes.NewReader(src))
+	if err != nil {
+		return plainMarkdown(src, budget)
+	}
 	var out converted
 	var body *html.Node
 	walk(doc, func(n *html.Node) bool {
@@ -63,7 +67,7 @@ func toMarkdown(src []byte) (converted, error) {
 	if body == nil {
 		return out, nil
 	}
-	c := &converter{blocky: markBlocky(body), budget: 16*len(src) + 1<<20}
+	c := &converter{blocky: markBlocky(body), budget: budget}
 	blocks := c.blocks(body, 0)
 	if c.err != nil {
 		return converted{}, c.err
@@ -75,12 +79,61 @@ func toMarkdown(src []byte) (converted, error) {
 	return out, nil
 }
 
+// plainMarkdown converts a prepared document the HTML parser refuses, one with
+// elements nested more than 512 deep, to its bare text: a paragraph for
+// each block element, no other markup. Such a document is broken or
+// hostile, but one bad chapter should not cost a reader the whole book.
+func plainMarkdown(src []byte, budget int) (converted, error) {
+	var out converted
+	c := &converter{budget: budget}
+	b := &blocks{c: c}
+	z := html.NewTokenizer(bytes.NewReader(src))
+	var last atom.Atom // the element of the last start tag
+	for {
+		switch tt := z.Next(); tt {
+		case html.ErrorToken:
+			b.flush()
+			if c.err != nil {
+				return converted{}, c.err
+			}
+			if len(b.out) > 0 {
+				out.markdown = joinBlocks(b.out, false) + "\n"
+			}
+			return out, nil
+		case html.TextToken:
+			n := &html.Node{Type: html.ElementNode, DataAtom: last}
+			switch {
+			case last == atom.Title && out.title == "":
+				out.title = collapse(string(z.Text()))
+			case !dropped(n):
+				c.writeText(&b.inl, string(z.Text()))
+			}
+		case html.StartTagToken, html.EndTagToken, html.SelfClosingTagToken:
+			name, _ := z.TagName()
+			n := &html.Node{Type: html.ElementNode, DataAtom: atom.Lookup(name)}
+			if tt == html.StartTagToken {
+				last = n.DataAtom
+			} else {
+				last = 0
+			}
+			switch {
+			case n.DataAtom == atom.Br:
+				b.inl.WriteByte(lineBreak)
+			case isBlock(n):
+				b.flush()
+			}
+		}
+	}
+}
+
 // converter holds the state of one conversion.
 type converter struct {
 	blocky             map[*html.Node]bool // inline elements that hold block elements
 	budget             int                 // bytes of blocks still allowed
 	em, strong, strike int                 // open emphasis of each kind
 	inTable            bool
+	inHeading          bool
+	inLink             bool
 	heading            string
 	err                error
 }
@@ -132,18 +185,28 @@ func (b *blocks) flush() {
 	b.inl.Reset()
 	var lines []string
 	emit := func() {
-		if len(lines) > 0 {
-			b.add(block{text: strings.Join(lines, "\\\n"), para: true})
-			lines = nil
+		if len(lines) == 0 {
+			return
 		}
+		text := resolveInline(strings.Join(lines, string(lineBreak)))
+		if strings.TrimSpace(text) == "" {
+			lines = nil
+			return
+		}
+		lines = strings.Split(text, "\n")
+		for i, ln := range lines {
+			lines[i] = escapeLineStart(ln)
+		}
+		b.add(block{text: strings.Join(lines, "\n"), para: true})
+		lines = nil
 	}
-	for _, ln := range strings.Split(s, "\x00") {
+	for _, ln := range strings.Split(s, string(lineBreak)) {
 		ln = squeeze(ln)
 		if strings.TrimSpace(ln) == "" {
 			emit()
 			continue
 		}
-		lines = append(lines, escapeLineStart(ln))
+		lines = append(lines, ln)
 	}
 	emit()
 }
@@ -168,12 +231,12 @@ func (c *converter) block(n *html.Node, b *blocks, depth int) {
 	case c.err != nil:
 		return
 	case n.Type == html.TextNode:
-		writeText(&b.inl, n.Data)
+		c.writeText(&b.inl, n.Data)
 		return
 	case n.Type != html.ElementNode || dropped(n):
 		return
 	case depth > maxDepth:
-		writeText(&b.inl, " "+textContent(n)+" ")
+		c.writeText(&b.inl, " "+textContent(n)+" ")
 		return
 	}
 	if level := headingLevel(n); level > 0 {
@@ -181,7 +244,10 @@ func (c *converter) block(n *html.Node, b *blocks, depth int) {
 		if c.heading == "" {
 			c.heading = collapse(textContent(n))
 		}
-		if text := c.oneLine(n, depth); text != "" {
+		c.inHeading = true
+		text := c.oneLine(n, depth)
+		c.inHeading = false
+		if text != "" {
 			b.add(block{text: strings.Repeat("#", level) + " " + escapeClosingHash(text)})
 		}
 		return
@@ -193,7 +259,7 @@ func (c *converter) block(n *html.Node, b *blocks, depth int) {
 	case atom.Blockquote:
 		b.flush()
 		if inner := c.blocks(n, depth); len(inner) > 0 {
-			b.add(block{text: prefixLines(joinBlocks(inner, false), "> ", ">")})
+			b.add(block{text: prefixLines(joinBlocks(inner, false), ">", "> ")})
 		}
 	case atom.Pre:
 		b.flush()
@@ -208,14 +274,10 @@ func (c *converter) block(n *html.Node, b *blocks, depth int) {
 		b.add(block{text: "---", rule: true})
 	case atom.Dt:
 		b.flush()
-		c.strong++
-		text := c.oneLine(n, depth)
-		c.strong--
-		if text != "" {
-			if c.strong == 0 {
-				text = "**" + text + "**"
-			}
-			b.add(block{text: text, para: true})
+		var w bytes.Buffer
+		c.emphasis(n, &w, depth, &c.strong, strongMark)
+		if text := line(&w); text != "" {
+			b.add(block{text: escapeLineStart(text), para: true})
 		}
 	default:
 		switch {
@@ -236,23 +298,23 @@ func (c *converter) block(n *html.Node, b *blocks, depth int) {
 func (c *converter) inline(n *html.Node, w *bytes.Buffer, depth int) {
 	switch {
 	case n.Type == html.TextNode:
-		writeText(w, n.Data)
+		c.writeText(w, n.Data)
 		return
 	case n.Type != html.ElementNode || dropped(n):
 		return
 	case depth > maxDepth:
-		writeText(w, " "+textContent(n)+" ")
+		c.writeText(w, " "+textContent(n)+" ")
 		return
 	}
 	switch n.DataAtom {
 	case atom.Br:
-		w.WriteByte(0)
+		w.WriteByte(lineBreak)
 	case atom.Em, atom.I, atom.Cite, atom.Dfn, atom.Var:
-		c.emphasis(n, w, depth, &c.em, "*")
+		c.emphasis(n, w, depth, &c.em, emMark)
 	case atom.Strong, atom.B:
-		c.emphasis(n, w, depth, &c.strong, "**")
+		c.emphasis(n, w, depth, &c.strong, strongMark)
 	case atom.Del, atom.S, atom.Strike:
-		c.emphasis(n, w, depth, &c.strike, "~~")
+		c.emphasis(n, w, depth, &c.strike, strikeMark)
 	case atom.Code, atom.Kbd, atom.Samp, atom.Tt, atom.Pre:
 		c.codeSpan(w, textContent(n))
 	case atom.A:
@@ -260,16 +322,16 @@ func (c *converter) inline(n *html.Node, w *bytes.Buffer, depth int) {
 	case atom.Img:
 		if alt := collapse(getAttr(n, "alt")); alt != "" {
 			if c.em > 0 {
-				writeText(w, alt)
+				c.writeText(w, alt)
 			} else {
-				w.WriteByte('*')
-				writeText(w, alt)
-				w.WriteByte('*')
+				w.Write([]byte{markOpen, emMark})
+				c.writeText(w, alt)
+				w.Write([]byte{markClose, emMark})
 			}
 		}
 	case atom.Math:
 		if alt := getAttr(n, "alttext"); alt != "" {
-			writeText(w, alt)
+			c.writeText(w, alt)
 		} else {
 			c.inlineChildren(n, w, depth)
 		}
@@ -294,13 +356,19 @@ func (c *converter) inlineChildren(n *html.Node, w *bytes.Buffer, depth int) {
 func (c *converter) oneLine(n *html.Node, depth int) string {
 	var w bytes.Buffer
 	c.inlineChildren(n, &w, depth)
-	return squeeze(strings.ReplaceAll(w.String(), "\x00", " "))
+	return line(&w)
 }
 
-// emphasis wraps the content of n in delim. White space at its edges goes
-// outside the delimiters, where CommonMark needs it; emphasis nested in the
-// same kind adds nothing.
-func (c *converter) emphasis(n *html.Node, w *bytes.Buffer, depth int, open *int, delim string) {
+// line turns inline Markdown into a single line, line breaks made spaces.
+func line(w *bytes.Buffer) string {
+	return resolveInline(squeeze(strings.ReplaceAll(w.String(), string(lineBreak), " ")))
+}
+
+// emphasis marks the content of n for emphasis of the kind delim. White
+// space at its edges goes outside the marks, where CommonMark needs it;
+// emphasis nested in the same kind adds nothing. resolveEmphasis turns the
+// marks into delimiters once the whole paragraph is known.
+func (c *converter) emphasis(n *html.Node, w *bytes.Buffer, depth int, open *int, delim byte) {
 	if *open > 0 {
 		c.inlineChildren(n, w, depth)
 		return
@@ -309,7 +377,7 @@ func (c *converter) emphasis(n *html.Node, w *bytes.Buffer, depth int, open *int
 	start := w.Len()
 	c.inlineChildren(n, w, depth)
 	*open--
-	wrapTail(w, start, delim, delim)
+	wrapTail(w, start, string([]byte{markOpen, delim}), string([]byte{markClose, delim}))
 }
 
 // wrapTail puts open and close around what w holds after start, leaving
@@ -330,24 +398,34 @@ func wrapTail(w *bytes.Buffer, start int, open, close string) {
 	w.WriteString(trail)
 }
 
-func isSpaceOrBreak(r rune) bool { return r == 0 || unicode.IsSpace(r) }
+func isSpaceOrBreak(r rune) bool { return r == lineBreak || unicode.IsSpace(r) }
 
 // link renders a link to the web as a Markdown link, and any other link
-// (to another part of the book, a footnote, an e-mail address) as its text.
+// (to another part of the book, a footnote, an e-mail address) as its text,
+// as it does a link inside a link, which HTML allows across a table.
 func (c *converter) link(n *html.Node, w *bytes.Buffer, depth int) {
 	href := strings.TrimSpace(getAttr(n, "href"))
 	lower := strings.ToLower(href)
-	if !strings.HasPrefix(lower, "http://") && !strings.HasPrefix(lower, "https://") {
+	if c.inLink || !strings.HasPrefix(lower, "http://") && !strings.HasPrefix(lower, "https://") {
 		c.inlineChildren(n, w, depth)
 		return
 	}
 	start := w.Len()
+	c.inLink = true
 	c.inlineChildren(n, w, depth)
+	c.inLink = false
+	// Link text stays on one line, or a paragraph break could split it.
+	text := w.Bytes()[start:]
+	for i := range text {
+		if text[i] == lineBreak {
+			text[i] = ' '
+		}
+	}
 	wrapTail(w, start, "[", "]("+escapeURL(href)+")")
 }
 
-// codeSpan writes text as a code span, its delimiters longer than any run of
-// backticks inside it.
+// codeSpan writes text as a code span, to be given its fences by
+// resolveCode.
 func (c *converter) codeSpan(w *bytes.Buffer, text string) {
 	text = collapseWS(text)
 	core := strings.Trim(text, " ")
@@ -361,12 +439,9 @@ func (c *converter) codeSpan(w *bytes.Buffer, text string) {
 	if c.inTable {
 		core = strings.ReplaceAll(core, "|", `\|`)
 	}
-	fence := strings.Repeat("`", longestRun(core, '`')+1)
-	pad := ""
-	if core[0] == '`' || core[len(core)-1] == '`' {
-		pad = " "
-	}
-	w.WriteString(fence + pad + core + pad + fence)
+	w.WriteByte(codeOpen)
+	w.WriteString(core)
+	w.WriteByte(codeClose)
 	if text[len(text)-1] == ' ' {
 		w.WriteByte(' ')
 	}
@@ -380,7 +455,11 @@ func (c *converter) list(n *html.Node, b *blocks, depth int) {
 	for ch := n.FirstChild; ch != nil && c.err == nil; ch = ch.NextSibling {
 		switch {
 		case ch.Type == html.ElementNode && ch.DataAtom == atom.Li:
-			items = append(items, c.blocks(ch, depth+1))
+			// An empty item is left out: "- - 1." opening three lists at
+			// once is more than some renderers follow.
+			if item := c.blocks(ch, depth+1); len(item) > 0 {
+				items = append(items, item)
+			}
 		case ch.Type == html.TextNode && strings.TrimSpace(ch.Data) == "":
 		case ch.Type == html.ElementNode || ch.Type == html.TextNode:
 			// Content outside any li, typically a list nested straight
@@ -388,10 +467,13 @@ func (c *converter) list(n *html.Node, b *blocks, depth int) {
 			sub := &blocks{c: c}
 			c.block(ch, sub, depth+1)
 			sub.flush()
-			if len(items) == 0 {
-				items = append(items, nil)
+			switch {
+			case len(sub.out) == 0:
+			case len(items) == 0:
+				items = append(items, sub.out)
+			default:
+				items[len(items)-1] = append(items[len(items)-1], sub.out...)
 			}
-			items[len(items)-1] = append(items[len(items)-1], sub.out...)
 		}
 	}
 	if len(items) == 0 {
@@ -426,11 +508,16 @@ func (c *converter) list(n *html.Node, b *blocks, depth int) {
 			sb.WriteByte('\n')
 		}
 		sb.WriteString(m)
-		if body := joinBlocks(item, true); body != "" {
+		body := joinBlocks(item, true)
+		if strings.HasPrefix(body, "[x](") || strings.HasPrefix(body, "[X](") {
+			// GFM renderers take "[x]" opening an item for a task checkbox.
+			body = body[:2] + " " + body[2:]
+		}
+		if body != "" {
 			sb.WriteByte(' ')
-			first, rest, _ := strings.Cut(body, "\n")
+			first, rest, more := strings.Cut(body, "\n")
 			sb.WriteString(first)
-			if rest != "" || strings.Contains(body, "\n") {
+			if more {
 				sb.WriteByte('\n')
 				sb.WriteString(prefixLines(rest, "", strings.Repeat(" ", len(m)+1)))
 			}
@@ -463,12 +550,13 @@ func (c *converter) table(n *html.Node, b *blocks, depth int) {
 		b.add(block{text: escapeLineStart(caption), para: true})
 	}
 	rows := append(head, body...)
-	if len(rows) == 0 {
-		return
-	}
-	cols := 1
+	cols, empty := 1, true
 	for _, r := range rows {
 		cols = max(cols, len(r))
+		empty = empty && strings.Join(r, "") == ""
+	}
+	if empty {
+		return
 	}
 	var sb strings.Builder
 	writeRow := func(r []string) {
@@ -529,7 +617,7 @@ func codeBlock(pre *html.Node) string {
 	walk(pre, func(n *html.Node) bool {
 		switch n.Type {
 		case html.TextNode:
-			b.WriteString(strings.ReplaceAll(n.Data, "\x00", ""))
+			b.WriteString(strings.Map(dropControl, n.Data))
 		case html.ElementNode:
 			if n == pre {
 				return true
@@ -551,6 +639,15 @@ func codeBlock(pre *html.Node) string {
 	}
 	fence := strings.Repeat("`", max(3, longestRun(text, '`')+1))
 	return fence + codeLanguage(pre) + "\n" + text + "\n" + fence
+}
+
+// dropControl drops the control characters other than tab and newline:
+// XML forbids them, and the converter uses some as marks.
+func dropControl(r rune) rune {
+	if r < ' ' && r != '\t' && r != '\n' {
+		return -1
+	}
+	return r
 }
 
 func codeLanguage(pre *html.Node) string {
@@ -681,8 +778,13 @@ func markBlocky(root *html.Node) map[*html.Node]bool {
 }
 
 // writeText writes HTML text as Markdown: white space collapsed, and every
-// character that could start markup escaped.
-func writeText(w *bytes.Buffer, s string) {
+// character that could start markup escaped. In a heading, braces are
+// escaped too: the book renderer reads a trailing {#id .class} as attributes.
+func (c *converter) writeText(w *bytes.Buffer, s string) {
+	writeText(w, s, c.inHeading)
+}
+
+func writeText(w *bytes.Buffer, s string, braces bool) {
 	s = collapseWS(s)
 	for i := 0; i < len(s); i++ {
 		c := s[i]
@@ -697,6 +799,10 @@ func writeText(w *bytes.Buffer, s string) {
 			}
 		case '&':
 			if looksLikeEntity(s[i+1:]) {
+				w.WriteByte('\\')
+			}
+		case '{':
+			if braces {
 				w.WriteByte('\\')
 			}
 		}
@@ -728,18 +834,17 @@ func looksLikeEntity(s string) bool {
 }
 
 // collapseWS turns each run of HTML white space into one space, keeping a
-// space at either edge, and drops NUL bytes.
+// space at either edge, and drops other control characters, which the
+// converter uses as marks.
 func collapseWS(s string) string {
-	if strings.IndexByte(s, 0) >= 0 {
-		s = strings.ReplaceAll(s, "\x00", "")
-	}
 	var b strings.Builder
 	b.Grow(len(s))
 	space := false
 	for i := 0; i < len(s); i++ {
-		switch c := s[i]; c {
-		case ' ', '\t', '\n', '\r', '\f':
+		switch c := s[i]; {
+		case c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f':
 			space = true
+		case c < ' ':
 		default:
 			if space {
 				b.WriteByte(' ')
@@ -771,7 +876,8 @@ func squeeze(s string) string {
 }
 
 // escapeLineStart escapes what would make a paragraph line start a block:
-// a heading, a quote, a list item, a thematic break or a setext underline.
+// a heading, a quote, a list item, a thematic break, a setext underline or a
+// table's delimiter row.
 // Other markup characters are escaped wherever they appear, by writeText.
 func escapeLineStart(ln string) string {
 	if ln == "" {
@@ -781,11 +887,16 @@ func escapeLineStart(ln string) string {
 	case c == '#' || c == '>':
 		return `\` + ln
 	case c == '-' || c == '+':
-		if len(ln) == 1 || ln[1] == ' ' || ln[1] == '\t' || c == '-' && ln[1] == '-' {
+		if len(ln) == 1 || ln[1] == ' ' || ln[1] == '\t' || c == '-' && strings.Trim(ln, "-: ") == "" {
 			return `\` + ln
 		}
 	case c == '=':
 		if strings.Trim(ln, "= ") == "" {
+			return `\` + ln
+		}
+	case c == ':':
+		// ":--" under a line would make it a table header.
+		if strings.Trim(ln, "-: ") == "" && strings.Contains(ln, "-") {
 			return `\` + ln
 		}
 	case '0' <= c && c <= '9':

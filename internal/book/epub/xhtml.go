@@ -46,18 +46,54 @@ func fromUTF16(b []byte, order binary.ByteOrder) []byte {
 	return out
 }
 
-// parseXHTML parses an XHTML document with the HTML5 parser, which never
-// fails and copes with broken markup. XHTML's self-closing tags are first
-// made explicit, because the HTML parser ignores "/>" on non-void elements:
-// an <a id="p1"/> anchor would otherwise swallow the text after it, and a
-// <title/> the whole document.
-func parseXHTML(src []byte) *html.Node {
-	doc, err := html.Parse(bytes.NewReader(expandSelfClosing(src)))
-	if err != nil {
-		// Parse fails only when its reader does, and a bytes.Reader cannot.
-		return &html.Node{Type: html.DocumentNode}
+// parseXHTML parses an XHTML document with the HTML5 parser, which copes
+// with broken markup and fails only on elements nested more than 512 deep.
+// XHTML's self-closing tags are first made explicit, because the HTML parser
+// ignores "/>" on non-void elements: an <a id="p1"/> anchor would otherwise
+// swallow the text after it, and a <title/> the whole document.
+func parseXHTML(src []byte) (*html.Node, error) {
+	return html.Parse(bytes.NewReader(prepareXHTML(src)))
+}
+
+// prepareXHTML readies an XHTML document for the HTML parser or tokenizer.
+func prepareXHTML(src []byte) []byte {
+	return expandSelfClosing(dropInternalSubset(src))
+}
+
+// dropInternalSubset removes a DOCTYPE that declares entities in an internal
+// subset, <!DOCTYPE html [ ... ]>: the HTML parser ends a DOCTYPE at its first
+// '>' and would show the rest of the subset as text. The entities are not
+// expanded either way.
+func dropInternalSubset(src []byte) []byte {
+	start := -1
+	for i := 0; i+9 <= min(len(src), 1024); i++ {
+		if src[i] == '<' && bytes.EqualFold(src[i:i+9], []byte("<!DOCTYPE")) {
+			start = i
+			break
+		}
 	}
-	return doc
+	if start < 0 {
+		return src
+	}
+	gt := bytes.IndexByte(src[start:], '>')
+	open := bytes.IndexByte(src[start:], '[')
+	if open < 0 || gt >= 0 && gt < open {
+		return src
+	}
+	end := bytes.Index(src[start+open:], []byte("]"))
+	for end >= 0 {
+		rest := bytes.TrimLeft(src[start+open+end+1:], " \t\r\n")
+		if len(rest) > 0 && rest[0] == '>' {
+			cut := len(src) - len(rest) + 1
+			return append(append([]byte{}, src[:start]...), src[cut:]...)
+		}
+		next := bytes.IndexByte(src[start+open+end+1:], ']')
+		if next < 0 {
+			break
+		}
+		end += next + 1
+	}
+	return src
 }
 
 // expandSelfClosing rewrites <x .../> as <x ...></x> for every element that
@@ -154,9 +190,13 @@ func getAttr(n *html.Node, key string) string {
 
 // parseNav returns the links of the table of contents of an EPUB 3
 // navigation document found at navPath: the <nav epub:type="toc">, or the
-// first <nav> when none is marked.
+// first <nav> when none is marked. A document that cannot be parsed has no
+// links, and the NCX, if any, is used instead.
 func parseNav(navPath string, data []byte) []tocEntry {
-	doc := parseXHTML(toUTF8(data))
+	doc, err := parseXHTML(toUTF8(data))
+	if err != nil {
+		return nil
+	}
 	var toc, first *html.Node
 	walk(doc, func(n *html.Node) bool {
 		if n.Type != html.ElementNode || n.DataAtom != atom.Nav {
