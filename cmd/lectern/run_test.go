@@ -407,3 +407,38 @@ func TestIngestAndEvalCommands(t *testing.T) {
 		}
 	}
 }
+
+func TestServeABook(t *testing.T) {
+	dir := t.TempDir()
+	env := map[string]string{"LECTERN_DATA_DIR": dir, "LECTERN_SECRET": strings.Repeat("s", 40), "LECTERN_BOOK": "../../internal/library/testdata/book"}
+	base, logs, stop := startServe(t, env)
+	for path, want := range map[string]string{
+		"/":                     "Book",
+		"/docs/basics/soil":     `id="composting-kitchen-scraps"`,
+		"/api/search?q=compost": `"url":"/docs/basics/soil#composting-kitchen-scraps"`,
+		"/readyz":               `"ready"`,
+	} {
+		res, err := http.Get(base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != 200 || !strings.Contains(string(b), want) {
+			t.Errorf("%s: %d, no %q in %.300s", path, res.StatusCode, want, b)
+		}
+	}
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(logs.String(), "unchanged=false") {
+		t.Errorf("the first start did not ingest the book:\n%s", logs)
+	}
+	// A second start finds the book unchanged and writes nothing.
+	env2 := map[string]string{"LECTERN_DATA_DIR": dir, "LECTERN_SECRET": strings.Repeat("s", 40), "LECTERN_BOOK": env["LECTERN_BOOK"]}
+	_, logs2, stop2 := startServe(t, env2)
+	stop2()
+	if !strings.Contains(logs2.String(), "unchanged=true") {
+		t.Errorf("the second start rewrote the unchanged book:\n%s", logs2)
+	}
+}
