@@ -2,11 +2,8 @@ package postgres
 
 import (
 	"context"
-	"encoding/binary"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"math"
 
 	"github.com/jackc/pgx/v5"
 
@@ -46,76 +43,6 @@ const upsertBookDocument = `INSERT INTO book_documents (` + bookDocumentColumns 
 		page_number = excluded.page_number, meta = excluded.meta, html = excluded.html,
 		words = excluded.words, hash = excluded.hash`
 
-// checkBook rejects an ingestion ApplyBook cannot store as asked: a book
-// without an id, a document of another book or listed twice, content for a
-// document not among docs or named twice, and sections or chunks of another
-// document than their content entry's. Empty BookID and DocPath fields are
-// taken to mean the book's and the content entry's.
-func checkBook(b store.Book, docs []store.BookDocument, content []store.BookContent) error {
-	if b.ID == "" {
-		return errors.New("book without an id")
-	}
-	paths := make(map[string]bool, len(docs))
-	for _, d := range docs {
-		if d.BookID != "" && d.BookID != b.ID {
-			return fmt.Errorf("document %q belongs to book %q, not %q", d.Path, d.BookID, b.ID)
-		}
-		if paths[d.Path] {
-			return fmt.Errorf("document %q is listed twice", d.Path)
-		}
-		paths[d.Path] = true
-	}
-	named := make(map[string]bool, len(content))
-	for _, c := range content {
-		if !paths[c.DocPath] {
-			return fmt.Errorf("content for document %q, which is not among the book's documents", c.DocPath)
-		}
-		if named[c.DocPath] {
-			return fmt.Errorf("content for document %q is given twice", c.DocPath)
-		}
-		named[c.DocPath] = true
-		for _, x := range c.Sections {
-			if x.DocPath != "" && x.DocPath != c.DocPath {
-				return fmt.Errorf("section %d of document %q is given in the content of %q", x.Ord, x.DocPath, c.DocPath)
-			}
-		}
-		for _, x := range c.Chunks {
-			if x.DocPath != "" && x.DocPath != c.DocPath {
-				return fmt.Errorf("chunk %q of document %q is given in the content of %q", x.ID, x.DocPath, c.DocPath)
-			}
-		}
-	}
-	return nil
-}
-
-// vectorToDB converts an embedding to its stored form: little-endian IEEE 754
-// float32s, or NULL when there is none (nil or empty).
-func vectorToDB(v []float32) []byte {
-	if len(v) == 0 {
-		return nil
-	}
-	b := make([]byte, 0, 4*len(v))
-	for _, f := range v {
-		b = binary.LittleEndian.AppendUint32(b, math.Float32bits(f))
-	}
-	return b
-}
-
-// vectorFromDB converts a stored embedding back; NULL is nil.
-func vectorFromDB(b []byte) ([]float32, error) {
-	if b == nil {
-		return nil, nil
-	}
-	if len(b) == 0 || len(b)%4 != 0 {
-		return nil, fmt.Errorf("stored embedding of %d bytes is not a vector of float32s", len(b))
-	}
-	v := make([]float32, len(b)/4)
-	for i := range v {
-		v[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
-	}
-	return v, nil
-}
-
 // storedEmbedding is a chunk's embedding as stored, kept across the
 // replacement of its document's chunks.
 type storedEmbedding struct {
@@ -131,10 +58,10 @@ type storedEmbedding struct {
 // A new chunk that carries no embedding gets the one stored for its id, if
 // any, whichever document that chunk belonged to; one that carries an
 // embedding is stored with it. An ingestion that breaks the contract (see
-// checkBook) is refused before anything is written; a chunk id or section
+// store.CheckApplyBook) is refused before anything is written; a chunk id or section
 // order used twice yields store.ErrConflict and writes nothing either.
 func (s *Store) ApplyBook(ctx context.Context, b store.Book, docs []store.BookDocument, content []store.BookContent) error {
-	if err := checkBook(b, docs, content); err != nil {
+	if err := store.CheckApplyBook(b, docs, content); err != nil {
 		return fmt.Errorf("postgres: apply book: %w", err)
 	}
 	paths := make([]string, len(docs))
@@ -224,7 +151,7 @@ func bookContentRows(bookID string, content []store.BookContent, kept map[string
 			sections = append(sections, []any{bookID, c.DocPath, x.Ord, x.Anchor, x.Heading, path, x.Level, x.Text})
 		}
 		for _, x := range c.Chunks {
-			vector, model := vectorToDB(x.Embedding), x.EmbeddingModel
+			vector, model := store.EncodeVector(x.Embedding), x.EmbeddingModel
 			if vector == nil {
 				model = ""
 				if e, ok := kept[x.ID]; ok {
@@ -315,7 +242,7 @@ func (s *Store) BookChunks(ctx context.Context, bookID string) ([]store.BookChun
 				return x, err
 			}
 			var err error
-			if x.Embedding, err = vectorFromDB(vector); err != nil {
+			if x.Embedding, err = store.DecodeVector(vector); err != nil {
 				return x, fmt.Errorf("chunk %q: %w", x.ID, err)
 			}
 			return x, nil
@@ -356,7 +283,7 @@ func (s *Store) SetChunkEmbeddings(ctx context.Context, bookID, model string, ve
 	encoded := make([][]byte, 0, len(vectors))
 	for id, v := range vectors {
 		ids = append(ids, id)
-		encoded = append(encoded, vectorToDB(v))
+		encoded = append(encoded, store.EncodeVector(v))
 	}
 	if _, err := s.pool.Exec(ctx,
 		`UPDATE book_chunks c
