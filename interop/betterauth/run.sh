@@ -17,54 +17,8 @@ if [ ${#algs[@]} -eq 0 ]; then
 	algs=(RS256 ES256 EdDSA)
 fi
 
-tmp="$(mktemp -d "${TMPDIR:-/tmp}/lectern-interop.XXXXXX")"
-server_pid=""
-
-stop_server() {
-	if [ -n "$server_pid" ]; then
-		if kill -0 "$server_pid" 2>/dev/null; then
-			kill -TERM "$server_pid" 2>/dev/null || true
-			for _ in $(seq 1 50); do
-				kill -0 "$server_pid" 2>/dev/null || break
-				sleep 0.1
-			done
-			kill -KILL "$server_pid" 2>/dev/null || true
-		fi
-		wait "$server_pid" 2>/dev/null || true
-		server_pid=""
-	fi
-}
-
-cleanup() {
-	local rc=$?
-	stop_server
-	rm -rf "$tmp"
-	exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-echo "== npm ci (better-auth client)"
-(cd "$here" && npm ci --no-audit --no-fund --loglevel=error)
-echo "   better-auth $(node -p "require('$here/node_modules/better-auth/package.json').version")"
-
-echo "== go build ./cmd/lectern"
-(cd "$root" && go build -o "$tmp/lectern" ./cmd/lectern)
-
-free_port() {
-	python3 -c 'import socket
-s = socket.socket()
-s.bind(("127.0.0.1", 0))
-print(s.getsockname()[1])
-s.close()'
-}
-
-random_secret() {
-	python3 -c 'import secrets, string
-a = string.ascii_letters + string.digits
-print("".join(secrets.choice(a) for _ in range(48)))'
-}
+. "$here/lib.sh"
+install_and_build
 
 failed=()
 for alg in "${algs[@]}"; do
@@ -83,30 +37,18 @@ for alg in "${algs[@]}"; do
 		LECTERN_AUTH_RATE_LIMIT=off \
 		LECTERN_JWT_ALG="$alg" \
 		"$tmp/lectern" serve >"$log" 2>&1 &
-	server_pid=$!
-
-	ready=""
-	for _ in $(seq 1 120); do # ~30 s
-		if ! kill -0 "$server_pid" 2>/dev/null; then
-			break
-		fi
-		if curl -fsS --max-time 1 -o /dev/null "$url/healthz" 2>/dev/null; then
-			ready=1
-			break
-		fi
-		sleep 0.25
-	done
-	if [ -z "$ready" ]; then
+	pids+=($!)
+	if ! wait_healthy "$url/healthz" "${pids[-1]}"; then
 		echo "!! $alg: server did not become healthy on $url/healthz; server log:"
 		sed 's/^/   | /' "$log"
-		stop_server
+		stop_all
 		failed+=("$alg")
 		continue
 	fi
 
 	rc=0
 	(cd "$here" && LECTERN_URL="$url" LECTERN_JWT_ALG="$alg" node client.mjs) || rc=$?
-	stop_server
+	stop_all
 	if [ "$rc" -ne 0 ]; then
 		echo "!! $alg: client failed (exit $rc); server log:"
 		sed 's/^/   | /' "$log"
