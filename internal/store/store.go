@@ -109,6 +109,26 @@ type Message struct {
 	AgentType      string // the agent that produced an assistant message ("rag", …); "" for user messages
 	ParentID       string // for an assistant message, the user message it answers
 	CreatedAt      time.Time
+	// Rating is the owner's feedback on an assistant message ("up",
+	// "down"), "" when none; filled by ListMessages.
+	Rating string
+}
+
+// Feedback is a reader's rating of one assistant message of theirs.
+type Feedback struct {
+	MessageID string
+	UserID    string
+	Rating    string // "up" or "down"
+	Comment   string
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// Usage is what one reader used on one day (UTC): questions asked and
+// model tokens spent.
+type Usage struct {
+	Requests int64
+	Tokens   int64
 }
 
 // ConversationCursor is a position in a user's conversation list, which is
@@ -275,6 +295,18 @@ type Store interface {
 	// with Seq > afterSeq, oldest first; ErrNotFound if the conversation is
 	// not theirs.
 	ListMessages(ctx context.Context, userID, conversationID string, afterSeq int64, limit int) ([]Message, error)
+
+	// SetFeedback records f (inserting it, or replacing the rating, comment
+	// and UpdatedAt of an earlier one; CreatedAt is kept). The message must
+	// be an assistant message of f.UserID's: ErrNotFound otherwise,
+	// including for another user's message. Deleting the message, its
+	// conversation or the user deletes the feedback.
+	SetFeedback(ctx context.Context, f Feedback) error
+
+	// AddUsage adds requests and tokens to userID's counters for day (a
+	// UTC date, "2006-01-02") and returns the totals after adding,
+	// atomically under concurrent calls. Adding zeros reads the totals.
+	AddUsage(ctx context.Context, userID, day string, requests, tokens int64) (Usage, error)
 
 	// ApplyBook writes one ingestion of a book in a single transaction: the
 	// book row (inserted or updated; CreatedAt kept on update), every

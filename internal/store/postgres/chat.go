@@ -79,6 +79,12 @@ func (s *Store) SyncUser(ctx context.Context, u store.User) (bool, error) {
 	return tag.RowsAffected() > 0, nil
 }
 
+// isForeignKeyViolation reports whether err is a foreign-key violation.
+func isForeignKeyViolation(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && pgErr.Code == foreignKeyViolation
+}
+
 const conversationColumns = `id, user_id, title, created_at, updated_at, message_count`
 
 func scanConversation(row pgx.Row) (store.Conversation, error) {
@@ -125,6 +131,7 @@ func firstMessage(c store.Conversation, first store.Message) (store.Message, err
 	if len(first.Sources) == 0 {
 		first.Sources = nil
 	}
+	first.Rating = "" // a new message has no feedback
 	return first, nil
 }
 
@@ -152,8 +159,7 @@ func (s *Store) StartConversation(ctx context.Context, c store.Conversation, fir
 		first.ID, first.Role, first.Content, jsonToDB(first.Sources), first.AgentType, nullString(first.ParentID), first.CreatedAt).
 		Scan(&first.CreatedAt)
 	if err != nil {
-		var pgErr *pgconn.PgError
-		if errors.As(err, &pgErr) && pgErr.Code == foreignKeyViolation {
+		if isForeignKeyViolation(err) {
 			return store.Message{}, fmt.Errorf("postgres: start conversation: no user %q: %w", c.UserID, store.ErrNotFound)
 		}
 		return store.Message{}, wrap("start conversation", err)
@@ -227,7 +233,7 @@ func (s *Store) RenameConversation(ctx context.Context, userID, id, title string
 }
 
 // DeleteConversation removes userID's conversation and, by cascade, its
-// messages; store.ErrNotFound if it is not theirs.
+// messages and their feedback; store.ErrNotFound if it is not theirs.
 func (s *Store) DeleteConversation(ctx context.Context, userID, id string) error {
 	tag, err := s.pool.Exec(ctx, `DELETE FROM conversations WHERE id = $1 AND user_id = $2`, id, userID)
 	if err != nil {
@@ -238,7 +244,8 @@ func (s *Store) DeleteConversation(ctx context.Context, userID, id string) error
 
 // AppendMessage stores m as the next message of m.ConversationID, which must
 // belong to m.UserID (else store.ErrNotFound), and moves the conversation's
-// updated_at to m.CreatedAt (never backwards). It returns m with Seq set.
+// updated_at to m.CreatedAt (never backwards). It returns m with Seq set
+// (and Rating empty).
 //
 // One statement increments the count and inserts the message numbered by it.
 // The UPDATE locks the conversation row until the statement commits, so
@@ -265,12 +272,14 @@ func (s *Store) AppendMessage(ctx context.Context, m store.Message) (store.Messa
 	if len(m.Sources) == 0 {
 		m.Sources = nil
 	}
+	m.Rating = "" // a new message has no feedback
 	return m, nil
 }
 
 // ListMessages returns up to limit (at least 1) messages of userID's
-// conversation with seq > afterSeq, in seq order; store.ErrNotFound if the
-// conversation is not theirs. An empty page is an empty, non-nil slice.
+// conversation with seq > afterSeq, in seq order, each with the user's
+// rating of it ("" for none); store.ErrNotFound if the conversation is not
+// theirs. An empty page is an empty, non-nil slice.
 //
 // One statement answers both questions from one snapshot: the conversation
 // row, checked for the user, is left-joined to a page of its messages, so an
@@ -282,7 +291,8 @@ func (s *Store) ListMessages(ctx context.Context, userID, conversationID string,
 	}
 	rows, err := s.pool.Query(ctx,
 		`SELECT coalesce(m.id, ''), coalesce(m.seq, 0), coalesce(m.role, ''), coalesce(m.content, ''), m.sources,
-		        coalesce(m.agent_type, ''), coalesce(m.parent_id, ''), coalesce(m.created_at, 'epoch')
+		        coalesce(m.agent_type, ''), coalesce(m.parent_id, ''), coalesce(m.created_at, 'epoch'),
+		        coalesce(f.rating, '')
 		 FROM conversations c
 		 LEFT JOIN LATERAL (
 			SELECT id, seq, role, content, sources, agent_type, parent_id, created_at
@@ -290,6 +300,7 @@ func (s *Store) ListMessages(ctx context.Context, userID, conversationID string,
 			WHERE conversation_id = c.id AND user_id = c.user_id AND seq > $3
 			ORDER BY seq LIMIT $4
 		 ) m ON true
+		 LEFT JOIN message_feedback f ON f.message_id = m.id AND f.user_id = c.user_id
 		 WHERE c.id = $1 AND c.user_id = $2
 		 ORDER BY m.seq`, conversationID, userID, afterSeq, limit)
 	if err != nil {
@@ -302,7 +313,7 @@ func (s *Store) ListMessages(ctx context.Context, userID, conversationID string,
 		found = true
 		m := store.Message{ConversationID: conversationID, UserID: userID}
 		if err := rows.Scan(&m.ID, &m.Seq, &m.Role, &m.Content, &m.Sources,
-			&m.AgentType, &m.ParentID, &m.CreatedAt); err != nil {
+			&m.AgentType, &m.ParentID, &m.CreatedAt, &m.Rating); err != nil {
 			return nil, wrap("list messages", err)
 		}
 		if m.Seq == 0 { // the conversation without a message

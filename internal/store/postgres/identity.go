@@ -91,7 +91,8 @@ func (s *Store) UpdateUser(ctx context.Context, u store.User) error {
 }
 
 // DeleteUser removes the user and, by cascade, its accounts, sessions,
-// conversations and messages; store.ErrNotFound if there is no such user.
+// conversations, messages, feedback and usage; store.ErrNotFound if there is
+// no such user.
 func (s *Store) DeleteUser(ctx context.Context, id string) error {
 	tag, err := s.pool.Exec(ctx, `DELETE FROM users WHERE id = $1`, id)
 	if err != nil {

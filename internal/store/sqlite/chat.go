@@ -159,6 +159,7 @@ func firstMessage(c store.Conversation, first store.Message) (store.Message, err
 	if len(first.Sources) == 0 {
 		first.Sources = nil
 	}
+	first.Rating = "" // a new message has no feedback
 	return first, nil
 }
 
@@ -269,7 +270,7 @@ func (s *Store) RenameConversation(ctx context.Context, userID, id, title string
 }
 
 // DeleteConversation removes userID's conversation and, by cascade, its
-// messages; store.ErrNotFound if it is not theirs.
+// messages and their feedback; store.ErrNotFound if it is not theirs.
 func (s *Store) DeleteConversation(ctx context.Context, userID, id string) error {
 	res, err := s.write.ExecContext(ctx,
 		`DELETE FROM conversations WHERE id = ? AND user_id = ?`, id, userID)
@@ -283,7 +284,8 @@ func (s *Store) DeleteConversation(ctx context.Context, userID, id string) error
 // belong to m.UserID (else store.ErrNotFound), and moves the conversation's
 // updated_at to m.CreatedAt (never backwards). The count is incremented and
 // the message inserted in one write transaction; the single writer
-// serializes appenders, so each gets its own seq. It returns m with Seq set.
+// serializes appenders, so each gets its own seq. It returns m with Seq set
+// (and Rating empty).
 func (s *Store) AppendMessage(ctx context.Context, m store.Message) (store.Message, error) {
 	tx, err := s.write.BeginTx(ctx, nil)
 	if err != nil {
@@ -307,22 +309,26 @@ func (s *Store) AppendMessage(ctx context.Context, m store.Message) (store.Messa
 	if len(m.Sources) == 0 {
 		m.Sources = nil
 	}
+	m.Rating = "" // a new message has no feedback
 	return m, nil
 }
 
 // listMessages is ListMessages' query. The conversation is found by its
 // primary key, and its messages are read in order from the (conversation_id,
-// seq) index, so the page needs no sort.
+// seq) index, so the page needs no sort; each message's feedback is looked
+// up by its primary key.
 const listMessages = `SELECT ifnull(m.id, ''), ifnull(m.seq, 0), ifnull(m.role, ''), ifnull(m.content, ''), m.sources,
-		ifnull(m.agent_type, ''), ifnull(m.parent_id, ''), ifnull(m.created_at, 0)
+		ifnull(m.agent_type, ''), ifnull(m.parent_id, ''), ifnull(m.created_at, 0), ifnull(f.rating, '')
 	FROM conversations c
 	LEFT JOIN messages m ON m.conversation_id = c.id AND m.user_id = c.user_id AND m.seq > ?
+	LEFT JOIN message_feedback f ON f.message_id = m.id AND f.user_id = c.user_id
 	WHERE c.id = ? AND c.user_id = ?
 	ORDER BY m.seq LIMIT ?`
 
 // ListMessages returns up to limit (at least 1) messages of userID's
-// conversation with seq > afterSeq, in seq order; store.ErrNotFound if the
-// conversation is not theirs. An empty page is an empty, non-nil slice.
+// conversation with seq > afterSeq, in seq order, each with the user's
+// rating of it ("" for none); store.ErrNotFound if the conversation is not
+// theirs. An empty page is an empty, non-nil slice.
 //
 // One statement answers both questions from one snapshot: the conversation
 // row, checked for the user, is left-joined to its messages, so an owned
@@ -344,7 +350,7 @@ func (s *Store) ListMessages(ctx context.Context, userID, conversationID string,
 		m := store.Message{ConversationID: conversationID, UserID: userID}
 		var created int64
 		if err := rows.Scan(&m.ID, &m.Seq, &m.Role, &m.Content, &m.Sources,
-			&m.AgentType, &m.ParentID, &created); err != nil {
+			&m.AgentType, &m.ParentID, &created, &m.Rating); err != nil {
 			return nil, wrap("list messages", err)
 		}
 		if m.Seq == 0 { // the conversation without a message

@@ -100,7 +100,8 @@ func (s *Store) UpdateUser(ctx context.Context, u store.User) error {
 }
 
 // DeleteUser removes the user and, by cascade, its accounts, sessions,
-// conversations and messages; store.ErrNotFound if there is no such user.
+// conversations, messages, feedback and usage; store.ErrNotFound if there is
+// no such user.
 func (s *Store) DeleteUser(ctx context.Context, id string) error {
 	res, err := s.write.ExecContext(ctx, `DELETE FROM users WHERE id = ?`, id)
 	if err != nil {

@@ -123,6 +123,7 @@ func checkMessage(t *testing.T, got, want store.Message) {
 	check(t, "Message.AgentType", got.AgentType, want.AgentType)
 	check(t, "Message.ParentID", got.ParentID, want.ParentID)
 	checkTime(t, "Message.CreatedAt", got.CreatedAt, want.CreatedAt)
+	check(t, "Message.Rating", got.Rating, want.Rating)
 }
 
 // checkMessages compares two lists of messages field by field.

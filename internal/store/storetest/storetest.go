@@ -45,6 +45,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	tests = append(tests, syncUserTests()...)
 	tests = append(tests, conversationTests()...)
 	tests = append(tests, messageTests()...)
+	tests = append(tests, feedbackTests()...)
+	tests = append(tests, usageTests()...)
 	tests = append(tests, bookTests()...)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
