@@ -12,8 +12,10 @@ import (
 	"time"
 
 	"github.com/lectern/lectern/books"
+	"github.com/lectern/lectern/internal/answer"
 	"github.com/lectern/lectern/internal/config"
 	"github.com/lectern/lectern/internal/library"
+	"github.com/lectern/lectern/internal/llm"
 	"github.com/lectern/lectern/internal/retrieval"
 	"github.com/lectern/lectern/internal/store"
 )
@@ -27,6 +29,18 @@ func newLibrary(cfg *config.Config, log *slog.Logger, st store.Store) *library.L
 		opt.EmbeddingModel = cfg.EmbeddingsModel
 	}
 	return library.New(st, opt)
+}
+
+// newAssistant returns the assistant: the configured language model, or
+// the extractive answerer.
+func newAssistant(cfg *config.Config, log *slog.Logger, lib *library.Library) *answer.Assistant {
+	if cfg.LLMBaseURL == "" {
+		log.Info("no language model configured (LECTERN_LLM_BASE_URL): answers quote the book")
+		return answer.New(lib, nil, answer.Options{})
+	}
+	model := llm.New(cfg.LLMBaseURL, cfg.LLMModel, cfg.LLMAPIKey, llm.Options{Timeout: cfg.LLMTimeout, IdleTimeout: cfg.LLMTimeout})
+	log.Info("language model", "base_url", cfg.LLMBaseURL, "model", cfg.LLMModel)
+	return answer.New(lib, model, answer.Options{})
 }
 
 // openBook makes the library ready to serve: the book given with --book is

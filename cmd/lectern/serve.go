@@ -60,6 +60,16 @@ func runServe(ctx context.Context, role string, args []string, getenv func(strin
 		go sweepSessions(ctx, id, log)
 	}
 
+	// The book: served as pages by serve, searched by the assistant of
+	// serve and api.
+	var lib *library.Library
+	if role != "auth" {
+		lib = newLibrary(cfg, log, st)
+		if err := openBook(ctx, cfg, log, st, lib); err != nil {
+			return err
+		}
+	}
+
 	var apiSrv *api.Server
 	if role != "auth" {
 		var src authn.KeySource = authn.InProcess(kr)
@@ -76,17 +86,14 @@ func runServe(ctx context.Context, role string, args []string, getenv func(strin
 			}
 		}
 		guard := authn.NewVerifier(src, authn.Options{Issuer: issuer, Audience: audience})
-		svc := chat.New(st, chat.Placeholder{}, nil)
-		apiSrv = api.New(api.Options{AgentRule: cfg.AgentRateLimit}, svc, st, guard, limiter)
+		svc := chat.New(st, newAssistant(cfg, log, lib), chat.Options{
+			Budget: chat.Budget{Requests: cfg.ChatBudgetRequests, Tokens: cfg.ChatBudgetTokens},
+		})
+		apiSrv = api.New(api.Options{ChatRule: cfg.ChatRateLimit}, svc, st, guard, limiter)
 	}
 
-	var lib *library.Library
 	var reader *web.Server
 	if role == "serve" {
-		lib = newLibrary(cfg, log, st)
-		if err := openBook(ctx, cfg, log, st, lib); err != nil {
-			return err
-		}
 		reader = web.New(lib, log)
 	}
 

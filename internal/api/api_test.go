@@ -44,6 +44,7 @@ type options struct {
 	wrap      func(chat.Store) chat.Store // fault injection
 	answerer  chat.Answerer
 	agentRule ratelimit.Rule
+	budget    chat.Budget
 	guard     func(*authn.Verifier) api.Guard // replaces the real guard (benchmarks)
 	uncached  bool                            // verify every token in full (benchmarks)
 }
@@ -73,7 +74,7 @@ func newEnv(t testing.TB, st store.Store, o options) *env {
 		chatStore = o.wrap(apiStore)
 	}
 	if o.answerer == nil {
-		o.answerer = chat.Placeholder{}
+		o.answerer = echoAnswerer{}
 	}
 	vopt := authn.Options{Issuer: base.String(), Audience: base.String()}
 	if o.uncached {
@@ -84,7 +85,7 @@ func newEnv(t testing.TB, st store.Store, o options) *env {
 	if o.guard != nil {
 		guard = o.guard(verifier)
 	}
-	apiSrv := api.New(api.Options{AgentRule: o.agentRule}, chat.New(chatStore, o.answerer, nil), apiStore, guard, ratelimit.New(nil, 1000))
+	apiSrv := api.New(api.Options{ChatRule: o.agentRule}, chat.New(chatStore, o.answerer, chat.Options{Budget: o.budget}), apiStore, guard, ratelimit.New(nil, 1000))
 	mux := http.NewServeMux()
 	mux.Handle("/api/auth/", id.Handler())
 	mux.Handle("/api/", apiSrv.Handler())
@@ -92,6 +93,27 @@ func newEnv(t testing.TB, st store.Store, o options) *env {
 	ts.Start()
 	t.Cleanup(ts.Close)
 	return &env{t: t, url: ts.URL, idStore: st, apiStore: apiStore}
+}
+
+// echoAnswerer answers every question by repeating it, citing nothing: the
+// API tests are about storage, scoping and the wire contract, not answers.
+type echoAnswerer struct{}
+
+func (echoAnswerer) Answer(_ context.Context, q chat.Question, emit func(chat.Event) error) (chat.Reply, error) {
+	agent := q.Agent
+	if agent == chat.AgentTriage {
+		agent = chat.AgentRAG
+	}
+	r := chat.Reply{Text: "You asked: " + q.Query, Sources: []chat.Source{}, Agent: agent}
+	if emit != nil {
+		if err := emit(chat.Event{Sources: r.Sources, Agent: agent}); err != nil {
+			return r, err
+		}
+		if err := emit(chat.Event{Delta: r.Text}); err != nil {
+			return r, err
+		}
+	}
+	return r, nil
 }
 
 type user struct {

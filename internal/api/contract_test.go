@@ -58,8 +58,8 @@ func TestAgentRun(t *testing.T) {
 			}
 		})
 
-		t.Run("highlighted text makes triage pick the summarizer", func(t *testing.T) {
-			r := u.do("POST", "/api/agents/run", map[string]any{"agent_type": "triage", "query": "summarize", "highlighted_text": "Some passage."})
+		t.Run("agent_used reports the agent that answered", func(t *testing.T) {
+			r := u.do("POST", "/api/agents/run", map[string]any{"agent_type": "summarizer", "query": "summarize", "highlighted_text": "Some passage."})
 			var out runResponse
 			r.decode(t, &out)
 			if out.AgentUsed != "summarizer" {
@@ -259,7 +259,7 @@ func (f *faultStore) StartConversation(ctx context.Context, c store.Conversation
 
 type failingAnswerer struct{}
 
-func (failingAnswerer) Answer(context.Context, chat.Question) (chat.Reply, error) {
+func (failingAnswerer) Answer(context.Context, chat.Question, func(chat.Event) error) (chat.Reply, error) {
 	return chat.Reply{}, errors.New("model endpoint timed out")
 }
 

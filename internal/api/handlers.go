@@ -6,7 +6,6 @@ import (
 	"io"
 	"mime"
 	"net/http"
-	"time"
 
 	"github.com/lectern/lectern/internal/authn"
 	"github.com/lectern/lectern/internal/chat"
@@ -39,6 +38,12 @@ type messageJSON struct {
 	AgentType      *string         `json:"agent_type"`
 	ParentID       *string         `json:"parent_id"`
 	Timestamp      httpx.Time      `json:"timestamp"`
+	// ContentHTML is an assistant message rendered and sanitized, with its
+	// citations linked; null for the reader's own messages.
+	ContentHTML *string `json:"content_html"`
+	// Rating is the reader's feedback on an assistant message: "up",
+	// "down", or null.
+	Rating *string `json:"rating"`
 }
 
 var emptySources = json.RawMessage("[]")
@@ -54,6 +59,15 @@ func toMessageJSON(m store.Message) messageJSON {
 	}
 	if m.ParentID != "" {
 		out.ParentID = &m.ParentID
+	}
+	if m.Role == store.RoleAssistant {
+		var srcs []chat.Source
+		json.Unmarshal(m.Sources, &srcs) // stored by the service; unreadable means no links
+		h := renderAnswer(m.Content, srcs)
+		out.ContentHTML = &h
+	}
+	if m.Rating != "" {
+		out.Rating = &m.Rating
 	}
 	return out
 }
@@ -203,43 +217,5 @@ func (s *Server) postMessage(w http.ResponseWriter, r *http.Request, p authn.Pri
 		return err
 	}
 	httpx.WriteJSON(w, http.StatusCreated, toMessageJSON(m))
-	return nil
-}
-
-// runRequest is the seed's AgentRequest. Its retrieved_chunks field, which
-// let clients forge the sources of an answer, is not read.
-type runRequest struct {
-	AgentType       string `json:"agent_type"`
-	Query           string `json:"query"`
-	CurrentPage     string `json:"current_page"`
-	HighlightedText string `json:"highlighted_text"`
-	SessionID       string `json:"session_id"`
-}
-
-func (s *Server) runAgent(w http.ResponseWriter, r *http.Request, p authn.Principal) error {
-	var req runRequest
-	if err := decode(r, &req); err != nil {
-		return err
-	}
-	if s.opt.AgentRule.Max > 0 {
-		if ok, retry := s.limiter.Allow(s.opt.AgentRule, "agent|"+p.UserID); !ok {
-			secs := itoa(int((retry + time.Second - 1) / time.Second))
-			return &httpx.Error{Status: http.StatusTooManyRequests, Code: "RATE_LIMITED",
-				Message: "Too many questions; please wait a moment", Header: http.Header{"Retry-After": {secs}}}
-		}
-	}
-	res, err := s.chat.Run(r.Context(), p.UserID, chat.RunRequest{AgentType: req.AgentType, Query: req.Query,
-		CurrentPage: req.CurrentPage, HighlightedText: req.HighlightedText, SessionID: req.SessionID})
-	if err != nil {
-		return err
-	}
-	httpx.WriteJSON(w, http.StatusOK, struct {
-		Message   string        `json:"message"`
-		Sources   []chat.Source `json:"sources"`
-		AgentUsed string        `json:"agent_used"`
-		Timestamp httpx.Time    `json:"timestamp"`
-		SessionID string        `json:"session_id"`
-		MessageID string        `json:"message_id"`
-	}{res.Answer.Content, res.Sources, res.Agent, httpx.Time(res.Answer.CreatedAt), res.Conversation.ID, res.Answer.ID})
 	return nil
 }

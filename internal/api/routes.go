@@ -20,6 +20,8 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("GET /api/conversations/{id}/messages", s.handle(s.listMessages))
 	mux.Handle("POST /api/conversations/{id}/messages", s.handle(s.postMessage))
 	mux.Handle("POST /api/agents/run", s.handle(s.runAgent))
+	mux.Handle("POST /api/agents/stream", s.handle(s.streamAgent))
+	mux.Handle("POST /api/messages/{id}/feedback", s.handle(s.feedback))
 	mux.Handle("/api/", httpx.Handle(func(w http.ResponseWriter, r *http.Request) error {
 		return httpx.Errorf(http.StatusNotFound, "NOT_FOUND", "No such endpoint")
 	}))

@@ -33,9 +33,9 @@ type Guard interface {
 
 // Options configures a Server.
 type Options struct {
-	// AgentRule limits agent runs per user; a zero Max disables the limit.
-	AgentRule ratelimit.Rule
-	Now       func() time.Time
+	// ChatRule limits questions per user; a zero Max disables the limit.
+	ChatRule ratelimit.Rule
+	Now      func() time.Time
 }
 
 // Server serves the API. Build it with New.
@@ -123,11 +123,15 @@ var (
 func toHTTP(err error) error {
 	var inv *chat.InvalidError
 	var he *httpx.Error
+	var be *chat.BudgetError
 	switch {
 	case err == nil:
 		return nil
 	case errors.As(err, &he):
 		return err
+	case errors.As(err, &be):
+		return &httpx.Error{Status: http.StatusTooManyRequests, Code: "DAILY_BUDGET_EXCEEDED",
+			Message: "You have asked as many questions as a day allows; the budget renews at midnight UTC", Err: err, Header: retryAfter(be.RetryAfter)}
 	case errors.Is(err, chat.ErrNotFound):
 		return errNotFound
 	case errors.As(err, &inv):

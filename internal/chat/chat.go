@@ -81,17 +81,51 @@ type Question struct {
 }
 
 // Reply is an Answerer's answer. Agent is the agent that really answered
-// (triage reports the one it chose).
+// (triage reports the one it chose); Tokens is what the model reported
+// using (0 when it reports nothing, or no model was used).
 type Reply struct {
 	Text    string
 	Sources []Source
 	Agent   string
+	Tokens  int64
 }
 
-// Answerer produces the assistant's reply.
-type Answerer interface {
-	Answer(ctx context.Context, q Question) (Reply, error)
+// Event is a piece of an answer as it is produced: first the sources and
+// the agent (one event, before any text), then text deltas.
+type Event struct {
+	Sources []Source
+	Agent   string
+	Delta   string
 }
+
+// Answerer produces the assistant's reply. It calls emit (which may be
+// nil) as the answer is produced; an error from emit (the reader went
+// away) stops the answer and is returned.
+type Answerer interface {
+	Answer(ctx context.Context, q Question, emit func(Event) error) (Reply, error)
+}
+
+// Observer follows a run as it happens, for streaming. Started is called
+// once the question is stored, Event for each piece of the answer. An
+// error from either stops the run. Nil fields are skipped.
+type Observer struct {
+	Started func(c store.Conversation, question store.Message) error
+	Event   func(Event) error
+}
+
+// Budget bounds what one reader may use per UTC day; zero fields are
+// unlimited.
+type Budget struct {
+	Requests int64
+	Tokens   int64
+}
+
+// BudgetError is returned when a reader has used the day's budget.
+type BudgetError struct {
+	RetryAfter time.Duration // until the budget renews (midnight UTC)
+}
+
+func (e *BudgetError) Error() string { return "chat: daily budget used up" }
 
 // Store is what the service needs from storage.
 type Store interface {
@@ -102,21 +136,32 @@ type Store interface {
 	DeleteConversation(ctx context.Context, userID, id string) error
 	AppendMessage(ctx context.Context, m store.Message) (store.Message, error)
 	ListMessages(ctx context.Context, userID, conversationID string, afterSeq int64, limit int) ([]store.Message, error)
+	SetFeedback(ctx context.Context, f store.Feedback) error
+	AddUsage(ctx context.Context, userID, day string, requests, tokens int64) (store.Usage, error)
+}
+
+// Options configures a Service.
+type Options struct {
+	// Budget is each reader's daily allowance; zero is unlimited.
+	Budget Budget
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
 }
 
 // Service is the chat service. Build it with New.
 type Service struct {
 	store    Store
 	answerer Answerer
+	budget   Budget
 	now      func() time.Time
 }
 
-// New returns a Service; now may be nil for time.Now.
-func New(st Store, a Answerer, now func() time.Time) *Service {
-	if now == nil {
-		now = time.Now
+// New returns a Service.
+func New(st Store, a Answerer, opt Options) *Service {
+	if opt.Now == nil {
+		opt.Now = time.Now
 	}
-	return &Service{store: st, answerer: a, now: now}
+	return &Service{store: st, answerer: a, budget: opt.Budget, now: opt.Now}
 }
 
 // storeErr maps a storage error to the service's errors.
@@ -257,10 +302,12 @@ type RunResult struct {
 const historyTurns = 20
 
 // Run stores the reader's question, asks the answerer, and stores the
-// reply. The question is stored before the answer is generated, so a failed
-// generation loses nothing: the error says so, and the question stays in the
-// conversation for a retry.
-func (s *Service) Run(ctx context.Context, userID string, req RunRequest) (RunResult, error) {
+// reply with its sources. The question is stored before the answer is
+// generated, so a failed generation loses nothing: the error says so, the
+// question stays in the conversation, and asking it again answers that
+// same question rather than storing a second copy. An answer is stored only
+// when it is complete. obs, when set, follows the run for streaming.
+func (s *Service) Run(ctx context.Context, userID string, req RunRequest, obs *Observer) (RunResult, error) {
 	var res RunResult
 	switch req.AgentType {
 	case "":
@@ -279,8 +326,15 @@ func (s *Service) Run(ctx context.Context, userID string, req RunRequest) (RunRe
 	if len(req.CurrentPage) > MaxPageLen || !utf8.ValidString(req.CurrentPage) {
 		return res, invalid("current_page", "must be at most %d bytes", MaxPageLen)
 	}
+	if obs == nil {
+		obs = &Observer{}
+	}
 
 	now := s.now()
+	day := now.UTC().Format(time.DateOnly)
+	if err := s.checkBudget(ctx, userID, day, now); err != nil {
+		return res, err
+	}
 	q := store.Message{ID: randid.New(), UserID: userID, Role: store.RoleUser, Content: query, CreatedAt: now}
 	var history []store.Message
 	if req.SessionID == "" {
@@ -299,17 +353,41 @@ func (s *Service) Run(ctx context.Context, userID string, req RunRequest) (RunRe
 		if history, err = s.store.ListMessages(ctx, userID, req.SessionID, after, historyTurns); err != nil {
 			return res, storeErr("read history", err)
 		}
-		q.ConversationID = req.SessionID
-		if q, err = s.store.AppendMessage(ctx, q); err != nil {
-			return res, storeErr("store question", err)
+		if n := len(history); n > 0 && history[n-1].Role == store.RoleUser && history[n-1].Content == query {
+			// The same question, still unanswered (its answer failed): a
+			// retry answers it instead of storing it again.
+			q, history = history[n-1], history[:n-1]
+		} else {
+			q.ConversationID = req.SessionID
+			if q, err = s.store.AppendMessage(ctx, q); err != nil {
+				return res, storeErr("store question", err)
+			}
 		}
 	}
 	res.Question = q
+	if _, err := s.store.AddUsage(ctx, userID, day, 1, 0); err != nil {
+		return res, storeErr("count usage", err)
+	}
+	if obs.Started != nil {
+		if err := obs.Started(res.Conversation, q); err != nil {
+			return res, err
+		}
+	}
 
 	reply, err := s.answerer.Answer(ctx, Question{
 		Agent: req.AgentType, Query: query, HighlightedText: req.HighlightedText, CurrentPage: req.CurrentPage, History: history,
-	})
+	}, obs.Event)
+	if reply.Tokens > 0 {
+		// Tokens spent count even when the answer then failed; the context
+		// may be gone, so the count gets its own short deadline.
+		uctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		s.store.AddUsage(uctx, userID, day, 0, reply.Tokens)
+		cancel()
+	}
 	if err != nil {
+		if ctx.Err() != nil {
+			return res, ctx.Err()
+		}
 		return res, fmt.Errorf("answer: %w: %w", ErrUnavailable, err)
 	}
 	if reply.Agent == "" {
@@ -331,6 +409,48 @@ func (s *Service) Run(ctx context.Context, userID string, req RunRequest) (RunRe
 	res.Conversation.MessageCount = a.Seq
 	res.Conversation.UpdatedAt = a.CreatedAt
 	return res, nil
+}
+
+// checkBudget returns a *BudgetError when userID has used the day's
+// allowance.
+func (s *Service) checkBudget(ctx context.Context, userID, day string, now time.Time) error {
+	if s.budget.Requests <= 0 && s.budget.Tokens <= 0 {
+		return nil
+	}
+	u, err := s.store.AddUsage(ctx, userID, day, 0, 0)
+	if err != nil {
+		return storeErr("read usage", err)
+	}
+	if (s.budget.Requests > 0 && u.Requests >= s.budget.Requests) || (s.budget.Tokens > 0 && u.Tokens >= s.budget.Tokens) {
+		midnight := now.UTC().Truncate(24 * time.Hour).Add(24 * time.Hour)
+		return &BudgetError{RetryAfter: midnight.Sub(now)}
+	}
+	return nil
+}
+
+// Ratings a reader can give an answer.
+const (
+	RatingUp   = "up"
+	RatingDown = "down"
+)
+
+// MaxCommentRunes bounds a feedback comment.
+const MaxCommentRunes = 2000
+
+// Feedback records the reader's rating of one of their assistant messages.
+func (s *Service) Feedback(ctx context.Context, userID, messageID, rating, comment string) (store.Feedback, error) {
+	if rating != RatingUp && rating != RatingDown {
+		return store.Feedback{}, invalid("rating", "must be up or down")
+	}
+	if !utf8.ValidString(comment) || utf8.RuneCountInString(comment) > MaxCommentRunes {
+		return store.Feedback{}, invalid("comment", "must be text of at most %d characters", MaxCommentRunes)
+	}
+	now := s.now()
+	f := store.Feedback{MessageID: messageID, UserID: userID, Rating: rating, Comment: strings.TrimSpace(comment), CreatedAt: now, UpdatedAt: now}
+	if err := s.store.SetFeedback(ctx, f); err != nil {
+		return f, storeErr("store feedback", err)
+	}
+	return f, nil
 }
 
 // titleFrom names a new conversation after its first question, as the seed

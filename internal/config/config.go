@@ -16,6 +16,7 @@ import (
 	"net"
 	"net/netip"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -46,15 +47,19 @@ type Config struct {
 	JWTIssuer   string
 	JWTAudience string
 	// JWKSURL is where the api role (alone) fetches the verification keys.
-	JWKSURL         string
-	CORSOrigins     []string
-	AgentRateLimit  ratelimit.Rule // per user on the agent endpoint; Max 0 means off
-	AuthRateLimit   ratelimit.Rule
-	RateLimitOn     bool
-	TrustedProxies  []netip.Prefix
-	SMTPURL         *url.URL // nil when mail is not configured
-	MailFrom        string
-	ShutdownTimeout time.Duration
+	JWKSURL       string
+	CORSOrigins   []string
+	ChatRateLimit ratelimit.Rule // per user on the agent endpoints; Max 0 means off
+	// ChatBudgetRequests and ChatBudgetTokens are each user's daily
+	// allowance of questions and model tokens; 0 means unlimited.
+	ChatBudgetRequests int64
+	ChatBudgetTokens   int64
+	AuthRateLimit      ratelimit.Rule
+	RateLimitOn        bool
+	TrustedProxies     []netip.Prefix
+	SMTPURL            *url.URL // nil when mail is not configured
+	MailFrom           string
+	ShutdownTimeout    time.Duration
 	// Book is the path of the book to serve (a folder or an .epub); empty
 	// serves the book already ingested, or the bundled demo book.
 	Book      string
@@ -65,6 +70,12 @@ type Config struct {
 	EmbeddingsBaseURL string
 	EmbeddingsModel   string
 	EmbeddingsAPIKey  string // env only, like the secret
+	// LLM configures the language model; an empty base URL means the
+	// built-in extractive answerer.
+	LLMBaseURL string
+	LLMModel   string
+	LLMAPIKey  string // env only
+	LLMTimeout time.Duration
 }
 
 // Production reports whether LECTERN_ENV=production.
@@ -109,6 +120,7 @@ func Parse(name string, args []string, getenv func(string) string, stderr io.Wri
 		env, addr, dataDir, dbURL, baseURL, origins, logLevel, logFormat string
 		alg, issuer, audience, rateLimit, proxies, smtp, mailFrom, grace string
 		jwksURL, cors, agentLimit, book, bookID, embURL, embModel, title string
+		budget, llmURL, llmModel, llmTimeout                             string
 	}
 	opts := []option{
 		{"env", "development or production (production refuses a missing or weak secret)", "development", &raw.env},
@@ -124,7 +136,11 @@ func Parse(name string, args []string, getenv func(string) string, stderr io.Wri
 		{"jwt-audience", "JWT aud claim to issue and require; serve and auth default to the base URL, api checks it only when set", "", &raw.audience},
 		{"jwks-url", "JWKS URL of the identity service, for the api role (e.g. https://auth.example/api/auth/jwks)", "", &raw.jwksURL},
 		{"cors-origins", "comma-separated origins allowed to call the API and identity service from a browser with credentials", "", &raw.cors},
-		{"agent-rate-limit", "per-user limit on questions to the assistant, as N/duration, or off", "20/1m", &raw.agentLimit},
+		{"chat-rate-limit", "per-user limit on questions to the assistant, as N/duration, or off", "20/1m", &raw.agentLimit},
+		{"chat-daily-budget", "per-user daily allowance as QUESTIONS/TOKENS (model tokens, when the model reports them; 0 is unlimited), or off", "300/500000", &raw.budget},
+		{"llm-base-url", "OpenAI-compatible API base URL of the language model (e.g. https://api.openai.com/v1, http://localhost:11434/v1); empty: the built-in extractive answerer", "", &raw.llmURL},
+		{"llm-model", "the language model, with --llm-base-url", "", &raw.llmModel},
+		{"llm-timeout", "how long a model may take to start answering, and to pause between pieces of its answer", "60s", &raw.llmTimeout},
 		{"auth-rate-limit", "per-IP limit on sign-in, sign-up and password changes, as N/duration (e.g. 3/10s), or off", "3/10s", &raw.rateLimit},
 		{"trusted-proxies", "comma-separated CIDRs of reverse proxies whose X-Forwarded-For is believed", "", &raw.proxies},
 		{"smtp-url", "smtp://user:password@host:port for password-reset and verification mail; empty writes links to the log", "", &raw.smtp},
@@ -160,6 +176,7 @@ func Parse(name string, args []string, getenv func(string) string, stderr io.Wri
 		BookTitle:        strings.TrimSpace(raw.title),
 		EmbeddingsModel:  raw.embModel,
 		EmbeddingsAPIKey: getenv("LECTERN_EMBEDDINGS_API_KEY"),
+		LLMAPIKey:        getenv("LECTERN_LLM_API_KEY"),
 		JWTAlg:           raw.alg,
 		MailFrom:         raw.mailFrom,
 	}
@@ -238,6 +255,31 @@ func Parse(name string, args []string, getenv func(string) string, stderr io.Wri
 			bad("LECTERN_EMBEDDINGS_MODEL is required with LECTERN_EMBEDDINGS_BASE_URL")
 		}
 	}
+	if raw.budget != "off" {
+		q, t, ok := strings.Cut(raw.budget, "/")
+		var qe, te error
+		c.ChatBudgetRequests, qe = strconv.ParseInt(strings.TrimSpace(q), 10, 64)
+		if ok {
+			c.ChatBudgetTokens, te = strconv.ParseInt(strings.TrimSpace(t), 10, 64)
+		}
+		if qe != nil || te != nil || c.ChatBudgetRequests < 0 || c.ChatBudgetTokens < 0 {
+			bad("LECTERN_CHAT_DAILY_BUDGET: %q is not QUESTIONS/TOKENS (e.g. 300/500000), QUESTIONS, or off", raw.budget)
+		}
+	}
+	if raw.llmURL != "" {
+		u, err := url.Parse(raw.llmURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			bad("LECTERN_LLM_BASE_URL: %q is not an absolute http(s) URL", raw.llmURL)
+		} else {
+			c.LLMBaseURL = strings.TrimSuffix(u.String(), "/")
+		}
+		if c.LLMModel = strings.TrimSpace(raw.llmModel); c.LLMModel == "" {
+			bad("LECTERN_LLM_MODEL is required with LECTERN_LLM_BASE_URL")
+		}
+	}
+	if c.LLMTimeout, err = time.ParseDuration(raw.llmTimeout); err != nil || c.LLMTimeout <= 0 {
+		bad("LECTERN_LLM_TIMEOUT: %q is not a positive duration", raw.llmTimeout)
+	}
 	if !validBookID(c.BookID) {
 		bad("LECTERN_BOOK_ID: %q must be 1-64 letters, digits, '-' or '_'", c.BookID)
 	}
@@ -250,8 +292,8 @@ func Parse(name string, args []string, getenv func(string) string, stderr io.Wri
 		c.CORSOrigins = append(c.CORSOrigins, u.Scheme+"://"+u.Host)
 	}
 	if raw.agentLimit != "off" {
-		if c.AgentRateLimit, err = ratelimit.ParseRule(raw.agentLimit); err != nil {
-			bad("LECTERN_AGENT_RATE_LIMIT: %v", err)
+		if c.ChatRateLimit, err = ratelimit.ParseRule(raw.agentLimit); err != nil {
+			bad("LECTERN_CHAT_RATE_LIMIT: %v", err)
 		}
 	}
 

@@ -20,7 +20,7 @@ func TestDefaults(t *testing.T) {
 	}
 	if c.Addr != ":8080" || c.DataDir != "./data" || c.BaseURL.String() != "http://localhost:8080" ||
 		c.JWTAlg != "RS256" || c.Issuer() != "http://localhost:8080" || c.Audience() != c.Issuer() || c.JWTIssuer != "" ||
-		c.AgentRateLimit.Max != 20 || c.AgentRateLimit.Window != time.Minute ||
+		c.ChatRateLimit.Max != 20 || c.ChatRateLimit.Window != time.Minute ||
 		!c.RateLimitOn || c.AuthRateLimit.Max != 3 || c.AuthRateLimit.Window != 10*time.Second ||
 		c.LogFormat != "text" || c.Production() || c.SecureCookies() || c.ShutdownTimeout != 15*time.Second {
 		t.Fatalf("defaults: %+v", c)
@@ -55,7 +55,17 @@ func TestFlagsAndEnvironment(t *testing.T) {
 			func(c *Config) bool {
 				return c.CORSOrigins[0] == "https://book.example" && c.JWKSURL == "http://auth:3000/api/auth/jwks"
 			}},
-		{"the agent limit can be turned off", nil, map[string]string{"LECTERN_AGENT_RATE_LIMIT": "off"}, func(c *Config) bool { return c.AgentRateLimit.Max == 0 }},
+		{"the chat limit can be turned off", nil, map[string]string{"LECTERN_CHAT_RATE_LIMIT": "off"}, func(c *Config) bool { return c.ChatRateLimit.Max == 0 }},
+		{"the daily budget has a default", nil, nil, func(c *Config) bool { return c.ChatBudgetRequests == 300 && c.ChatBudgetTokens == 500000 }},
+		{"the daily budget reads questions and tokens", nil, map[string]string{"LECTERN_CHAT_DAILY_BUDGET": "10/2000"},
+			func(c *Config) bool { return c.ChatBudgetRequests == 10 && c.ChatBudgetTokens == 2000 }},
+		{"the daily budget can be questions only, or off", []string{"--chat-daily-budget", "off"}, map[string]string{"LECTERN_CHAT_DAILY_BUDGET": "5"},
+			func(c *Config) bool { return c.ChatBudgetRequests == 0 && c.ChatBudgetTokens == 0 }},
+		{"a language model is configured by URL and name, its key from the environment", nil,
+			map[string]string{"LECTERN_LLM_BASE_URL": "http://localhost:11434/v1/", "LECTERN_LLM_MODEL": "llama3.2", "LECTERN_LLM_API_KEY": "k"},
+			func(c *Config) bool {
+				return c.LLMBaseURL == "http://localhost:11434/v1" && c.LLMModel == "llama3.2" && c.LLMAPIKey == "k" && c.LLMTimeout == time.Minute
+			}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c, err := parse(t, tc.args, tc.env)
@@ -74,14 +84,16 @@ func TestInvalidConfigurationIsRefusedWithEveryProblemNamed(t *testing.T) {
 		"LECTERN_ENV": "production", "LECTERN_ADDR": "nope", "LECTERN_BASE_URL": "ftp://x", "LECTERN_LOG_LEVEL": "loud",
 		"LECTERN_JWT_ALG": "none", "LECTERN_AUTH_RATE_LIMIT": "0/1s", "LECTERN_TRUSTED_ORIGINS": "http://a.example/path",
 		"LECTERN_TRUSTED_PROXIES": "not-an-ip", "LECTERN_SMTP_URL": "http://mail", "LECTERN_SHUTDOWN_TIMEOUT": "-1s",
-		"LECTERN_JWKS_URL": "jwks", "LECTERN_CORS_ORIGINS": "*", "LECTERN_AGENT_RATE_LIMIT": "lots",
+		"LECTERN_JWKS_URL": "jwks", "LECTERN_CORS_ORIGINS": "*", "LECTERN_CHAT_RATE_LIMIT": "lots",
+		"LECTERN_CHAT_DAILY_BUDGET": "many", "LECTERN_LLM_BASE_URL": "localhost:11434", "LECTERN_LLM_TIMEOUT": "0s",
 	})
 	if err == nil {
 		t.Fatal("no error")
 	}
 	for _, want := range []string{"LECTERN_ADDR", "LECTERN_BASE_URL", "LECTERN_LOG_LEVEL", "LECTERN_JWT_ALG", "LECTERN_AUTH_RATE_LIMIT",
 		"LECTERN_TRUSTED_ORIGINS", "LECTERN_TRUSTED_PROXIES", "LECTERN_SMTP_URL", "LECTERN_SHUTDOWN_TIMEOUT", "LECTERN_SECRET is required",
-		"LECTERN_JWKS_URL", "LECTERN_CORS_ORIGINS", "LECTERN_AGENT_RATE_LIMIT"} {
+		"LECTERN_JWKS_URL", "LECTERN_CORS_ORIGINS", "LECTERN_CHAT_RATE_LIMIT", "LECTERN_CHAT_DAILY_BUDGET", "LECTERN_LLM_BASE_URL",
+		"LECTERN_LLM_MODEL is required", "LECTERN_LLM_TIMEOUT"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error does not mention %s:\n%v", want, err)
 		}

@@ -32,6 +32,8 @@ type Hit struct {
 	ChapterNumber int
 	Chapter       string
 	PageNumber    *int
+	// Matched are the question's terms (stems) the section matched.
+	Matched []string
 }
 
 // Result is a search's outcome. Covered is false when the book has nothing
@@ -76,9 +78,19 @@ func (l *Library) Search(ctx context.Context, q Query) (Result, error) {
 			DocPath: p.DocPath, Slug: p.Slug, Title: p.Title, Heading: sec.Heading, HeadingPath: sec.Path,
 			URL: p.SectionURL(sec), Snippet: snippet(ref.text, h.Matched, snippetRunes, s.index.Analyze), Text: ref.text,
 			SectionText: sec.Text, Score: h.Score, ChapterNumber: p.ChapterNumber, Chapter: p.Chapter, PageNumber: p.PageNumber,
+			Matched: h.Matched,
 		})
 	}
 	return out, nil
+}
+
+// IDF is how rare a term (a stem, as retrieval.Analyze returns) is in the
+// book, as the search weighs it; 0 before a book is loaded.
+func (l *Library) IDF(term string) float64 {
+	if s := l.cur.Load(); s != nil {
+		return s.index.IDF(term)
+	}
+	return 0
 }
 
 // snippetRunes is the longest snippet: about two sentences.
@@ -124,7 +136,11 @@ func snippet(text string, matched []string, max int, analyze func(string) []stri
 	return clip(out, max)
 }
 
-// splitSentences splits text into sentences and lines, whitespace folded.
+// Sentences splits text into sentences (and lines: a line break always
+// ends one), whitespace folded. Abbreviations such as "e.g." and initials do
+// not end a sentence.
+func Sentences(text string) []string { return splitSentences(text) }
+
 func splitSentences(text string) []string {
 	var out []string
 	for _, line := range strings.Split(text, "\n") {

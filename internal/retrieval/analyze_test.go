@@ -127,3 +127,14 @@ func TestIndexAnalyzeMatchesAnalyze(t *testing.T) {
 		}
 	}
 }
+
+func TestIDFWeighsRareTermsMore(t *testing.T) {
+	ix := New(Options{})
+	ix.Add(Doc{ID: "a", Group: "a", Page: "p", Text: "clock drift in quartz"},
+		Doc{ID: "b", Group: "b", Page: "p", Text: "clock sync over the network"},
+		Doc{ID: "c", Group: "c", Page: "p", Text: "clock faces"})
+	common, rare, absent := ix.IDF(Analyze("clock")[0]), ix.IDF(Analyze("quartz")[0]), ix.IDF("zebra")
+	if !(common < rare && rare <= absent && common > 0) {
+		t.Errorf("idf clock %.3f, quartz %.3f, absent %.3f", common, rare, absent)
+	}
+}

@@ -564,3 +564,18 @@ func unitVector(v []float32) []float32 {
 	}
 	return u
 }
+
+// IDF is the inverse document frequency of a term (a stem, as Analyze
+// returns) over the indexed chunks, as BM25 weighs it: high for rare terms,
+// near zero for terms in most chunks; a term absent from the index counts as
+// the rarest.
+func (ix *Index) IDF(term string) float64 {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	n := float64(ix.live)
+	df := 1
+	if id, ok := ix.termID[term]; ok {
+		df = max(1, len(ix.postings[id]))
+	}
+	return math.Log(1 + (n-float64(df)+0.5)/(float64(df)+0.5))
+}

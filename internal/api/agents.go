@@ -1,0 +1,190 @@
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/lectern/lectern/internal/authn"
+	"github.com/lectern/lectern/internal/chat"
+	"github.com/lectern/lectern/internal/httpx"
+	"github.com/lectern/lectern/internal/safehtml"
+	"github.com/lectern/lectern/internal/store"
+)
+
+// runRequest is the seed's AgentRequest. Its retrieved_chunks field, which
+// let clients forge the sources of an answer, is not read.
+type runRequest struct {
+	AgentType       string `json:"agent_type"`
+	Query           string `json:"query"`
+	CurrentPage     string `json:"current_page"`
+	HighlightedText string `json:"highlighted_text"`
+	SessionID       string `json:"session_id"`
+}
+
+// runResponse is the seed's AgentResponse, plus the conversation id
+// (session_id), the stored answer's id and its rendered HTML.
+type runResponse struct {
+	Message     string        `json:"message"`
+	MessageHTML string        `json:"message_html"`
+	Sources     []chat.Source `json:"sources"`
+	AgentUsed   string        `json:"agent_used"`
+	Timestamp   httpx.Time    `json:"timestamp"`
+	SessionID   string        `json:"session_id"`
+	MessageID   string        `json:"message_id"`
+}
+
+// readRun decodes a run request and applies the per-user rate limit.
+func (s *Server) readRun(r *http.Request, p authn.Principal) (chat.RunRequest, error) {
+	var req runRequest
+	if err := decode(r, &req); err != nil {
+		return chat.RunRequest{}, err
+	}
+	if s.opt.ChatRule.Max > 0 {
+		if ok, retry := s.limiter.Allow(s.opt.ChatRule, "chat|"+p.UserID); !ok {
+			return chat.RunRequest{}, &httpx.Error{Status: http.StatusTooManyRequests, Code: "RATE_LIMITED",
+				Message: "Too many questions; please wait a moment", Header: retryAfter(retry)}
+		}
+	}
+	return chat.RunRequest{AgentType: req.AgentType, Query: req.Query, CurrentPage: req.CurrentPage,
+		HighlightedText: req.HighlightedText, SessionID: req.SessionID}, nil
+}
+
+func retryAfter(d time.Duration) http.Header {
+	return http.Header{"Retry-After": {itoa(int((d + time.Second - 1) / time.Second))}}
+}
+
+// renderAnswer is an answer's sanitized HTML, its [n] markers linked to the
+// cited sections.
+func renderAnswer(text string, sources []chat.Source) string {
+	cites := make([]safehtml.Citation, len(sources))
+	for i, src := range sources {
+		title := src.Title
+		if src.Heading != "" && src.Heading != src.Title {
+			title += " › " + src.Heading
+		}
+		cites[i] = safehtml.Citation{URL: src.URL, Title: title}
+	}
+	return safehtml.Answer(text, cites)
+}
+
+func toRunResponse(res chat.RunResult) runResponse {
+	return runResponse{Message: res.Answer.Content, MessageHTML: renderAnswer(res.Answer.Content, res.Sources), Sources: res.Sources,
+		AgentUsed: res.Agent, Timestamp: httpx.Time(res.Answer.CreatedAt), SessionID: res.Conversation.ID, MessageID: res.Answer.ID}
+}
+
+// runAgent answers a question in one response: POST /api/agents/run.
+func (s *Server) runAgent(w http.ResponseWriter, r *http.Request, p authn.Principal) error {
+	req, err := s.readRun(r, p)
+	if err != nil {
+		return err
+	}
+	res, err := s.chat.Run(r.Context(), p.UserID, req, nil)
+	if err != nil {
+		return err
+	}
+	httpx.WriteJSON(w, http.StatusOK, toRunResponse(res))
+	return nil
+}
+
+// streamAgent answers a question as Server-Sent Events: POST
+// /api/agents/stream. Events, in order: "start" (session_id, question_id)
+// once the question is stored; "sources" (sources, agent_used); "delta"
+// (text) as the answer is written; then "done" (the runResponse, with
+// message_html) once the answer is stored, or "error" (message, code). A
+// request refused before the question is stored gets an ordinary JSON
+// error response instead.
+func (s *Server) streamAgent(w http.ResponseWriter, r *http.Request, p authn.Principal) error {
+	req, err := s.readRun(r, p)
+	if err != nil {
+		return err
+	}
+	flusher, ok := w.(http.Flusher)
+	if !ok {
+		return errors.New("api: response writer cannot stream")
+	}
+	started := false
+	send := func(event string, v any) error {
+		b, err := json.Marshal(v)
+		if err != nil {
+			return err
+		}
+		if _, err := fmt.Fprintf(w, "event: %s\ndata: %s\n\n", event, b); err != nil {
+			return err
+		}
+		flusher.Flush()
+		return nil
+	}
+	obs := &chat.Observer{
+		Started: func(c store.Conversation, q store.Message) error {
+			h := w.Header()
+			h.Set("Content-Type", "text/event-stream")
+			h.Set("Cache-Control", "no-cache")
+			h.Set("X-Accel-Buffering", "no") // nginx: do not buffer the stream
+			w.WriteHeader(http.StatusOK)
+			started = true
+			return send("start", map[string]string{"session_id": c.ID, "question_id": q.ID})
+		},
+		Event: func(e chat.Event) error {
+			if e.Sources != nil {
+				return send("sources", map[string]any{"sources": e.Sources, "agent_used": e.Agent})
+			}
+			return send("delta", map[string]string{"text": e.Delta})
+		},
+	}
+	res, err := s.chat.Run(r.Context(), p.UserID, req, obs)
+	if !started {
+		if err != nil {
+			return err
+		}
+		return errors.New("api: run ended without starting")
+	}
+	if err != nil {
+		if r.Context().Err() != nil {
+			return nil // the reader went away; nothing to tell them
+		}
+		he := publicError(r, err)
+		return send("error", map[string]string{"message": he.Message, "code": he.Code})
+	}
+	return send("done", toRunResponse(res))
+}
+
+// publicError is what a client may see of err, logged like the handler
+// errors are.
+func publicError(r *http.Request, err error) *httpx.Error {
+	var he *httpx.Error
+	if !errors.As(toHTTP(err), &he) {
+		he = &httpx.Error{Status: http.StatusInternalServerError, Code: "INTERNAL_SERVER_ERROR", Message: "Internal Server Error"}
+	}
+	httpx.Logger(r.Context()).Warn("answer failed mid-stream", "code", he.Code, "err", err)
+	return he
+}
+
+// feedback records the reader's rating of an answer: POST
+// /api/messages/{id}/feedback with {"rating": "up"|"down", "comment"?}.
+func (s *Server) feedback(w http.ResponseWriter, r *http.Request, p authn.Principal) error {
+	var req struct {
+		Rating  *string `json:"rating"`
+		Comment string  `json:"comment"`
+	}
+	if err := decode(r, &req); err != nil {
+		return err
+	}
+	if req.Rating == nil {
+		return httpx.Errorf(http.StatusBadRequest, "VALIDATION_ERROR", "rating: required (up or down)")
+	}
+	f, err := s.chat.Feedback(r.Context(), p.UserID, r.PathValue("id"), *req.Rating, req.Comment)
+	if errors.Is(err, chat.ErrNotFound) {
+		return errMessageNotFound
+	}
+	if err != nil {
+		return err
+	}
+	httpx.WriteJSON(w, http.StatusOK, map[string]any{"message_id": f.MessageID, "rating": f.Rating, "comment": f.Comment,
+		"updated_at": httpx.Time(f.UpdatedAt)})
+	return nil
+}
+
+var errMessageNotFound = httpx.Errorf(http.StatusNotFound, "NOT_FOUND", "Message not found")
