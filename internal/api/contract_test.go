@@ -352,3 +352,65 @@ func TestAgentRateLimit(t *testing.T) {
 		t.Errorf("another user was limited: %d", r.status)
 	}
 }
+
+func TestFeedback(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, st store.Store) {
+		e := newEnv(t, st, options{})
+		alice, bob := e.newUser(), e.newUser()
+		res := alice.run(t, "", "what is a lectern?")
+		msgs := alice.messages(t, res.SessionID, 10)
+		question, answerID := msgs[0].ID, res.MessageID
+
+		t.Run("the owner rates an answer and sees the rating in the conversation", func(t *testing.T) {
+			r := alice.do("POST", "/api/messages/"+answerID+"/feedback", map[string]any{"rating": "down", "comment": "too short"})
+			if r.status != 200 || !strings.Contains(string(r.body), `"rating":"down"`) {
+				t.Fatalf("%d %s", r.status, r.body)
+			}
+			r = alice.do("POST", "/api/messages/"+answerID+"/feedback", map[string]any{"rating": "up"})
+			if r.status != 200 {
+				t.Fatalf("%d %s", r.status, r.body)
+			}
+			var page struct {
+				Messages []struct {
+					Rating      *string
+					ContentHTML *string `json:"content_html"`
+				}
+			}
+			alice.do("GET", "/api/conversations/"+res.SessionID+"/messages", nil).decode(t, &page)
+			if page.Messages[0].Rating != nil || page.Messages[1].Rating == nil || *page.Messages[1].Rating != "up" {
+				t.Errorf("ratings %+v", page.Messages)
+			}
+			if page.Messages[0].ContentHTML != nil || page.Messages[1].ContentHTML == nil || !strings.HasPrefix(*page.Messages[1].ContentHTML, "<p>") {
+				t.Errorf("content_html: the answer's should be HTML, the question's null")
+			}
+		})
+		for _, tc := range []struct {
+			name   string
+			u      *user
+			id     string
+			body   map[string]any
+			status int
+		}{
+			{"another reader's answer is not found", bob, answerID, map[string]any{"rating": "up"}, 404},
+			{"a question cannot be rated", alice, question, map[string]any{"rating": "up"}, 404},
+			{"a missing message is not found", alice, "no-such-message", map[string]any{"rating": "up"}, 404},
+			{"a rating must be up or down", alice, answerID, map[string]any{"rating": "meh"}, 400},
+			{"a rating is required", alice, answerID, map[string]any{"comment": "x"}, 400},
+			{"a comment is bounded", alice, answerID, map[string]any{"rating": "up", "comment": strings.Repeat("x", 2001)}, 400},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				r := tc.u.do("POST", "/api/messages/"+tc.id+"/feedback", tc.body)
+				if r.status != tc.status {
+					t.Errorf("%d %s", r.status, r.body)
+				}
+			})
+		}
+		t.Run("a rating by another reader did not land", func(t *testing.T) {
+			var page struct{ Messages []struct{ Rating *string } }
+			alice.do("GET", "/api/conversations/"+res.SessionID+"/messages", nil).decode(t, &page)
+			if *page.Messages[1].Rating != "up" {
+				t.Errorf("rating %q", *page.Messages[1].Rating)
+			}
+		})
+	})
+}
