@@ -22,6 +22,7 @@ type Library interface {
 	Search(ctx context.Context, q library.Query) (library.Result, error)
 	PageOf(current string) (*library.Page, bool)
 	IDF(term string) float64
+	Analyze(text string) []string
 }
 
 // Model is a chat model that streams its answer.
@@ -124,7 +125,7 @@ func (a *Assistant) rag(ctx context.Context, q chat.Question, emit func(chat.Eve
 		return reply, err
 	}
 	if a.model == nil {
-		reply.Text = extractiveAnswer(q.Query, res.Hits, a.lib.IDF)
+		reply.Text = extractiveAnswer(q.Query, res.Hits, a.lib.Analyze, a.lib.IDF)
 		return reply, emitInPieces(reply.Text, emit)
 	}
 	msgs := ragPrompt(a.lib.Title(), q, res.Hits, a.opt.HistoryTokens)

@@ -8,7 +8,6 @@ import (
 	"unicode"
 
 	"github.com/lectern/lectern/internal/library"
-	"github.com/lectern/lectern/internal/retrieval"
 )
 
 // The extractive answerer quotes the book. For a question it picks, from
@@ -94,9 +93,9 @@ func startsLikeProse(s string) bool {
 }
 
 // extractiveAnswer quotes the sentences of hits that best answer query.
-func extractiveAnswer(query string, hits []library.Hit, idf func(string) float64) string {
+func extractiveAnswer(query string, hits []library.Hit, analyze func(string) []string, idf func(string) float64) string {
 	want := map[string]bool{}
-	for _, t := range retrieval.Analyze(query) {
+	for _, t := range analyze(query) {
 		want[t] = true
 	}
 	if len(want) == 0 && len(hits) > 0 {
@@ -107,7 +106,7 @@ func extractiveAnswer(query string, hits []library.Hit, idf func(string) float64
 	var cands []sentence
 	for i, h := range hits {
 		for j, text := range prose(h.SectionText) {
-			cands = append(cands, sentence{text: text, source: i, pos: j, terms: retrieval.Analyze(text)})
+			cands = append(cands, sentence{text: text, source: i, pos: j, terms: analyze(text)})
 		}
 	}
 	// Each question word counts by its rarity in the book: a rare word
@@ -251,7 +250,7 @@ func cmpFloat(a, b float64) int {
 // extractiveSummary quotes the sentences of text that best represent it:
 // those whose words are the text's most frequent ones, in their original
 // order, a few for a paragraph and up to six for a page.
-func extractiveSummary(what, text string) string {
+func extractiveSummary(what, text string, analyze func(string) []string) string {
 	sents := prose(text)
 	if len(sents) == 0 {
 		return "There is no prose to summarize in " + what + "."
@@ -259,7 +258,7 @@ func extractiveSummary(what, text string) string {
 	freq := map[string]float64{}
 	terms := make([][]string, len(sents))
 	for i, s := range sents {
-		terms[i] = retrieval.Analyze(s)
+		terms[i] = analyze(s)
 		for _, t := range terms[i] {
 			freq[t]++
 		}

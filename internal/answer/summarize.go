@@ -39,7 +39,7 @@ func (a *Assistant) summarize(ctx context.Context, q chat.Question, emit func(ch
 		return reply, err
 	}
 	if a.model == nil {
-		reply.Text = extractiveSummary(what, text)
+		reply.Text = extractiveSummary(what, text, a.lib.Analyze)
 		return reply, emitInPieces(reply.Text, emit)
 	}
 	title := a.lib.Title()

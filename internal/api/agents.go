@@ -58,7 +58,7 @@ func retryAfter(d time.Duration) http.Header {
 
 // renderAnswer is an answer's sanitized HTML, its [n] markers linked to the
 // cited sections.
-func renderAnswer(text string, sources []chat.Source) string {
+func (s *Server) renderAnswer(text string, sources []chat.Source) string {
 	cites := make([]safehtml.Citation, len(sources))
 	for i, src := range sources {
 		title := src.Title
@@ -67,11 +67,11 @@ func renderAnswer(text string, sources []chat.Source) string {
 		}
 		cites[i] = safehtml.Citation{URL: src.URL, Title: title}
 	}
-	return safehtml.Answer(text, cites)
+	return s.html.Render(text, cites)
 }
 
-func toRunResponse(res chat.RunResult) runResponse {
-	return runResponse{Message: res.Answer.Content, MessageHTML: renderAnswer(res.Answer.Content, res.Sources), Sources: res.Sources,
+func (s *Server) toRunResponse(res chat.RunResult) runResponse {
+	return runResponse{Message: res.Answer.Content, MessageHTML: s.renderAnswer(res.Answer.Content, res.Sources), Sources: res.Sources,
 		AgentUsed: res.Agent, Timestamp: httpx.Time(res.Answer.CreatedAt), SessionID: res.Conversation.ID, MessageID: res.Answer.ID}
 }
 
@@ -85,7 +85,7 @@ func (s *Server) runAgent(w http.ResponseWriter, r *http.Request, p authn.Princi
 	if err != nil {
 		return err
 	}
-	httpx.WriteJSON(w, http.StatusOK, toRunResponse(res))
+	httpx.WriteJSON(w, http.StatusOK, s.toRunResponse(res))
 	return nil
 }
 
@@ -148,7 +148,7 @@ func (s *Server) streamAgent(w http.ResponseWriter, r *http.Request, p authn.Pri
 		he := publicError(r, err)
 		return send("error", map[string]string{"message": he.Message, "code": he.Code})
 	}
-	return send("done", toRunResponse(res))
+	return send("done", s.toRunResponse(res))
 }
 
 // publicError is what a client may see of err, logged like the handler

@@ -1,14 +1,25 @@
 package api_test
 
 import (
+	"bufio"
+	"context"
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
+	"os"
 	"runtime"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/lectern/lectern/books"
+	"github.com/lectern/lectern/internal/answer"
+	"github.com/lectern/lectern/internal/library"
+	"github.com/lectern/lectern/internal/llm"
 
 	"github.com/lectern/lectern/internal/api"
 	"github.com/lectern/lectern/internal/authn"
@@ -116,4 +127,142 @@ func BenchmarkListing(b *testing.B) {
 			client.CloseIdleConnections()
 		}
 	}
+}
+
+// percentile returns the q-quantile of sorted durations, in microseconds.
+func percentile(sorted []time.Duration, q float64) float64 {
+	return float64(sorted[min(len(sorted)-1, int(float64(len(sorted))*q))].Microseconds())
+}
+
+// BenchmarkAgentRun measures POST /api/agents/run end to end over loopback
+// HTTP on PostgreSQL with the extractive answerer over the demo book: the
+// guard, storing the question, the search, composing the answer, storing
+// it. Each request is a new conversation with a question of the demo
+// book's evaluation set, from 1 or 50 concurrent readers.
+//
+//	LECTERN_TEST_POSTGRES=require go test -run '^$' -bench AgentRun -benchtime=2000x ./internal/api/
+func BenchmarkAgentRun(b *testing.B) {
+	st := testdb.Engines()[1].Open(b)
+	lib := library.New(st, library.Options{})
+	if _, err := lib.Ingest(context.Background(), library.Source{FS: books.Demo(), Name: books.DemoName}, library.IngestOptions{}); err != nil {
+		b.Fatal(err)
+	}
+	f, err := os.Open("../../books/demo.qa.jsonl")
+	if err != nil {
+		b.Fatal(err)
+	}
+	qs, err := library.ReadEvalSet(f)
+	f.Close()
+	if err != nil {
+		b.Fatal(err)
+	}
+	e := newEnv(b, st, options{answerer: answer.New(lib, nil, answer.Options{})})
+	const readers = 50
+	users := make([]*user, readers)
+	for i := range users {
+		users[i] = e.newUser()
+	}
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: readers}}
+	for _, conc := range []int{1, 50} {
+		b.Run(fmt.Sprintf("readers=%d", conc), func(b *testing.B) {
+			var next atomic.Int64
+			lat := make([]time.Duration, b.N)
+			var wg sync.WaitGroup
+			b.ResetTimer()
+			for w := range conc {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					u := users[w]
+					for {
+						n := int(next.Add(1)) - 1
+						if n >= b.N {
+							return
+						}
+						body := fmt.Sprintf(`{"agent_type":"rag","query":%q}`, qs[n%len(qs)].Question)
+						req, _ := http.NewRequest("POST", e.url+"/api/agents/run", strings.NewReader(body))
+						req.Header.Set("Content-Type", "application/json")
+						req.Header.Set("Authorization", "Bearer "+u.token)
+						start := time.Now()
+						res, err := client.Do(req)
+						if err != nil {
+							b.Error(err)
+							return
+						}
+						io.Copy(io.Discard, res.Body)
+						res.Body.Close()
+						lat[n] = time.Since(start)
+						if res.StatusCode != 200 {
+							b.Errorf("status %d", res.StatusCode)
+							return
+						}
+					}
+				}()
+			}
+			wg.Wait()
+			b.StopTimer()
+			slices.Sort(lat)
+			b.ReportMetric(percentile(lat, 0.50), "p50-µs")
+			b.ReportMetric(percentile(lat, 0.99), "p99-µs")
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "req/s")
+		})
+	}
+}
+
+// BenchmarkStreamFirstByte measures what Lectern adds before the answer's
+// first byte reaches the reader when the model itself is instant: POST
+// /api/agents/stream to the first "delta" event, with an OpenAI-compatible
+// server on loopback that answers at once (and to the "start" event, which
+// comes as soon as the question is stored). SQLite.
+//
+//	go test -run '^$' -bench StreamFirstByte -benchtime=2000x ./internal/api/
+func BenchmarkStreamFirstByte(b *testing.B) {
+	st := testdb.Engines()[0].Open(b)
+	lib := library.New(st, library.Options{})
+	if _, err := lib.Ingest(context.Background(), library.Source{FS: books.Demo(), Name: books.DemoName}, library.IngestOptions{}); err != nil {
+		b.Fatal(err)
+	}
+	instant := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", "text/event-stream")
+		io.WriteString(w, `data: {"choices":[{"index":0,"delta":{"content":"An answer [1]."}}]}`+"\n\n"+
+			`data: {"choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}`+"\n\ndata: [DONE]\n\n")
+	}))
+	b.Cleanup(instant.Close)
+	model := llm.New(instant.URL+"/v1", "instant", "", llm.Options{})
+	e := newEnv(b, st, options{answerer: answer.New(lib, model, answer.Options{})})
+	u := e.newUser()
+	var toStart, toDelta []time.Duration
+	for i := range b.N {
+		body := fmt.Sprintf(`{"agent_type":"rag","query":"what is a leap second? (%d)"}`, i)
+		req, _ := http.NewRequest("POST", e.url+"/api/agents/stream", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+u.token)
+		start := time.Now()
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			b.Fatal(err)
+		}
+		rd := bufio.NewReader(res.Body)
+		for {
+			l, err := rd.ReadString('\n')
+			if err != nil {
+				b.Fatal(err)
+			}
+			if l == "event: start\n" {
+				toStart = append(toStart, time.Since(start))
+			}
+			if l == "event: delta\n" {
+				toDelta = append(toDelta, time.Since(start))
+				break
+			}
+		}
+		io.Copy(io.Discard, res.Body)
+		res.Body.Close()
+	}
+	slices.Sort(toStart)
+	slices.Sort(toDelta)
+	b.ReportMetric(percentile(toStart, 0.5), "start-p50-µs")
+	b.ReportMetric(percentile(toDelta, 0.5), "first-delta-p50-µs")
+	b.ReportMetric(percentile(toDelta, 0.99), "first-delta-p99-µs")
 }

@@ -48,7 +48,7 @@ type messageJSON struct {
 
 var emptySources = json.RawMessage("[]")
 
-func toMessageJSON(m store.Message) messageJSON {
+func (s *Server) toMessageJSON(m store.Message) messageJSON {
 	out := messageJSON{ID: m.ID, ConversationID: m.ConversationID, UserID: m.UserID, Seq: m.Seq, Role: m.Role,
 		Content: m.Content, Sources: m.Sources, Timestamp: httpx.Time(m.CreatedAt)}
 	if len(out.Sources) == 0 {
@@ -63,7 +63,7 @@ func toMessageJSON(m store.Message) messageJSON {
 	if m.Role == store.RoleAssistant {
 		var srcs []chat.Source
 		json.Unmarshal(m.Sources, &srcs) // stored by the service; unreadable means no links
-		h := renderAnswer(m.Content, srcs)
+		h := s.renderAnswer(m.Content, srcs)
 		out.ContentHTML = &h
 	}
 	if m.Rating != "" {
@@ -185,7 +185,7 @@ func (s *Server) listMessages(w http.ResponseWriter, r *http.Request, p authn.Pr
 	}
 	out := make([]messageJSON, len(list))
 	for i, m := range list {
-		out[i] = toMessageJSON(m)
+		out[i] = s.toMessageJSON(m)
 	}
 	httpx.WriteJSON(w, http.StatusOK, struct {
 		Messages   []messageJSON `json:"messages"`
@@ -216,6 +216,6 @@ func (s *Server) postMessage(w http.ResponseWriter, r *http.Request, p authn.Pri
 	if err != nil {
 		return err
 	}
-	httpx.WriteJSON(w, http.StatusCreated, toMessageJSON(m))
+	httpx.WriteJSON(w, http.StatusCreated, s.toMessageJSON(m))
 	return nil
 }

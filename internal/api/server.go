@@ -18,6 +18,7 @@ import (
 	"github.com/lectern/lectern/internal/chat"
 	"github.com/lectern/lectern/internal/httpx"
 	"github.com/lectern/lectern/internal/ratelimit"
+	"github.com/lectern/lectern/internal/safehtml"
 	"github.com/lectern/lectern/internal/store"
 )
 
@@ -46,6 +47,7 @@ type Server struct {
 	guard   Guard
 	limiter *ratelimit.Limiter
 	synced  syncCache
+	html    *safehtml.Renderer
 }
 
 // New returns a Server.
@@ -54,7 +56,7 @@ func New(opt Options, svc *chat.Service, users UserSyncer, guard Guard, limiter 
 		opt.Now = time.Now
 	}
 	return &Server{opt: opt, chat: svc, users: users, guard: guard, limiter: limiter,
-		synced: syncCache{m: map[string]string{}}}
+		synced: syncCache{m: map[string]string{}}, html: safehtml.NewRenderer()}
 }
 
 // syncCache remembers the claims last written for each user, so profile

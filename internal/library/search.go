@@ -93,6 +93,15 @@ func (l *Library) IDF(term string) float64 {
 	return 0
 }
 
+// Analyze is retrieval.Analyze through the book's index, whose cache of
+// the book's words spares the stemmer for text taken from the book.
+func (l *Library) Analyze(text string) []string {
+	if s := l.cur.Load(); s != nil {
+		return s.index.Analyze(text)
+	}
+	return retrieval.Analyze(text)
+}
+
 // snippetRunes is the longest snippet: about two sentences.
 const snippetRunes = 280
 
