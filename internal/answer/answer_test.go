@@ -45,7 +45,7 @@ func newModel(t *testing.T, reply string) (*model, *llm.Client) {
 }
 
 func (m *model) messages(i int) []llm.Message { m.mu.Lock(); defer m.mu.Unlock(); return m.calls[i] }
-func (m *model) count() int                  { m.mu.Lock(); defer m.mu.Unlock(); return len(m.calls) }
+func (m *model) count() int                   { m.mu.Lock(); defer m.mu.Unlock(); return len(m.calls) }
 
 func TestTriage(t *testing.T) {
 	lib := demoLibrary(t)
