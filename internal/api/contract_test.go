@@ -11,6 +11,7 @@ import (
 
 	"github.com/lectern/lectern/internal/chat"
 	"github.com/lectern/lectern/internal/store"
+	"github.com/lectern/lectern/internal/store/testdb"
 )
 
 func TestAgentRun(t *testing.T) {
@@ -413,4 +414,18 @@ func TestFeedback(t *testing.T) {
 			}
 		})
 	})
+}
+
+func TestTheDailyQuestionBudget(t *testing.T) {
+	e := newEnv(t, testdb.Engines()[0].Open(t), options{budget: chat.Budget{Requests: 2}})
+	u := e.newUser()
+	conv := u.run(t, "", "one")
+	u.run(t, conv.SessionID, "two")
+	r := u.do("POST", "/api/agents/run", map[string]any{"query": "three", "session_id": conv.SessionID})
+	if r.status != 429 || !strings.Contains(string(r.body), "DAILY_BUDGET_EXCEEDED") || r.header.Get("Retry-After") == "" {
+		t.Fatalf("%d %s", r.status, r.body)
+	}
+	if msgs := u.messages(t, conv.SessionID, 10); len(msgs) != 4 {
+		t.Errorf("the refused question was stored: %d messages", len(msgs))
+	}
 }
