@@ -52,7 +52,7 @@ for alg in "${algs[@]}"; do
 		LECTERN_JWKS_URL="$ba_url/api/auth/jwks" \
 		LECTERN_JWT_ISSUER="$ba_url" \
 		LECTERN_JWT_AUDIENCE="$ba_url" \
-		LECTERN_AGENT_RATE_LIMIT=off \
+		LECTERN_CHAT_RATE_LIMIT=off \
 		"$tmp/lectern" api >"$api_log" 2>&1 &
 	pids+=($!)
 	if ! wait_healthy "$api_url/readyz" "${pids[-1]}"; then
