@@ -2,9 +2,9 @@ package safehtml
 
 import (
 	"fmt"
+	"runtime"
 	"strings"
 	"testing"
-	"runtime"
 	"unicode/utf8"
 
 	"golang.org/x/net/html"
