@@ -29,6 +29,7 @@ Usage:
   lectern serve [flags]          the reader, identity service and API on one port
   lectern auth [flags]           the identity service alone
   lectern api [flags]            the API alone, verifying tokens against --jwks-url
+  lectern web [flags]            the reader alone, its pages calling --api-url and --auth-url
   lectern ingest PATH [flags]    read a book (folder or .epub) into the database
   lectern eval [--book PATH] QA.jsonl
                                  measure search quality on an evaluation set
@@ -55,7 +56,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 
 func dispatch(ctx context.Context, cmd string, rest []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	switch cmd {
-	case "serve", "auth", "api":
+	case "serve", "auth", "api", "web":
 		return runServe(ctx, cmd, rest, getenv, stderr)
 	case "migrate":
 		return runMigrate(ctx, rest, getenv, stdout, stderr)

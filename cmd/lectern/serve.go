@@ -45,7 +45,7 @@ func runServe(ctx context.Context, role string, args []string, getenv func(strin
 
 	var id *identity.Server
 	var kr *keys.Keyring
-	if role != "api" {
+	if role == "serve" || role == "auth" {
 		sec, err := secret(cfg, log)
 		if err != nil {
 			return err
@@ -71,7 +71,7 @@ func runServe(ctx context.Context, role string, args []string, getenv func(strin
 	}
 
 	var apiSrv *api.Server
-	if role != "auth" {
+	if role == "serve" || role == "api" {
 		var src authn.KeySource = authn.InProcess(kr)
 		issuer, audience := cfg.Issuer(), cfg.Audience()
 		if role == "api" {
@@ -93,8 +93,8 @@ func runServe(ctx context.Context, role string, args []string, getenv func(strin
 	}
 
 	var reader *web.Server
-	if role == "serve" {
-		reader = web.New(lib, log)
+	if role == "serve" || role == "web" {
+		reader = web.New(lib, log, web.Options{APIBase: cfg.APIURL, AuthBase: cfg.AuthURL})
 	}
 
 	handler := newHandler(cfg, log, st, id, apiSrv, reader, lib)

@@ -76,6 +76,11 @@ type Config struct {
 	LLMModel   string
 	LLMAPIKey  string // env only
 	LLMTimeout time.Duration
+	// APIURL and AuthURL are the origins of the API and the identity
+	// service for the web role, when they run apart; empty means this
+	// server's own origin.
+	APIURL  string
+	AuthURL string
 }
 
 // Production reports whether LECTERN_ENV=production.
@@ -120,7 +125,7 @@ func Parse(name string, args []string, getenv func(string) string, stderr io.Wri
 		env, addr, dataDir, dbURL, baseURL, origins, logLevel, logFormat string
 		alg, issuer, audience, rateLimit, proxies, smtp, mailFrom, grace string
 		jwksURL, cors, agentLimit, book, bookID, embURL, embModel, title string
-		budget, llmURL, llmModel, llmTimeout                             string
+		budget, llmURL, llmModel, llmTimeout, apiURL, authURL            string
 	}
 	opts := []option{
 		{"env", "development or production (production refuses a missing or weak secret)", "development", &raw.env},
@@ -141,6 +146,8 @@ func Parse(name string, args []string, getenv func(string) string, stderr io.Wri
 		{"llm-base-url", "OpenAI-compatible API base URL of the language model (e.g. https://api.openai.com/v1, http://localhost:11434/v1); empty: the built-in extractive answerer", "", &raw.llmURL},
 		{"llm-model", "the language model, with --llm-base-url", "", &raw.llmModel},
 		{"llm-timeout", "how long a model may take to start answering, and to pause between pieces of its answer", "60s", &raw.llmTimeout},
+		{"api-url", "origin of the API (https://api.example) for pages served by the web role; empty: this server", "", &raw.apiURL},
+		{"auth-url", "origin of the identity service for pages served by the web role; empty: this server", "", &raw.authURL},
 		{"auth-rate-limit", "per-IP limit on sign-in, sign-up and password changes, as N/duration (e.g. 3/10s), or off", "3/10s", &raw.rateLimit},
 		{"trusted-proxies", "comma-separated CIDRs of reverse proxies whose X-Forwarded-For is believed", "", &raw.proxies},
 		{"smtp-url", "smtp://user:password@host:port for password-reset and verification mail; empty writes links to the log", "", &raw.smtp},
@@ -279,6 +286,20 @@ func Parse(name string, args []string, getenv func(string) string, stderr io.Wri
 	}
 	if c.LLMTimeout, err = time.ParseDuration(raw.llmTimeout); err != nil || c.LLMTimeout <= 0 {
 		bad("LECTERN_LLM_TIMEOUT: %q is not a positive duration", raw.llmTimeout)
+	}
+	for _, o := range []struct {
+		env, raw string
+		dst      *string
+	}{{"LECTERN_API_URL", raw.apiURL, &c.APIURL}, {"LECTERN_AUTH_URL", raw.authURL, &c.AuthURL}} {
+		if o.raw == "" {
+			continue
+		}
+		u, err := parseOrigin(o.raw, false)
+		if err != nil {
+			bad("%s: %v", o.env, err)
+			continue
+		}
+		*o.dst = u.Scheme + "://" + u.Host
 	}
 	if !validBookID(c.BookID) {
 		bad("LECTERN_BOOK_ID: %q must be 1-64 letters, digits, '-' or '_'", c.BookID)

@@ -19,11 +19,24 @@ type navItem struct {
 	Children []navItem
 }
 
+// Layout is what every page's frame needs: the header, the sidebar, and
+// the data attributes the scripts read from <body>.
 type Layout struct {
 	BookTitle string
 	Title     string
 	Nav       []navItem
 	Query     string
+	View      string // login, signup, forgot, reset, account, home, page, search, message
+	APIBase   string
+	AuthBase  string
+	PageURL   string // the book page shown, for the assistant's current_page
+	Next      string // where to go after signing in: a local path
+}
+
+// layout fills the frame of a page.
+func (s *Server) layout(view, title, current string) Layout {
+	return Layout{BookTitle: s.lib.Title(), Title: title, Nav: s.nav(current), View: view,
+		APIBase: s.opt.APIBase, AuthBase: s.opt.AuthBase}
 }
 
 type pageView struct {
@@ -80,7 +93,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 	}
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Content-Security-Policy", pageCSP)
+	h.Set("Content-Security-Policy", s.csp)
 	h.Set("Cache-Control", "no-cache")
 	w.WriteHeader(status)
 	w.Write(buf.Bytes())
@@ -94,7 +107,7 @@ func (s *Server) unavailable(w http.ResponseWriter, r *http.Request) bool {
 	s.render(w, r, http.StatusServiceUnavailable, "message.html", struct {
 		Layout
 		Heading, Text string
-	}{Layout{Title: "Starting"}, "The book is being prepared", "Please try again in a moment."})
+	}{Layout{Title: "Starting", View: "message"}, "The book is being prepared", "Please try again in a moment."})
 	return true
 }
 
@@ -103,7 +116,7 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	pages := s.lib.Pages()
-	v := homeView{Layout: Layout{BookTitle: s.lib.Title(), Title: s.lib.Title(), Nav: s.nav("")}, Pages: len(pages)}
+	v := homeView{Layout: s.layout("home", s.lib.Title(), ""), Pages: len(pages)}
 	if len(pages) > 0 {
 		v.First = pages[0]
 	}
@@ -133,10 +146,11 @@ func (s *Server) page(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v := pageView{
-		Layout: Layout{BookTitle: s.lib.Title(), Title: p.Title, Nav: s.nav(p.Slug)},
+		Layout: s.layout("page", p.Title, p.Slug),
 		Page:   p, Prev: p.Prev, Next: p.Next, Chapter: p.Chapter,
 		ShowH1: !strings.Contains(p.HTML, "<h1"),
 	}
+	v.PageURL = p.URL
 	s.render(w, r, http.StatusOK, "page.html", v)
 }
 
@@ -145,7 +159,8 @@ func (s *Server) searchPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	q := strings.TrimSpace(r.URL.Query().Get("q"))
-	v := searchView{Layout: Layout{BookTitle: s.lib.Title(), Title: "Search", Nav: s.nav(""), Query: q}}
+	v := searchView{Layout: s.layout("search", "Search", "")}
+	v.Query = q
 	if q != "" && len(q) <= maxQueryBytes {
 		res, err := s.lib.Search(r.Context(), library.Query{Text: q, K: 10})
 		if err != nil {
@@ -160,12 +175,50 @@ func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusNotFound, "message.html", struct {
 		Layout
 		Heading, Text string
-	}{Layout{BookTitle: s.lib.Title(), Title: "Not found", Nav: s.nav("")}, "Page not found", "There is no page at this address."})
+	}{s.layout("message", "Not found", ""), "Page not found", "There is no page at this address."})
 }
 
+// cacheStatic serves the static files with an hour of caching, and to any
+// origin: the embeddable widget loads its modules and style sheet from
+// this server onto other sites' pages, and a cross-origin module script
+// needs CORS. The files are public and carry no credentials.
 func cacheStatic(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "public, max-age=3600")
+		w.Header().Set("Access-Control-Allow-Origin", "*")
+		w.Header().Set("Cross-Origin-Resource-Policy", "cross-origin")
 		h.ServeHTTP(w, r)
 	})
+}
+
+// accountViews are the account pages: their template and title.
+var accountViews = map[string][2]string{
+	"login":   {"login.html", "Sign in"},
+	"signup":  {"signup.html", "Create an account"},
+	"forgot":  {"forgot.html", "Forgot password"},
+	"reset":   {"reset.html", "Choose a new password"},
+	"account": {"account.html", "Your account"},
+}
+
+// accountPage renders one of the account pages. The forms work through the
+// identity API from the page's script; the server only provides the frame
+// and where to go afterwards.
+func (s *Server) accountPage(view string) http.HandlerFunc {
+	tv := accountViews[view]
+	return func(w http.ResponseWriter, r *http.Request) {
+		l := s.layout(view, tv[1], "")
+		l.Next = localPath(r.URL.Query().Get("next"))
+		w.Header().Set("Referrer-Policy", "no-referrer") // the reset page's URL carries its token
+		s.render(w, r, http.StatusOK, tv[0], struct{ Layout }{l})
+	}
+}
+
+// localPath returns p when it is a path on this site ("/docs/x?y#z"), and
+// "/" otherwise, so that ?next= cannot send a reader elsewhere.
+func localPath(p string) string {
+	u, err := url.Parse(p)
+	if p == "" || err != nil || u.Scheme != "" || u.Host != "" || !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") || strings.Contains(p, "\\") {
+		return "/"
+	}
+	return p
 }

@@ -11,6 +11,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"strings"
 
 	"github.com/lectern/lectern/internal/book"
 	"github.com/lectern/lectern/internal/library"
@@ -33,16 +34,28 @@ type Library interface {
 	Search(ctx context.Context, q library.Query) (library.Result, error)
 }
 
+// Options configures the reader.
+type Options struct {
+	// APIBase and AuthBase are the origins of the API and the identity
+	// service when they are not this server's ("" = same origin), as in
+	// the three-service deployment. The pages' scripts call them, and the
+	// Content-Security-Policy allows connecting to them.
+	APIBase  string
+	AuthBase string
+}
+
 // Server renders the reader.
 type Server struct {
 	lib    Library
 	log    *slog.Logger
+	opt    Options
+	csp    string
 	tmpl   *template.Template
 	static http.Handler
 }
 
 // New returns the reader over lib.
-func New(lib Library, log *slog.Logger) *Server {
+func New(lib Library, log *slog.Logger, opt Options) *Server {
 	tmpl := template.Must(template.New("").Funcs(template.FuncMap{
 		"safeHTML": func(s string) template.HTML { return template.HTML(s) }, // sanitized at ingestion
 	}).ParseFS(templateFS, "templates/*.html"))
@@ -50,10 +63,13 @@ func New(lib Library, log *slog.Logger) *Server {
 	if err != nil {
 		panic(err) // the embedded tree always has it
 	}
-	return &Server{lib: lib, log: log, tmpl: tmpl, static: http.FileServerFS(sub)}
+	connect := "'self'"
+	for _, o := range []string{opt.APIBase, opt.AuthBase} {
+		if o != "" && !strings.Contains(connect, o) {
+			connect += " " + o
+		}
+	}
+	csp := "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' https: data:; connect-src " + connect +
+		"; font-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+	return &Server{lib: lib, log: log, opt: opt, csp: csp, tmpl: tmpl, static: http.FileServerFS(sub)}
 }
-
-// pageCSP is the policy of every HTML page: no inline script or style, no
-// framing, and nothing loaded from elsewhere but images.
-const pageCSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' https: data:; " +
-	"connect-src 'self'; font-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"

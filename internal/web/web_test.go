@@ -24,7 +24,7 @@ func demoReader(t *testing.T) (*httptest.Server, *library.Library) {
 	if _, err := lib.Ingest(context.Background(), library.Source{FS: books.Demo(), Name: books.DemoName}, library.IngestOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(web.New(lib, slog.New(slog.DiscardHandler)).Handler())
+	srv := httptest.NewServer(web.New(lib, slog.New(slog.DiscardHandler), web.Options{}).Handler())
 	t.Cleanup(srv.Close)
 	return srv, lib
 }
