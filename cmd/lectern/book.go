@@ -175,14 +175,9 @@ func runEval(ctx context.Context, args []string, getenv func(string) string, std
 	if err != nil {
 		return err
 	}
-	f, err := os.Open(path)
+	qs, err := library.ReadEvalFile(path)
 	if err != nil {
 		return fmt.Errorf("eval: %w", err)
-	}
-	qs, err := library.ReadEvalSet(f)
-	f.Close()
-	if err != nil {
-		return fmt.Errorf("eval: %s: %w", path, err)
 	}
 	log := newLogger(cfg, stderr)
 	if cfg.Book != "" {

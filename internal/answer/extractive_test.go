@@ -3,7 +3,6 @@ package answer_test
 import (
 	"context"
 	"net/url"
-	"os"
 	"regexp"
 	"strings"
 	"testing"
@@ -62,12 +61,7 @@ const (
 func TestExtractiveAnswersOnTheDemoBook(t *testing.T) {
 	lib := demoLibrary(t)
 	a := answer.New(lib, nil, answer.Options{})
-	f, err := os.Open("../../books/demo.qa.jsonl")
-	if err != nil {
-		t.Fatal(err)
-	}
-	qs, err := library.ReadEvalSet(f)
-	f.Close()
+	qs, err := library.ReadEvalFile("../../books/demo.qa.jsonl")
 	if err != nil {
 		t.Fatal(err)
 	}

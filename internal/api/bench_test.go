@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"runtime"
 	"slices"
 	"strings"
@@ -147,12 +146,7 @@ func BenchmarkAgentRun(b *testing.B) {
 	if _, err := lib.Ingest(context.Background(), library.Source{FS: books.Demo(), Name: books.DemoName}, library.IngestOptions{}); err != nil {
 		b.Fatal(err)
 	}
-	f, err := os.Open("../../books/demo.qa.jsonl")
-	if err != nil {
-		b.Fatal(err)
-	}
-	qs, err := library.ReadEvalSet(f)
-	f.Close()
+	qs, err := library.ReadEvalFile("../../books/demo.qa.jsonl")
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -127,12 +127,7 @@ func BenchmarkIngest(b *testing.B) {
 //	go test -run '^$' -bench SearchLatency -benchtime=20000x ./internal/library/
 func BenchmarkSearchLatency(b *testing.B) {
 	synthetic, vocab := syntheticBook(b, 1_000_000)
-	f, err := os.Open("../../books/demo.qa.jsonl")
-	if err != nil {
-		b.Fatal(err)
-	}
-	qs, err := library.ReadEvalSet(f)
-	f.Close()
+	qs, err := library.ReadEvalFile("../../books/demo.qa.jsonl")
 	if err != nil {
 		b.Fatal(err)
 	}

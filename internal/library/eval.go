@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 	"slices"
 	"strings"
 )
@@ -58,6 +59,21 @@ func ReadEvalSet(r io.Reader) ([]EvalQuestion, error) {
 	}
 	if err := sc.Err(); err != nil {
 		return nil, err
+	}
+	return qs, nil
+}
+
+// ReadEvalFile reads the evaluation set in the file at path; errors name
+// the file and the line.
+func ReadEvalFile(path string) ([]EvalQuestion, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	qs, err := ReadEvalSet(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return qs, nil
 }

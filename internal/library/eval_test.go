@@ -2,7 +2,6 @@ package library_test
 
 import (
 	"context"
-	"os"
 	"strings"
 	"testing"
 
@@ -53,12 +52,7 @@ func TestDemoBookRetrievalQuality(t *testing.T) {
 		{"demo.qa-holdout.jsonl", 25, evalFloors{0.90, 0.95, 0.93, 0.80, 0.60, 0.05}},
 	} {
 		t.Run(set.file, func(t *testing.T) {
-			f, err := os.Open("../../books/" + set.file)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer f.Close()
-			qs, err := library.ReadEvalSet(f)
+			qs, err := library.ReadEvalFile("../../books/" + set.file)
 			if err != nil {
 				t.Fatal(err)
 			}
