@@ -46,13 +46,6 @@ func newRenderer() *renderer {
 	return &renderer{md: md, policy: p}
 }
 
-// heading is a heading of a rendered document.
-type heading struct {
-	level  int
-	text   string
-	anchor string
-}
-
 // block is a top-level piece of a section's text: a paragraph, list, table
 // or code block. Blocks are never split when chunking (code blocks never;
 // prose only when one paragraph alone is too long).

@@ -75,8 +75,6 @@ var (
 	errEmailImmutable     = httpx.Errorf(http.StatusBadRequest, "EMAIL_CAN_NOT_BE_UPDATED", "Email can not be updated")
 	errInvalidToken       = httpx.Errorf(http.StatusBadRequest, "INVALID_TOKEN", "Invalid token")
 	errInvalidCallback    = httpx.Errorf(http.StatusForbidden, "INVALID_CALLBACK_URL", "Invalid callbackURL")
-	errSessionNotFresh    = httpx.Errorf(http.StatusForbidden, "SESSION_NOT_FRESH", "Session is not fresh")
-	errSessionNotFound    = httpx.Errorf(http.StatusNotFound, "SESSION_NOT_FOUND", "Session not found")
 	errBadJSON            = httpx.Errorf(http.StatusBadRequest, "BAD_REQUEST", "Invalid JSON in request body")
 	errTooManyRequests    = "Too many requests. Please try again later."
 )

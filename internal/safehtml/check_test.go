@@ -136,25 +136,3 @@ func hrefAllowed(h string) bool {
 	}
 	return false
 }
-
-// blockquoteDepth returns how deeply <blockquote> elements nest in out.
-func blockquoteDepth(t testing.TB, out string) int {
-	t.Helper()
-	z := html.NewTokenizer(strings.NewReader(out))
-	depth, deepest := 0, 0
-	for {
-		switch z.Next() {
-		case html.ErrorToken:
-			return deepest
-		case html.StartTagToken:
-			if name, _ := z.TagName(); string(name) == "blockquote" {
-				depth++
-				deepest = max(deepest, depth)
-			}
-		case html.EndTagToken:
-			if name, _ := z.TagName(); string(name) == "blockquote" {
-				depth--
-			}
-		}
-	}
-}
