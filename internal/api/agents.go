@@ -188,3 +188,57 @@ func (s *Server) feedback(w http.ResponseWriter, r *http.Request, p authn.Princi
 }
 
 var errMessageNotFound = httpx.Errorf(http.StatusNotFound, "NOT_FOUND", "Message not found")
+
+// export answers everything the reader has stored, as one JSON document to
+// download: GET /api/users/me/export. It is written as it is read, one
+// conversation at a time.
+func (s *Server) export(w http.ResponseWriter, r *http.Request, p authn.Principal) error {
+	head, err := json.Marshal(map[string]any{"user_id": p.UserID, "email": p.Email, "name": p.Name,
+		"exported_at": httpx.Time(s.opt.Now())})
+	if err != nil {
+		return err
+	}
+	n := 0
+	start := func() {
+		h := w.Header()
+		h.Set("Content-Type", "application/json")
+		h.Set("Content-Disposition", `attachment; filename="lectern-export.json"`)
+		h.Set("Cache-Control", "no-store")
+		fmt.Fprintf(w, `{"user":%s,"conversations":[`, head)
+	}
+	err = s.chat.Export(r.Context(), p.UserID, func(c store.Conversation, msgs []store.Message) error {
+		out := struct {
+			conversationJSON
+			Messages []messageJSON `json:"messages"`
+		}{toConversationJSON(c), make([]messageJSON, len(msgs))}
+		for i, m := range msgs {
+			out.Messages[i] = s.toMessageJSON(m)
+			out.Messages[i].ContentHTML = nil // the export is the data; HTML is presentation
+		}
+		b, err := json.Marshal(out)
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			start()
+		} else {
+			w.Write([]byte(","))
+		}
+		n++
+		_, err = w.Write(b)
+		return err
+	})
+	switch {
+	case err != nil && n == 0:
+		return err // nothing sent yet: an ordinary error response
+	case err != nil:
+		// The status is sent; an incomplete document is the only signal
+		// left, and the client's JSON parser will see it.
+		httpx.Logger(r.Context()).Error("export failed midway", "err", err)
+		return nil
+	case n == 0:
+		start()
+	}
+	w.Write([]byte("]}"))
+	return nil
+}

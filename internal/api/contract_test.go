@@ -429,3 +429,47 @@ func TestTheDailyQuestionBudget(t *testing.T) {
 		t.Errorf("the refused question was stored: %d messages", len(msgs))
 	}
 }
+
+func TestExportHasEverythingTheReaderStoredAndNothingElse(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, st store.Store) {
+		e := newEnv(t, st, options{})
+		alice, bob := e.newUser(), e.newUser()
+		first := alice.run(t, "", "first question")
+		alice.run(t, first.SessionID, "second question")
+		second := alice.run(t, "", "another conversation")
+		alice.do("POST", "/api/messages/"+second.MessageID+"/feedback", map[string]any{"rating": "up"})
+		bob.run(t, "", "bob's secret question")
+
+		r := alice.do("GET", "/api/users/me/export", nil)
+		if r.status != 200 || !strings.Contains(r.header.Get("Content-Disposition"), "attachment") {
+			t.Fatalf("%d %v", r.status, r.header)
+		}
+		var out struct {
+			User struct {
+				UserID string `json:"user_id"`
+			}
+			Conversations []struct {
+				ID       string
+				Messages []struct {
+					Role, Content string
+					Rating        *string
+				}
+			}
+		}
+		r.decode(t, &out)
+		if out.User.UserID != alice.id || len(out.Conversations) != 2 {
+			t.Fatalf("%+v", out)
+		}
+		c0, c1 := out.Conversations[0], out.Conversations[1]
+		if c0.ID != first.SessionID || len(c0.Messages) != 4 || c0.Messages[2].Content != "second question" ||
+			c1.ID != second.SessionID || len(c1.Messages) != 2 || c1.Messages[1].Rating == nil {
+			t.Errorf("%+v", out.Conversations)
+		}
+		if strings.Contains(string(r.body), "bob's secret") {
+			t.Error("another reader's conversation is in the export")
+		}
+		if empty := e.newUser().do("GET", "/api/users/me/export", nil); empty.status != 200 || !strings.HasSuffix(string(empty.body), `"conversations":[]}`) {
+			t.Errorf("a reader with nothing stored: %d %s", empty.status, empty.body)
+		}
+	})
+}

@@ -13,6 +13,7 @@ import (
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /api/users/me", s.handle(s.me))
+	mux.Handle("GET /api/users/me/export", s.handle(s.export))
 	mux.Handle("GET /api/conversations", s.handle(s.listConversations))
 	mux.Handle("GET /api/conversations/{id}", s.handle(s.getConversation))
 	mux.Handle("PATCH /api/conversations/{id}", s.handle(s.renameConversation))

@@ -463,3 +463,46 @@ func titleFrom(query string) string {
 	r := []rune(t)
 	return strings.TrimSpace(string(r[:titleFromQueryRunes])) + "..."
 }
+
+// Export calls fn with each of the user's conversations, oldest first, and
+// all its messages in order, reading a page at a time so that a long
+// history is never held in memory whole.
+func (s *Service) Export(ctx context.Context, userID string, fn func(c store.Conversation, msgs []store.Message) error) error {
+	var convs []store.Conversation
+	var after *store.ConversationCursor
+	for {
+		page, err := s.store.ListConversations(ctx, userID, MaxPageSize, after)
+		if err != nil {
+			return storeErr("export conversations", err)
+		}
+		convs = append(convs, page...)
+		if len(page) < MaxPageSize {
+			break
+		}
+		last := page[len(page)-1]
+		after = &store.ConversationCursor{UpdatedAt: last.UpdatedAt, ID: last.ID}
+	}
+	for i := len(convs) - 1; i >= 0; i-- {
+		c := convs[i]
+		var msgs []store.Message
+		var seq int64
+		for {
+			page, err := s.store.ListMessages(ctx, userID, c.ID, seq, MaxPageSize)
+			if errors.Is(err, store.ErrNotFound) {
+				break // deleted while exporting
+			}
+			if err != nil {
+				return storeErr("export messages", err)
+			}
+			msgs = append(msgs, page...)
+			if len(page) < MaxPageSize {
+				break
+			}
+			seq = page[len(page)-1].Seq
+		}
+		if err := fn(c, msgs); err != nil {
+			return err
+		}
+	}
+	return nil
+}
