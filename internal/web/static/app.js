@@ -1,0 +1,31 @@
+// The reader's entry point: reads what the server put on <body> and starts
+// the parts this page needs.
+import { createClient } from "./api.js";
+import { initForm, initNav, loginURL } from "./auth.js";
+import { $ } from "./dom.js";
+
+const data = document.body.dataset;
+const view = data.view || "";
+const client = createClient({ apiBase: data.apiBase || "", authBase: data.authBase || "" });
+
+initNav(client, view);
+
+if (["login", "signup", "forgot", "reset"].includes(view)) initForm(view, client);
+
+if (view === "account") import("./account.js").then((m) => m.initAccount(client));
+
+if (["home", "page", "search"].includes(view)) {
+  const toggle = $("#chat-toggle");
+  const panel = $("#chat-panel");
+  if (toggle && panel) {
+    import("./chat.js").then(({ mountChat }) => {
+      const here = location.pathname + location.search;
+      const chat = mountChat({
+        client, toggle, panel, page: data.page || "",
+        login: loginURL(here), signup: "/signup?next=" + encodeURIComponent(here),
+      });
+      const article = $("article.doc");
+      if (article) import("./selection.js").then((m) => m.mountSelection(article, chat));
+    });
+  }
+}
