@@ -101,10 +101,9 @@ func (s *Server) streamAgent(w http.ResponseWriter, r *http.Request, p authn.Pri
 	if err != nil {
 		return err
 	}
-	flusher, ok := w.(http.Flusher)
-	if !ok {
-		return errors.New("api: response writer cannot stream")
-	}
+	// Through the controller, so that middleware wrapping the writer
+	// (access log, request id) does not hide its Flush.
+	rc := http.NewResponseController(w)
 	started := false
 	send := func(event string, v any) error {
 		b, err := json.Marshal(v)
@@ -114,8 +113,7 @@ func (s *Server) streamAgent(w http.ResponseWriter, r *http.Request, p authn.Pri
 		if _, err := fmt.Fprintf(w, "event: %s\ndata: %s\n\n", event, b); err != nil {
 			return err
 		}
-		flusher.Flush()
-		return nil
+		return rc.Flush()
 	}
 	obs := &chat.Observer{
 		Started: func(c store.Conversation, q store.Message) error {

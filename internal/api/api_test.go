@@ -89,7 +89,9 @@ func newEnv(t testing.TB, st store.Store, o options) *env {
 	mux := http.NewServeMux()
 	mux.Handle("/api/auth/", id.Handler())
 	mux.Handle("/api/", apiSrv.Handler())
-	ts.Config.Handler = httpx.Chain(mux, httpx.RequestID(log), httpx.Recover(), httpx.LimitBody(1<<20))
+	// The same middleware as lectern serve: each wraps the ResponseWriter,
+	// which streaming must see through.
+	ts.Config.Handler = httpx.Chain(mux, httpx.RequestID(log), httpx.AccessLog(), httpx.Recover(), httpx.SecurityHeaders(false), httpx.LimitBody(1<<20))
 	ts.Start()
 	t.Cleanup(ts.Close)
 	return &env{t: t, url: ts.URL, idStore: st, apiStore: apiStore}

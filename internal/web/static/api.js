@@ -27,8 +27,7 @@ async function fail(res) {
     res.status, parseInt(res.headers.get("Retry-After"), 10) || 0);
 }
 
-// expOf reads the exp claim (seconds) of a JWT without verifying it: the
-// client only needs to know when to fetch a new one.
+// expOf reads a JWT's exp (seconds), unverified: only to know when to renew.
 function expOf(jwt) {
   try {
     const p = jwt.split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
@@ -41,7 +40,7 @@ function expOf(jwt) {
 // createClient talks to the identity service at authBase and the API at
 // apiBase ("" = this origin).
 export function createClient({ apiBase = "", authBase = "" } = {}) {
-  let jwt = "", exp = 0, pending = null, sess = null;
+  let jwt = "", exp = 0, pending = null, sess = null, timer = 0;
   const listeners = new Set();
 
   // auth calls /api/auth/<path>: GET without a body, POST with one.
@@ -64,11 +63,17 @@ export function createClient({ apiBase = "", authBase = "" } = {}) {
     return sess;
   }
 
-  // token returns a JWT, fetching a new one a minute before it expires.
+  // token returns a JWT; a new one is fetched a minute before it expires.
   function token(force = false) {
     if (!force && jwt && Date.now() / 1000 < exp - 60) return Promise.resolve(jwt);
     pending ??= auth("token")
-      .then((r) => { jwt = r.token; exp = expOf(jwt); return jwt; })
+      .then((r) => {
+        jwt = r.token;
+        exp = expOf(jwt);
+        clearTimeout(timer);
+        if (exp) timer = setTimeout(() => token(true).catch(() => {}), Math.max(5e3, (exp - 60) * 1e3 - Date.now()));
+        return jwt;
+      })
       .catch((e) => { if (e.status === 401) signedOut(); throw e; })
       .finally(() => { pending = null; });
     return pending;
@@ -76,12 +81,13 @@ export function createClient({ apiBase = "", authBase = "" } = {}) {
 
   function signedOut() {
     jwt = "";
+    clearTimeout(timer);
     sess = Promise.resolve(null);
     listeners.forEach((f) => f());
   }
 
-  // api calls the API with the bearer token; on a 401 it fetches a new
-  // token once and tries again. raw answers the Response itself.
+  // api calls the API with the bearer token; on a 401 it gets a new token
+  // and tries once more. raw answers the Response.
   async function api(path, { method = "GET", body, signal, raw = false } = {}) {
     for (let attempt = 0; ; attempt++) {
       const t = await token(attempt > 0);
@@ -95,8 +101,7 @@ export function createClient({ apiBase = "", authBase = "" } = {}) {
     }
   }
 
-  // stream posts a question to /api/agents/stream and calls onEvent(name,
-  // data) for each Server-Sent Event until the stream ends.
+  // stream posts to /api/agents/stream and calls onEvent(name, data) per event.
   async function stream(body, onEvent, signal) {
     const res = await api("/api/agents/stream", { method: "POST", body, signal, raw: true });
     const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();

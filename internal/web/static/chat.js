@@ -8,10 +8,9 @@ import { errorText, h, icon, store } from "./dom.js";
 const KEY = "lectern.conversation";
 const enc = encodeURIComponent;
 
-// mountChat fills panel (an <aside>, hidden) and wires toggle to it.
-// page is the book page shown (current_page); bookBase the origin of the
-// book's links when it is not this page's (the widget); login and signup
-// the gate's links. It answers {open, close, quote, ask}.
+// mountChat fills panel (a hidden <aside>) and wires toggle to it. page is
+// the current_page; bookBase the book's origin when not this page's (the
+// widget); login and signup the gate's links. Answers {open, close, quote, ask}.
 export function mountChat({ client, toggle, panel, page = "", bookBase = "", login, signup }) {
   let user;                        // the reader; null for a guest; undefined until known
   let conv = store.get(KEY) || ""; // the current conversation
@@ -29,7 +28,7 @@ export function mountChat({ client, toggle, panel, page = "", bookBase = "", log
   const histBtn = button("chat-history", "Your conversations", "history", () => showHistory(list.hidden),
     { id: "chat-history", "aria-expanded": "false", "aria-controls": "chat-conversations" });
   const list = h("ul", { id: "chat-conversations", class: "conversations", "aria-label": "Your conversations", hidden: true });
-  const hint = h("p", { class: "chat-hint", text: "Ask about what you are reading. Answers quote and cite the book's sections. Select text on a page to ask about it." });
+  const hint = h("p", { class: "chat-hint", text: "Ask about what you are reading; answers cite the book. Or select text on a page to ask about it." });
   const log = h("div", { id: "chat-messages", class: "chat-log", role: "log", "aria-live": "polite", "aria-label": "Conversation" });
   const input = h("textarea", { id: "chat-input", name: "query", rows: "2", maxlength: "4000", placeholder: "Ask a question…", "aria-describedby": "chat-help" });
   const sendBtn = h("button", { id: "chat-send", type: "submit", class: "icon-button primary", "aria-label": "Send", title: "Send" }, icon("send"));
@@ -113,15 +112,19 @@ export function mountChat({ client, toggle, panel, page = "", bookBase = "", log
     await ready;
     if (!user || ctrl) return;
     await ensureLoaded();
+    const q = userMsg(query);
     const el = h("div", { class: "message assistant" });
     hint.hidden = true;
-    log.append(userMsg(query), el);
+    log.append(q, el);
     const body = { agent_type, query };
     if (page) body.current_page = page;
     if (highlighted_text) body.highlighted_text = highlighted_text;
-    log.scrollTop = log.scrollHeight;
-    run({ el, body });
+    run({ q, el, body });
   }
+
+  // follow scrolls the log to its end, but no further than the question
+  // at the top, so a long answer is read from its beginning.
+  const follow = (q) => { log.scrollTop = Math.min(log.scrollHeight - log.clientHeight, q.offsetTop - log.offsetTop - 8); };
 
   // run streams the answer of turn.body into turn.el; a failure shows a
   // retry button that sends the same question to the same conversation.
@@ -133,6 +136,7 @@ export function mountChat({ client, toggle, panel, page = "", bookBase = "", log
       h("span", { class: "visually-hidden", text: "The assistant is writing" }));
     el.replaceChildren(body, typing);
     el.removeAttribute("data-id");
+    follow(turn.q);
     const mine = (ctrl = new AbortController());
     sendBtn.disabled = true;
     log.setAttribute("aria-busy", "true");
@@ -143,12 +147,12 @@ export function mountChat({ client, toggle, panel, page = "", bookBase = "", log
         if (event === "start") setConv(d.session_id);
         else if (event === "sources") el.append(sourcesList(d.sources));
         else if (event === "delta") {
-          const atEnd = log.scrollHeight - log.scrollTop - log.clientHeight < 40;
           text.textContent += d.text;
-          if (atEnd) log.scrollTop = log.scrollHeight;
+          follow(turn.q);
         } else if (event === "done") {
           done = true;
           finish(el, { id: d.message_id, content_html: d.message_html, content: d.message, sources: d.sources });
+          follow(turn.q);
         } else if (event === "error") throw new ApiError(d.message, d.code);
       }, mine.signal);
       if (!done) throw new ApiError("The answer was cut off. Please try again.", "INCOMPLETE");
@@ -156,6 +160,7 @@ export function mountChat({ client, toggle, panel, page = "", bookBase = "", log
       if (mine.signal.aborted) return;
       typing.remove();
       el.append(errorBox(e, h("button", { type: "button", class: "retry button", text: "Try again", onclick: () => ctrl || run(turn) })));
+      follow(turn.q);
     } finally {
       if (ctrl === mine) stop();
     }

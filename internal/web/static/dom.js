@@ -2,8 +2,8 @@
 
 export const $ = (sel, root = document) => root.querySelector(sel);
 
-// h builds an element: h("button", {class: "x", type: "button", text: "Hi", onclick: f}, child…).
-// Text goes in with textContent only; attributes set to false or null are left out.
+// h builds an element: h("button", {class: "x", text: "Hi", onclick: f}, child…).
+// Text goes in as textContent; false or null attributes are left out.
 export function h(tag, attrs = {}, ...kids) {
   const el = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs)) {
@@ -42,8 +42,7 @@ export function icon(name) {
   return svg;
 }
 
-// safeNext keeps a path on this site ("/docs/x"), else "/". The server
-// already checks ?next=; this is the second lock on the same door.
+// safeNext keeps a path on this site ("/docs/x"), else "/" (the server checks too).
 export function safeNext(p) {
   return typeof p === "string" && /^\/(?![/\\])/.test(p) && !p.includes("\\") ? p : "/";
 }
@@ -69,8 +68,8 @@ export function errorText(e) {
   return (e && MESSAGES[e.code]) || (e && e.message) || "Something went wrong. Please try again.";
 }
 
-// onSubmit runs fn(values, form) on submit, with the submit button
-// disabled meanwhile; a thrown error is shown in out (textContent).
+// onSubmit runs fn(values, form) on submit (button disabled meanwhile) and
+// shows a thrown error in out.
 export function onSubmit(form, out, fn) {
   form.addEventListener("submit", async (ev) => {
     ev.preventDefault();

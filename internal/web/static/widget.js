@@ -1,8 +1,6 @@
-// Lectern's reading assistant on any site:
-//   <script src="https://lectern.example/static/widget.js" data-lectern="https://lectern.example" defer></script>
-// Optional: data-page="/docs/…" names the book page the host page is about.
-// This classic script only loads the style sheet and the shared chat module
-// from the Lectern origin.
+// Lectern's assistant on any site: <script src="https://lectern.example/static/widget.js"
+// data-lectern="https://lectern.example" defer></script> (optional data-page="/docs/…").
+// Loads the style sheet and the shared chat module from that origin.
 (function () {
   var script = document.currentScript;
   if (!script || window.__lecternWidget) return;
