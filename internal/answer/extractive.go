@@ -199,8 +199,8 @@ func pick(cands []sentence, best sentence) []sentence {
 		if len(out) == maxQuoted || c.score < best.score/2 {
 			break
 		}
-		if c.match == 0 && len(out) > 0 {
-			continue // only the first quotation may share no word with the question
+		if len(out) > 0 && c.match < best.match/2 {
+			continue // a later quotation must share as much of the question as half the best does
 		}
 		n := len(strings.Fields(c.text))
 		if per[c.source] == maxPerSource || (len(out) > 0 && words+n > maxQuotedWords) {
