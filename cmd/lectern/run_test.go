@@ -442,3 +442,35 @@ func TestServeABook(t *testing.T) {
 		t.Errorf("the second start rewrote the unchanged book:\n%s", logs2)
 	}
 }
+
+func TestWebRole(t *testing.T) {
+	base, _, stop := startRole(t, "web", map[string]string{
+		"LECTERN_API_URL": "https://api.example", "LECTERN_AUTH_URL": "https://auth.example",
+	})
+	res, err := http.Get(base + "/docs/intro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != 200 || !strings.Contains(string(body), `data-api-base="https://api.example"`) ||
+		!strings.Contains(string(body), `data-auth-base="https://auth.example"`) {
+		t.Fatalf("%d %.500s", res.StatusCode, body)
+	}
+	if csp := res.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "connect-src 'self' https://api.example https://auth.example") {
+		t.Errorf("CSP %q", csp)
+	}
+	for _, path := range []string{"/api/conversations", "/api/auth/ok"} {
+		res, err := http.Get(base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != 404 {
+			t.Errorf("the web role serves %s: %d", path, res.StatusCode)
+		}
+	}
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+}
