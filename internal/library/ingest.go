@@ -91,61 +91,12 @@ func (l *Library) Ingest(ctx context.Context, src Source, opt IngestOptions) (Su
 	case old.Hash == b.Hash && !opt.Force:
 		sum.Skipped = true
 	}
-	stored := map[string]string{}
-	if !sum.Skipped {
-		docs, err := l.st.BookDocuments(ctx, l.opt.BookID)
-		if err != nil {
-			return sum, fmt.Errorf("library: %w", err)
+	if sum.Skipped {
+		for _, d := range b.Docs {
+			sum.Chunks += len(d.Chunks(l.opt.BookID))
 		}
-		for _, d := range docs {
-			stored[d.Path] = d.Hash
-		}
-	}
-
-	now := time.Now().UTC()
-	toc, err := json.Marshal(b.TOC)
-	if err != nil {
-		return sum, fmt.Errorf("library: table of contents: %w", err)
-	}
-	rec := store.Book{ID: l.opt.BookID, Title: b.Title, Format: b.Format, Source: src.String(), Hash: b.Hash, TOC: toc, CreatedAt: now, UpdatedAt: now}
-	docs := make([]store.BookDocument, len(b.Docs))
-	var content []store.BookContent
-	seen := map[string]bool{}
-	for i, d := range b.Docs {
-		meta, err := json.Marshal(d.Meta)
-		if err != nil {
-			return sum, &book.Error{File: d.Path, Err: fmt.Errorf("front matter: %w", err)}
-		}
-		docs[i] = store.BookDocument{BookID: l.opt.BookID, Path: d.Path, Ord: i, Slug: d.Slug, Title: d.Title,
-			SidebarLabel: d.SidebarLabel, Description: d.Description, Chapter: d.Chapter, ChapterNumber: d.ChapterNumber,
-			PageNumber: d.PageNumber, Meta: meta, HTML: d.HTML, Words: d.Words, Hash: d.Hash}
-		seen[d.Path] = true
-		chunks := d.Chunks(l.opt.BookID)
-		sum.Chunks += len(chunks)
-		if h, ok := stored[d.Path]; ok && h == d.Hash && !opt.Force {
-			continue
-		}
-		c := store.BookContent{DocPath: d.Path}
-		for _, s := range d.Sections {
-			c.Sections = append(c.Sections, store.BookSection{DocPath: d.Path, Ord: s.Ord, Anchor: s.Anchor,
-				Heading: s.Heading, Path: s.Path, Level: s.Level, Text: s.Text})
-		}
-		for _, ch := range chunks {
-			c.Chunks = append(c.Chunks, store.BookChunk{ID: ch.ID, DocPath: d.Path, SectionOrd: ch.SectionOrd, Ord: ch.Ord,
-				Heading: ch.Heading, Text: ch.Text, Words: ch.Words})
-		}
-		content = append(content, c)
-	}
-	if !sum.Skipped {
-		for p := range stored {
-			if !seen[p] {
-				sum.Removed++
-			}
-		}
-		sum.Changed = len(content)
-		if err := l.st.ApplyBook(ctx, rec, docs, content); err != nil {
-			return sum, fmt.Errorf("library: store the book: %w", err)
-		}
+	} else if err := l.write(ctx, b, src, opt.Force, &sum); err != nil {
+		return sum, err
 	}
 	if sum.Embedded, err = l.embedMissing(ctx, opt.Progress); err != nil {
 		return sum, err
@@ -198,4 +149,58 @@ func (l *Library) embedMissing(ctx context.Context, progress func(string, int, i
 		}
 	}
 	return len(todo), nil
+}
+
+// write stores a book that changed: every document's row, and new sections
+// and chunks for the documents whose source changed (all of them with
+// force); it counts chunks, changed and removed documents into sum.
+func (l *Library) write(ctx context.Context, b *book.Book, src Source, force bool, sum *Summary) error {
+	storedDocs, err := l.st.BookDocuments(ctx, l.opt.BookID)
+	if err != nil {
+		return fmt.Errorf("library: %w", err)
+	}
+	stored := make(map[string]string, len(storedDocs))
+	for _, d := range storedDocs {
+		stored[d.Path] = d.Hash
+	}
+	now := time.Now().UTC()
+	toc, err := json.Marshal(b.TOC)
+	if err != nil {
+		return fmt.Errorf("library: table of contents: %w", err)
+	}
+	rec := store.Book{ID: l.opt.BookID, Title: b.Title, Format: b.Format, Source: src.String(), Hash: b.Hash, TOC: toc, CreatedAt: now, UpdatedAt: now}
+	docs := make([]store.BookDocument, len(b.Docs))
+	var content []store.BookContent
+	for i, d := range b.Docs {
+		meta, err := json.Marshal(d.Meta)
+		if err != nil {
+			return &book.Error{File: d.Path, Err: fmt.Errorf("front matter: %w", err)}
+		}
+		docs[i] = store.BookDocument{BookID: l.opt.BookID, Path: d.Path, Ord: i, Slug: d.Slug, Title: d.Title,
+			SidebarLabel: d.SidebarLabel, Description: d.Description, Chapter: d.Chapter, ChapterNumber: d.ChapterNumber,
+			PageNumber: d.PageNumber, Meta: meta, HTML: d.HTML, Words: d.Words, Hash: d.Hash}
+		chunks := d.Chunks(l.opt.BookID)
+		sum.Chunks += len(chunks)
+		h, ok := stored[d.Path]
+		delete(stored, d.Path)
+		if ok && h == d.Hash && !force {
+			continue
+		}
+		c := store.BookContent{DocPath: d.Path}
+		for _, s := range d.Sections {
+			c.Sections = append(c.Sections, store.BookSection{DocPath: d.Path, Ord: s.Ord, Anchor: s.Anchor,
+				Heading: s.Heading, Path: s.Path, Level: s.Level, Text: s.Text})
+		}
+		for _, ch := range chunks {
+			c.Chunks = append(c.Chunks, store.BookChunk{ID: ch.ID, DocPath: d.Path, SectionOrd: ch.SectionOrd, Ord: ch.Ord,
+				Heading: ch.Heading, Text: ch.Text, Words: ch.Words})
+		}
+		content = append(content, c)
+	}
+	sum.Removed = len(stored) // what is left was not in the book
+	sum.Changed = len(content)
+	if err := l.st.ApplyBook(ctx, rec, docs, content); err != nil {
+		return fmt.Errorf("library: store the book: %w", err)
+	}
+	return nil
 }
