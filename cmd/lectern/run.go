@@ -34,6 +34,7 @@ Usage:
   lectern eval [--book PATH] QA.jsonl
                                  measure search quality on an evaluation set
   lectern migrate [flags]        apply database migrations and exit
+  lectern backup PATH [flags]    copy the SQLite database to PATH while it is in use
   lectern keys rotate [flags]    make a new JWT signing key; older keys stay published until their tokens expire
   lectern keys list [flags]      list signing keys
 
@@ -64,6 +65,8 @@ func dispatch(ctx context.Context, cmd string, rest []string, getenv func(string
 		return runIngest(ctx, rest, getenv, stdout, stderr, isTerminal(stderr))
 	case "eval":
 		return runEval(ctx, rest, getenv, stdout, stderr)
+	case "backup":
+		return runBackup(ctx, rest, getenv, stdout, stderr)
 	case "keys":
 		if len(rest) == 0 || (rest[0] != "rotate" && rest[0] != "list") {
 			return errors.New(`keys: want "keys rotate" or "keys list"`)

@@ -35,6 +35,7 @@ const busyTimeout = 5 * time.Second
 // Store is a store.Store backed by one SQLite database file. It is safe for
 // concurrent use.
 type Store struct {
+	path  string
 	write *sql.DB // exactly one connection; every write goes here
 	read  *sql.DB // read-only connections for queries
 }
@@ -84,7 +85,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	read.SetMaxOpenConns(n)
 	read.SetMaxIdleConns(n)
 
-	s := &Store{write: write, read: read}
+	s := &Store{path: path, write: write, read: read}
 	if err := s.Ping(ctx); err != nil {
 		s.Close()
 		return nil, err
