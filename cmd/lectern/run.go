@@ -35,6 +35,7 @@ Usage:
                                  measure search quality on an evaluation set
   lectern migrate [flags]        apply database migrations and exit
   lectern backup PATH [flags]    copy the SQLite database to PATH while it is in use
+  lectern loadtest [flags]       drive a running Lectern with virtual readers and report latencies
   lectern keys rotate [flags]    make a new JWT signing key; older keys stay published until their tokens expire
   lectern keys list [flags]      list signing keys
 
@@ -67,6 +68,8 @@ func dispatch(ctx context.Context, cmd string, rest []string, getenv func(string
 		return runEval(ctx, rest, getenv, stdout, stderr)
 	case "backup":
 		return runBackup(ctx, rest, getenv, stdout, stderr)
+	case "loadtest":
+		return runLoadtest(ctx, rest, getenv, stdout, stderr)
 	case "keys":
 		if len(rest) == 0 || (rest[0] != "rotate" && rest[0] != "list") {
 			return errors.New(`keys: want "keys rotate" or "keys list"`)
