@@ -16,14 +16,15 @@ import (
 	"github.com/lectern/lectern/internal/config"
 	"github.com/lectern/lectern/internal/library"
 	"github.com/lectern/lectern/internal/llm"
+	"github.com/lectern/lectern/internal/metrics"
 	"github.com/lectern/lectern/internal/retrieval"
 	"github.com/lectern/lectern/internal/store"
 )
 
 // newLibrary returns the library of the configured book, with the dense
 // path when an embeddings endpoint is configured.
-func newLibrary(cfg *config.Config, log *slog.Logger, st store.Store) *library.Library {
-	opt := library.Options{BookID: cfg.BookID, Log: log}
+func newLibrary(cfg *config.Config, log *slog.Logger, st store.Store, m *metrics.Metrics) *library.Library {
+	opt := library.Options{BookID: cfg.BookID, Log: log, OnSearch: observeSearches(m)}
 	if cfg.EmbeddingsBaseURL != "" {
 		opt.Embedder = retrieval.NewOpenAIEmbedder(cfg.EmbeddingsBaseURL, cfg.EmbeddingsModel, cfg.EmbeddingsAPIKey, retrieval.EmbedderOptions{})
 		opt.EmbeddingModel = cfg.EmbeddingsModel
@@ -33,14 +34,14 @@ func newLibrary(cfg *config.Config, log *slog.Logger, st store.Store) *library.L
 
 // newAssistant returns the assistant: the configured language model, or
 // the extractive answerer.
-func newAssistant(cfg *config.Config, log *slog.Logger, lib *library.Library) *answer.Assistant {
+func newAssistant(cfg *config.Config, log *slog.Logger, lib *library.Library, m *metrics.Metrics) *answer.Assistant {
 	if cfg.LLMBaseURL == "" {
 		log.Info("no language model configured (LECTERN_LLM_BASE_URL): answers quote the book")
 		return answer.New(lib, nil, answer.Options{})
 	}
 	model := llm.New(cfg.LLMBaseURL, cfg.LLMModel, cfg.LLMAPIKey, llm.Options{Timeout: cfg.LLMTimeout, IdleTimeout: cfg.LLMTimeout})
 	log.Info("language model", "base_url", cfg.LLMBaseURL, "model", cfg.LLMModel)
-	return answer.New(lib, model, answer.Options{})
+	return answer.New(lib, observeModel(m, cfg, model), answer.Options{})
 }
 
 // openBook makes the library ready to serve: the book given with --book is
@@ -143,7 +144,7 @@ func runIngest(ctx context.Context, args []string, getenv func(string) string, s
 	}
 	defer st.Close()
 	bar := &progressBar{w: stderr, terminal: terminal}
-	sum, err := newLibrary(cfg, log, st).Ingest(ctx, library.Source{Path: path}, library.IngestOptions{Title: cfg.BookTitle, Progress: bar.update})
+	sum, err := newLibrary(cfg, log, st, nil).Ingest(ctx, library.Source{Path: path}, library.IngestOptions{Title: cfg.BookTitle, Progress: bar.update})
 	if err != nil {
 		return err
 	}
@@ -194,7 +195,7 @@ func runEval(ctx context.Context, args []string, getenv func(string) string, std
 		return err
 	}
 	defer st.Close()
-	lib := newLibrary(cfg, log, st)
+	lib := newLibrary(cfg, log, st, nil)
 	if cfg.Book != "" {
 		if _, err := lib.Ingest(ctx, library.Source{Path: cfg.Book}, library.IngestOptions{Title: cfg.BookTitle}); err != nil {
 			return err

@@ -9,6 +9,7 @@ import (
 	"github.com/lectern/lectern/internal/httpx"
 	"github.com/lectern/lectern/internal/identity"
 	"github.com/lectern/lectern/internal/library"
+	"github.com/lectern/lectern/internal/metrics"
 	"github.com/lectern/lectern/internal/store"
 	"github.com/lectern/lectern/internal/web"
 )
@@ -25,8 +26,10 @@ const (
 // middleware. The identity routes (under /api/auth/) and the API routes (the
 // rest of /api/) are listed in their packages' routes.go; a role that does
 // not serve one passes nil for it. The reader (web) serves every other path,
-// and the public book endpoints GET /api/book and GET /api/search.
-func newHandler(cfg *config.Config, log *slog.Logger, st store.Store, id *identity.Server, apiSrv *api.Server, reader *web.Server, lib *library.Library) http.Handler {
+// and the public book endpoints GET /api/book and GET /api/search. Metrics
+// are never served here, only on their own address (serveMetrics); m counts
+// every request the access log sees.
+func newHandler(cfg *config.Config, log *slog.Logger, st store.Store, id *identity.Server, apiSrv *api.Server, reader *web.Server, lib *library.Library, m *metrics.Metrics) http.Handler {
 	mux := http.NewServeMux()
 	cors := httpx.CORS(cfg.CORSOrigins)
 	if id != nil {
@@ -49,7 +52,7 @@ func newHandler(cfg *config.Config, log *slog.Logger, st store.Store, id *identi
 
 	return httpx.Chain(mux,
 		httpx.RequestID(log),
-		httpx.AccessLog(),
+		httpx.AccessLog(observeRequests(m)...),
 		httpx.Recover(),
 		httpx.SecurityHeaders(cfg.SecureCookies()),
 		httpx.LimitBody(maxDefaultBody),

@@ -18,6 +18,7 @@ import (
 	"github.com/lectern/lectern/internal/identity"
 	"github.com/lectern/lectern/internal/keys"
 	"github.com/lectern/lectern/internal/library"
+	"github.com/lectern/lectern/internal/metrics"
 	"github.com/lectern/lectern/internal/password"
 	"github.com/lectern/lectern/internal/ratelimit"
 	"github.com/lectern/lectern/internal/store"
@@ -41,6 +42,10 @@ func runServe(ctx context.Context, role string, args []string, getenv func(strin
 		return err
 	}
 	defer st.Close()
+	m := newMetrics(cfg)
+	if err := observeStore(m, st); err != nil {
+		return err
+	}
 	limiter := ratelimit.New(time.Now, 100_000)
 
 	var id *identity.Server
@@ -53,7 +58,7 @@ func runServe(ctx context.Context, role string, args []string, getenv func(strin
 		if kr, err = newKeyring(ctx, cfg, st, sec); err != nil {
 			return fmt.Errorf("signing keys: %w", err)
 		}
-		if id, err = newIdentity(cfg, log, st, kr, sec, limiter); err != nil {
+		if id, err = newIdentity(cfg, log, st, kr, sec, limiter, m); err != nil {
 			return err
 		}
 		defer id.Wait()
@@ -64,7 +69,7 @@ func runServe(ctx context.Context, role string, args []string, getenv func(strin
 	// serve and api.
 	var lib *library.Library
 	if role != "auth" {
-		lib = newLibrary(cfg, log, st)
+		lib = newLibrary(cfg, log, st, m)
 		if err := openBook(ctx, cfg, log, st, lib); err != nil {
 			return err
 		}
@@ -85,11 +90,12 @@ func runServe(ctx context.Context, role string, args []string, getenv func(strin
 				log.Warn("LECTERN_JWT_ISSUER or LECTERN_JWT_AUDIENCE is not set: any token signed by a key in the JWKS is accepted, whoever it was issued for")
 			}
 		}
-		guard := authn.NewVerifier(src, authn.Options{Issuer: issuer, Audience: audience})
-		svc := chat.New(st, newAssistant(cfg, log, lib), chat.Options{
-			Budget: chat.Budget{Requests: cfg.ChatBudgetRequests, Tokens: cfg.ChatBudgetTokens},
+		guard := authn.NewVerifier(src, authn.Options{Issuer: issuer, Audience: audience, OnReject: observeRejects(m)})
+		svc := chat.New(st, newAssistant(cfg, log, lib, m), chat.Options{
+			Budget:   chat.Budget{Requests: cfg.ChatBudgetRequests, Tokens: cfg.ChatBudgetTokens},
+			OnAnswer: observeAnswers(m, cfg),
 		})
-		apiSrv = api.New(api.Options{ChatRule: cfg.ChatRateLimit}, svc, st, guard, limiter)
+		apiSrv = api.New(api.Options{ChatRule: cfg.ChatRateLimit}, svc, st, guard, observeChatLimit(m, limiter))
 	}
 
 	var reader *web.Server
@@ -97,7 +103,7 @@ func runServe(ctx context.Context, role string, args []string, getenv func(strin
 		reader = web.New(lib, log, web.Options{APIBase: cfg.APIURL, AuthBase: cfg.AuthURL})
 	}
 
-	handler := newHandler(cfg, log, st, id, apiSrv, reader, lib)
+	handler := newHandler(cfg, log, st, id, apiSrv, reader, lib, m)
 	srv := &http.Server{
 		Addr:              cfg.Addr,
 		Handler:           handler,
@@ -107,6 +113,11 @@ func runServe(ctx context.Context, role string, args []string, getenv func(strin
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
+	stopMetrics, err := serveMetrics(cfg, m, log) // stops after the main server
+	if err != nil {
+		return err
+	}
+	defer stopMetrics()
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
@@ -126,6 +137,11 @@ func runServe(ctx context.Context, role string, args []string, getenv func(strin
 	case <-ctx.Done():
 	}
 	log.Info("shutting down", "grace", cfg.ShutdownTimeout)
+	if apiSrv != nil {
+		// Answers still running near the end of the grace period stop and
+		// tell their readers to ask again, so that Shutdown ends in time.
+		apiSrv.Drain(cfg.ShutdownTimeout)
+	}
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil {
@@ -139,14 +155,18 @@ func runServe(ctx context.Context, role string, args []string, getenv func(strin
 	return nil
 }
 
-func newIdentity(cfg *config.Config, log *slog.Logger, st store.Store, kr *keys.Keyring, sec []byte, limiter *ratelimit.Limiter) (*identity.Server, error) {
+func newIdentity(cfg *config.Config, log *slog.Logger, st store.Store, kr *keys.Keyring, sec []byte, limiter *ratelimit.Limiter, m *metrics.Metrics) (*identity.Server, error) {
 	hasher, err := password.NewHasher(password.Default(), hashConcurrency)
 	if err != nil {
 		return nil, err
 	}
-	var mailer identity.Mailer = identity.LogMailer{Log: log}
+	// Without SMTP, mail goes to the log; its links (credentials) only in
+	// development.
+	var mailer identity.Mailer = identity.LogMailer{Log: log, ShowBody: !cfg.Production()}
 	if cfg.SMTPURL != nil {
 		mailer = identity.SMTPMailer{URL: cfg.SMTPURL, From: cfg.MailFrom}
+	} else if cfg.Production() {
+		log.Warn("no SMTP server configured (LECTERN_SMTP_URL): password-reset and verification mail cannot be delivered, and its links are not logged in production")
 	}
 	if !cfg.RateLimitOn {
 		log.Warn("rate limiting of sign-in, sign-up and password reset is OFF (LECTERN_AUTH_RATE_LIMIT=off); use this for tests and benchmarks only")
@@ -162,6 +182,9 @@ func newIdentity(cfg *config.Config, log *slog.Logger, st store.Store, kr *keys.
 		RateLimitOn:    cfg.RateLimitOn,
 		ClientIP:       httpx.ClientIP{Trusted: cfg.TrustedProxies},
 		VerifyOnSignUp: cfg.SMTPURL != nil,
+		// Nil-safe: with metrics off these count nothing.
+		OnRateLimited:   m.RateLimited,
+		OnSignInFailure: m.SignInFailed,
 	}, st, kr, hasher, limiter, mailer, log), nil
 }
 

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -75,14 +76,60 @@ func (s *Server) toRunResponse(res chat.RunResult) runResponse {
 		AgentUsed: res.Agent, Timestamp: httpx.Time(res.Answer.CreatedAt), SessionID: res.Conversation.ID, MessageID: res.Answer.ID}
 }
 
+// errShuttingDown is the cause of the contexts of answers stopped by Drain.
+var errShuttingDown = errors.New("api: answer stopped: the server is shutting down")
+
+// Drain prepares the answers in progress for a graceful shutdown that must
+// be over within grace (http.Server.Shutdown waits for them). Answers run
+// on, so that most finish, until a margin before grace runs out (a quarter
+// of it, at most two seconds); then every answer still running stops: a
+// stream ends with an "error" event of code SHUTTING_DOWN, and POST
+// /api/agents/run answers 503 SHUTTING_DOWN with Retry-After. The question
+// stays stored and no partial answer is, so asking again (with the
+// session_id) answers it. A question that comes after that point is refused
+// the same way. Drain returns at once; only its first call counts.
+func (s *Server) Drain(grace time.Duration) {
+	s.drainOnce.Do(func() {
+		time.AfterFunc(grace-drainMargin(grace), func() { s.stop(errShuttingDown) })
+	})
+}
+
+// drainMargin is the part of a shutdown's grace period kept for stopped
+// answers to say so and for the server to close.
+func drainMargin(grace time.Duration) time.Duration { return min(grace/4, 2*time.Second) }
+
+// answerContext is r's context, also ended (cause errShuttingDown) when
+// Drain stops the answers in progress. Call the returned function when done.
+func (s *Server) answerContext(r *http.Request) (context.Context, func()) {
+	ctx, cancel := context.WithCancelCause(r.Context())
+	stop := context.AfterFunc(s.stopping, func() { cancel(errShuttingDown) })
+	return ctx, func() { stop(); cancel(nil) }
+}
+
+// shutdownError is the answer to a request whose answer Drain stopped, if
+// it did; otherwise nil.
+func shutdownError(ctx context.Context, err error) *httpx.Error {
+	if !errors.Is(context.Cause(ctx), errShuttingDown) {
+		return nil
+	}
+	return &httpx.Error{Status: http.StatusServiceUnavailable, Code: "SHUTTING_DOWN",
+		Message: "The server is restarting; please ask again in a moment", Err: err,
+		Header: http.Header{"Retry-After": {"5"}}}
+}
+
 // runAgent answers a question in one response: POST /api/agents/run.
 func (s *Server) runAgent(w http.ResponseWriter, r *http.Request, p authn.Principal) error {
 	req, err := s.readRun(r, p)
 	if err != nil {
 		return err
 	}
-	res, err := s.chat.Run(r.Context(), p.UserID, req, nil)
+	ctx, done := s.answerContext(r)
+	defer done()
+	res, err := s.chat.Run(ctx, p.UserID, req, nil)
 	if err != nil {
+		if he := shutdownError(ctx, err); he != nil && r.Context().Err() == nil {
+			return he
+		}
 		return err
 	}
 	httpx.WriteJSON(w, http.StatusOK, s.toRunResponse(res))
@@ -93,8 +140,9 @@ func (s *Server) runAgent(w http.ResponseWriter, r *http.Request, p authn.Princi
 // /api/agents/stream. Events, in order: "start" (session_id, question_id)
 // once the question is stored; "sources" (sources, agent_used); "delta"
 // (text) as the answer is written; then "done" (the runResponse, with
-// message_html) once the answer is stored, or "error" (message, code). A
-// request refused before the question is stored gets an ordinary JSON
+// message_html) once the answer is stored, or "error" (message, code;
+// SHUTTING_DOWN when the server stopped the answer to shut down: ask again).
+// A request refused before the question is stored gets an ordinary JSON
 // error response instead.
 func (s *Server) streamAgent(w http.ResponseWriter, r *http.Request, p authn.Principal) error {
 	req, err := s.readRun(r, p)
@@ -132,8 +180,13 @@ func (s *Server) streamAgent(w http.ResponseWriter, r *http.Request, p authn.Pri
 			return send("delta", map[string]string{"text": e.Delta})
 		},
 	}
-	res, err := s.chat.Run(r.Context(), p.UserID, req, obs)
+	ctx, done := s.answerContext(r)
+	defer done()
+	res, err := s.chat.Run(ctx, p.UserID, req, obs)
 	if !started {
+		if he := shutdownError(ctx, err); err != nil && he != nil && r.Context().Err() == nil {
+			return he
+		}
 		if err != nil {
 			return err
 		}
@@ -143,7 +196,12 @@ func (s *Server) streamAgent(w http.ResponseWriter, r *http.Request, p authn.Pri
 		if r.Context().Err() != nil {
 			return nil // the reader went away; nothing to tell them
 		}
-		he := publicError(r, err)
+		he := shutdownError(ctx, err)
+		if he != nil {
+			httpx.Logger(r.Context()).Info("answer stopped for shutdown; the reader was told to ask again")
+		} else {
+			he = publicError(r, err)
+		}
 		return send("error", map[string]string{"message": he.Message, "code": he.Code})
 	}
 	return send("done", s.toRunResponse(res))

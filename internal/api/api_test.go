@@ -47,6 +47,7 @@ type options struct {
 	budget    chat.Budget
 	guard     func(*authn.Verifier) api.Guard // replaces the real guard (benchmarks)
 	uncached  bool                            // verify every token in full (benchmarks)
+	server    func(*api.Server)               // called with the API server once built
 }
 
 func newEnv(t testing.TB, st store.Store, o options) *env {
@@ -86,6 +87,9 @@ func newEnv(t testing.TB, st store.Store, o options) *env {
 		guard = o.guard(verifier)
 	}
 	apiSrv := api.New(api.Options{ChatRule: o.agentRule}, chat.New(chatStore, o.answerer, chat.Options{Budget: o.budget}), apiStore, guard, ratelimit.New(nil, 1000))
+	if o.server != nil {
+		o.server(apiSrv)
+	}
 	mux := http.NewServeMux()
 	mux.Handle("/api/auth/", id.Handler())
 	mux.Handle("/api/", apiSrv.Handler())

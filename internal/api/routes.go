@@ -7,26 +7,29 @@ import (
 	"github.com/lectern/lectern/internal/httpx"
 )
 
-// Handler returns every API route behind the guard. Unknown /api/ paths
-// answer a JSON 404 (after authentication, so they reveal nothing to
-// strangers).
+// Handler returns every API route, each behind the guard. Unknown /api/
+// paths answer a JSON 404 (after authentication, so they reveal nothing to
+// strangers). The guard sits inside the mux rather than around it so that
+// the mux routes the request the server's middleware sees, and the access
+// log and metrics name the route even of a request the guard refuses.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("GET /api/users/me", s.handle(s.me))
-	mux.Handle("GET /api/users/me/export", s.handle(s.export))
-	mux.Handle("GET /api/conversations", s.handle(s.listConversations))
-	mux.Handle("GET /api/conversations/{id}", s.handle(s.getConversation))
-	mux.Handle("PATCH /api/conversations/{id}", s.handle(s.renameConversation))
-	mux.Handle("DELETE /api/conversations/{id}", s.handle(s.deleteConversation))
-	mux.Handle("GET /api/conversations/{id}/messages", s.handle(s.listMessages))
-	mux.Handle("POST /api/conversations/{id}/messages", s.handle(s.postMessage))
-	mux.Handle("POST /api/agents/run", s.handle(s.runAgent))
-	mux.Handle("POST /api/agents/stream", s.handle(s.streamAgent))
-	mux.Handle("POST /api/messages/{id}/feedback", s.handle(s.feedback))
-	mux.Handle("/api/", httpx.Handle(func(w http.ResponseWriter, r *http.Request) error {
+	handle := func(pattern string, h http.Handler) { mux.Handle(pattern, s.guard.Require(h)) }
+	handle("GET /api/users/me", s.handle(s.me))
+	handle("GET /api/users/me/export", s.handle(s.export))
+	handle("GET /api/conversations", s.handle(s.listConversations))
+	handle("GET /api/conversations/{id}", s.handle(s.getConversation))
+	handle("PATCH /api/conversations/{id}", s.handle(s.renameConversation))
+	handle("DELETE /api/conversations/{id}", s.handle(s.deleteConversation))
+	handle("GET /api/conversations/{id}/messages", s.handle(s.listMessages))
+	handle("POST /api/conversations/{id}/messages", s.handle(s.postMessage))
+	handle("POST /api/agents/run", s.handle(s.runAgent))
+	handle("POST /api/agents/stream", s.handle(s.streamAgent))
+	handle("POST /api/messages/{id}/feedback", s.handle(s.feedback))
+	handle("/api/", httpx.Handle(func(w http.ResponseWriter, r *http.Request) error {
 		return httpx.Errorf(http.StatusNotFound, "NOT_FOUND", "No such endpoint")
 	}))
-	return s.guard.Require(mux)
+	return mux
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }

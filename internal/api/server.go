@@ -32,6 +32,12 @@ type Guard interface {
 	Require(next http.Handler) http.Handler
 }
 
+// Limiter is the rate limiter of the agent endpoints: *ratelimit.Limiter,
+// or a wrapper that also counts refusals.
+type Limiter interface {
+	Allow(rule ratelimit.Rule, key string) (ok bool, retryAfter time.Duration)
+}
+
 // Options configures a Server.
 type Options struct {
 	// ChatRule limits questions per user; a zero Max disables the limit.
@@ -45,18 +51,26 @@ type Server struct {
 	chat    *chat.Service
 	users   UserSyncer
 	guard   Guard
-	limiter *ratelimit.Limiter
+	limiter Limiter
 	synced  syncCache
 	html    *safehtml.Renderer
+
+	// stopping ends, with errShuttingDown as its cause, when answers in
+	// progress must stop for a shutdown; see Drain.
+	stopping  context.Context
+	stop      context.CancelCauseFunc
+	drainOnce sync.Once
 }
 
 // New returns a Server.
-func New(opt Options, svc *chat.Service, users UserSyncer, guard Guard, limiter *ratelimit.Limiter) *Server {
+func New(opt Options, svc *chat.Service, users UserSyncer, guard Guard, limiter Limiter) *Server {
 	if opt.Now == nil {
 		opt.Now = time.Now
 	}
-	return &Server{opt: opt, chat: svc, users: users, guard: guard, limiter: limiter,
+	s := &Server{opt: opt, chat: svc, users: users, guard: guard, limiter: limiter,
 		synced: syncCache{m: map[string]string{}}, html: safehtml.NewRenderer()}
+	s.stopping, s.stop = context.WithCancelCause(context.Background())
+	return s
 }
 
 // syncCache remembers the claims last written for each user, so profile

@@ -48,6 +48,9 @@ type Options struct {
 	// past its exp): DefaultCacheTTL when zero. It bounds how long a key
 	// withdrawn from the JWKS keeps being honoured for tokens already seen.
 	CacheTTL time.Duration
+	// OnReject, when set, is called with the reason of every request Require
+	// refuses, for metrics. It must be safe for concurrent use and quick.
+	OnReject func(Reason)
 }
 
 // Defaults for the verified-token cache: about 1 KiB per entry, and a
@@ -68,6 +71,7 @@ type Verifier struct {
 	leeway   time.Duration
 	now      func() time.Time
 	cache    *verifiedCache // nil: off
+	onReject func(Reason)   // nil: nobody is told
 }
 
 // NewVerifier returns a Verifier that takes keys from src. It panics if src
@@ -108,6 +112,7 @@ func NewVerifier(src KeySource, opt Options) *Verifier {
 		audience: opt.Audience,
 		leeway:   opt.Leeway,
 		now:      opt.Now,
+		onReject: opt.OnReject,
 	}
 	if opt.CacheSize >= 0 {
 		if opt.CacheSize == 0 {
@@ -284,6 +289,9 @@ func (v *Verifier) Require(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p, err := v.verifyRequest(r)
 		if err != nil {
+			if v.onReject != nil {
+				v.onReject(ReasonOf(err))
+			}
 			unauthorized(w, r, err)
 			return
 		}

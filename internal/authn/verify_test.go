@@ -441,3 +441,49 @@ func FuzzVerify(f *testing.F) {
 		}
 	})
 }
+
+func TestRequireReportsTheReasonOfEachRejection(t *testing.T) {
+	f := newFixture(t)
+	var got []authn.Reason
+	opt := f.verifierOptions()
+	opt.OnReject = func(r authn.Reason) { got = append(got, r) }
+	v := authn.NewVerifier(authn.InProcess(f.verifying), opt)
+	h := v.Require(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	serve := func(authorization ...string) int {
+		req := httptest.NewRequest(http.MethodGet, "/", nil)
+		for _, a := range authorization {
+			req.Header.Add("Authorization", a)
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		return rec.Code
+	}
+
+	for _, c := range attacks(t, f) {
+		t.Run(c.name, func(t *testing.T) {
+			got = nil
+			var code int
+			if c.header == "" {
+				code = serve()
+			} else {
+				code = serve(c.header)
+			}
+			if code != http.StatusUnauthorized || len(got) != 1 || got[0] != c.reason {
+				t.Errorf("status %d, reported %v, want 401 and [%s]", code, got, c.reason)
+			}
+		})
+	}
+	t.Run("two Authorization headers are reported malformed", func(t *testing.T) {
+		got = nil
+		tok := "Bearer " + f.sign(t, keys.EdDSA, f.claims())
+		if code := serve(tok, tok); code != http.StatusUnauthorized || len(got) != 1 || got[0] != authn.ReasonMalformed {
+			t.Errorf("status %d, reported %v", code, got)
+		}
+	})
+	t.Run("a valid token is not reported", func(t *testing.T) {
+		got = nil
+		if code := serve("Bearer " + f.sign(t, keys.EdDSA, f.claims())); code != http.StatusOK || len(got) != 0 {
+			t.Errorf("status %d, reported %v", code, got)
+		}
+	})
+}

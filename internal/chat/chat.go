@@ -146,6 +146,20 @@ type Options struct {
 	Budget Budget
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// OnAnswer, when set, is told how each call of the Answerer went, for
+	// metrics. It must be safe for concurrent use.
+	OnAnswer func(AnswerStats)
+}
+
+// AnswerStats describes one call of the Answerer. Durations are measured
+// on the monotonic clock, whatever Options.Now says.
+type AnswerStats struct {
+	Agent     string        // the agent that answered; the one asked for when the answerer said none
+	FirstText time.Duration // from the call to the first piece of text; 0 when none came
+	Total     time.Duration // from the call to its return
+	Tokens    int64         // model tokens the answerer reported
+	Err       error         // what the call returned
+	Canceled  bool          // the context ended first: the reader went away, or the server stopped the answer
 }
 
 // Service is the chat service. Build it with New.
@@ -154,6 +168,7 @@ type Service struct {
 	answerer Answerer
 	budget   Budget
 	now      func() time.Time
+	onAnswer func(AnswerStats)
 }
 
 // New returns a Service.
@@ -161,7 +176,7 @@ func New(st Store, a Answerer, opt Options) *Service {
 	if opt.Now == nil {
 		opt.Now = time.Now
 	}
-	return &Service{store: st, answerer: a, budget: opt.Budget, now: opt.Now}
+	return &Service{store: st, answerer: a, budget: opt.Budget, now: opt.Now, onAnswer: opt.OnAnswer}
 }
 
 // storeErr maps a storage error to the service's errors.
@@ -374,7 +389,7 @@ func (s *Service) Run(ctx context.Context, userID string, req RunRequest, obs *O
 		}
 	}
 
-	reply, err := s.answerer.Answer(ctx, Question{
+	reply, err := s.answer(ctx, Question{
 		Agent: req.AgentType, Query: query, HighlightedText: req.HighlightedText, CurrentPage: req.CurrentPage, History: history,
 	}, obs.Event)
 	if reply.Tokens > 0 {
@@ -409,6 +424,32 @@ func (s *Service) Run(ctx context.Context, userID string, req RunRequest, obs *O
 	res.Conversation.MessageCount = a.Seq
 	res.Conversation.UpdatedAt = a.CreatedAt
 	return res, nil
+}
+
+// answer asks the answerer, timing the call for OnAnswer when it is set.
+func (s *Service) answer(ctx context.Context, q Question, emit func(Event) error) (Reply, error) {
+	if s.onAnswer == nil {
+		return s.answerer.Answer(ctx, q, emit)
+	}
+	st := AnswerStats{Agent: q.Agent}
+	start := time.Now()
+	reply, err := s.answerer.Answer(ctx, q, func(e Event) error {
+		if e.Delta != "" && st.FirstText == 0 {
+			st.FirstText = time.Since(start)
+		}
+		if emit == nil {
+			return nil
+		}
+		return emit(e)
+	})
+	st.Total = time.Since(start)
+	if reply.Agent != "" {
+		st.Agent = reply.Agent
+	}
+	st.Tokens, st.Err = reply.Tokens, err
+	st.Canceled = err != nil && ctx.Err() != nil
+	s.onAnswer(st)
+	return reply, err
 }
 
 // checkBudget returns a *BudgetError when userID has used the day's

@@ -31,6 +31,7 @@ const MinSecretLen = 32
 type Config struct {
 	Env         string // "development" (default) or "production"
 	Addr        string // listen address, e.g. ":8080"
+	MetricsAddr string // where Prometheus /metrics is served, never Addr; empty: no metrics
 	DataDir     string // where SQLite and generated files live
 	DatabaseURL string // postgres://… ; empty means SQLite in DataDir
 	BaseURL     *url.URL
@@ -126,10 +127,12 @@ func Parse(name string, args []string, getenv func(string) string, stderr io.Wri
 		alg, issuer, audience, rateLimit, proxies, smtp, mailFrom, grace string
 		jwksURL, cors, agentLimit, book, bookID, embURL, embModel, title string
 		budget, llmURL, llmModel, llmTimeout, apiURL, authURL            string
+		metricsAddr                                                      string
 	}
 	opts := []option{
 		{"env", "development or production (production refuses a missing or weak secret)", "development", &raw.env},
 		{"addr", "address to listen on", ":8080", &raw.addr},
+		{"metrics-addr", "address to serve Prometheus metrics on, at /metrics, apart from --addr (e.g. 127.0.0.1:9090); empty: no metrics", "", &raw.metricsAddr},
 		{"data-dir", "directory for the SQLite database and generated files", "./data", &raw.dataDir},
 		{"database-url", "PostgreSQL URL (postgres://…); empty uses SQLite in the data directory", "", &raw.dbURL},
 		{"base-url", "public URL of this server; default http://localhost:<port of --addr>", "", &raw.baseURL},
@@ -175,6 +178,7 @@ func Parse(name string, args []string, getenv func(string) string, stderr io.Wri
 	c := &Config{
 		Env:              raw.env,
 		Addr:             raw.addr,
+		MetricsAddr:      raw.metricsAddr,
 		DataDir:          raw.dataDir,
 		DatabaseURL:      raw.dbURL,
 		Secret:           getenv("LECTERN_SECRET"),
@@ -198,6 +202,13 @@ func Parse(name string, args []string, getenv func(string) string, stderr io.Wri
 	_, port, err := net.SplitHostPort(c.Addr)
 	if err != nil {
 		bad("LECTERN_ADDR: %q is not host:port (%v)", c.Addr, err)
+	}
+	if c.MetricsAddr != "" {
+		if _, _, err := net.SplitHostPort(c.MetricsAddr); err != nil {
+			bad("LECTERN_METRICS_ADDR: %q is not host:port (%v)", c.MetricsAddr, err)
+		} else if c.MetricsAddr == c.Addr {
+			bad("LECTERN_METRICS_ADDR must differ from LECTERN_ADDR: metrics are never served on the public address")
+		}
 	}
 	if c.DataDir == "" {
 		bad("LECTERN_DATA_DIR must not be empty")

@@ -99,3 +99,35 @@ func TestInvalidConfigurationIsRefusedWithEveryProblemNamed(t *testing.T) {
 		}
 	}
 }
+
+func TestMetricsAddr(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		args    []string
+		env     map[string]string
+		want    string // MetricsAddr, when valid
+		wantErr string
+	}{
+		{"metrics are off by default", nil, nil, "", ""},
+		{"the env var sets the address", nil, map[string]string{"LECTERN_METRICS_ADDR": "127.0.0.1:9090"}, "127.0.0.1:9090", ""},
+		{"the flag sets the address", []string{"--metrics-addr", ":9091"}, nil, ":9091", ""},
+		{"an address without a port is refused", nil, map[string]string{"LECTERN_METRICS_ADDR": "localhost"}, "", "LECTERN_METRICS_ADDR"},
+		{"the public address is refused", nil, map[string]string{"LECTERN_ADDR": ":8080", "LECTERN_METRICS_ADDR": ":8080"}, "", "must differ from LECTERN_ADDR"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := parse(t, tc.args, tc.env)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("err = %v, want it to mention %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.MetricsAddr != tc.want {
+				t.Fatalf("MetricsAddr = %q, want %q", c.MetricsAddr, tc.want)
+			}
+		})
+	}
+}

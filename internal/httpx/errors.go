@@ -12,6 +12,8 @@ import (
 	"log/slog"
 	"net/http"
 	"time"
+
+	"github.com/lectern/lectern/internal/store"
 )
 
 // Error is an error with an HTTP response attached. Message and Code are what
@@ -47,8 +49,10 @@ func Errorf(status int, code, message string) *Error {
 type HandlerFunc func(w http.ResponseWriter, r *http.Request) error
 
 // Handle adapts h to an http.Handler. A returned *Error is sent as is (its
-// cause logged at debug level, or at error level for 5xx); any other error is
-// logged and answered with a generic 500 that reveals nothing internal.
+// cause logged at debug level, or at error level for 5xx); an error wrapping
+// store.ErrUnavailable (the database is unreachable) is answered 503
+// SERVICE_UNAVAILABLE with Retry-After; any other error is logged and
+// answered with a generic 500 that reveals nothing internal.
 func Handle(h HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		err := h(w, r)
@@ -58,6 +62,10 @@ func Handle(h HandlerFunc) http.Handler {
 		WriteError(w, r, err)
 	})
 }
+
+// RetryAfterUnavailable is the Retry-After (seconds) of a 503 answered
+// because the database is unavailable.
+const RetryAfterUnavailable = "5"
 
 // WriteError answers r with err as Handle does.
 func WriteError(w http.ResponseWriter, r *http.Request, err error) {
@@ -73,6 +81,10 @@ func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 		// The client went away; there is nobody to answer.
 		log.Debug("client canceled request", "err", err)
 		return
+	case errors.Is(err, store.ErrUnavailable):
+		he = &Error{Status: http.StatusServiceUnavailable, Code: "SERVICE_UNAVAILABLE",
+			Message: "Service temporarily unavailable; please retry", Err: err,
+			Header: http.Header{"Retry-After": {RetryAfterUnavailable}}}
 	default:
 		he = &Error{Status: http.StatusInternalServerError, Code: "INTERNAL_SERVER_ERROR",
 			Message: "Internal server error", Err: err}

@@ -131,3 +131,32 @@ func TestCORS(t *testing.T) {
 		})
 	}
 }
+
+func TestAccessLogPassesEachRequestToItsObservers(t *testing.T) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /items/{id}", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusTeapot) })
+	mux.HandleFunc("GET /quiet", func(http.ResponseWriter, *http.Request) {})
+	var got []RequestStats
+	h := Chain(mux, RequestID(slog.New(slog.DiscardHandler)), AccessLog(func(s RequestStats) { got = append(got, s) }))
+
+	for _, tc := range []struct {
+		name, method, path string
+		want               RequestStats
+	}{
+		{"the route is the pattern, not the path", "GET", "/items/secret-42", RequestStats{Method: "GET", Route: "GET /items/{id}", Status: http.StatusTeapot}},
+		{"a handler that writes nothing answered 200", "GET", "/quiet", RequestStats{Method: "GET", Route: "GET /quiet", Status: http.StatusOK}},
+		{"a request no route matched is unmatched", "GET", "/nowhere", RequestStats{Method: "GET", Route: "unmatched", Status: http.StatusNotFound}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got = nil
+			h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(tc.method, tc.path, nil))
+			if len(got) != 1 {
+				t.Fatalf("observed %d requests, want 1", len(got))
+			}
+			s := got[0]
+			if s.Method != tc.want.Method || s.Route != tc.want.Route || s.Status != tc.want.Status {
+				t.Errorf("observed %+v, want %+v", s, tc.want)
+			}
+		})
+	}
+}

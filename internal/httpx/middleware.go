@@ -80,10 +80,20 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 // Unwrap lets http.ResponseController reach Flush and deadlines underneath.
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
-// AccessLog writes one line per request. It logs the matched route pattern,
-// never the raw path or query, because those can carry tokens (for example a
-// password-reset link).
-func AccessLog() Middleware {
+// RequestStats describes a finished request, as AccessLog saw it.
+type RequestStats struct {
+	Method   string
+	Route    string // the matched route pattern, or "unmatched"
+	Status   int
+	Bytes    int64 // of the response body
+	Duration time.Duration
+}
+
+// AccessLog writes one line per request and passes its RequestStats to each
+// observer (for metrics), after the response is complete. It logs the
+// matched route pattern, never the raw path or query, because those can
+// carry tokens (for example a password-reset link).
+func AccessLog(observers ...func(RequestStats)) Middleware {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			start := time.Now()
@@ -92,21 +102,24 @@ func AccessLog() Middleware {
 			if sw.status == 0 {
 				sw.status = http.StatusOK
 			}
-			route := r.Pattern
-			if route == "" {
-				route = "unmatched"
+			st := RequestStats{Method: r.Method, Route: r.Pattern, Status: sw.status, Bytes: sw.bytes, Duration: time.Since(start)}
+			if st.Route == "" {
+				st.Route = "unmatched"
 			}
 			level := slog.LevelInfo
-			if sw.status >= 500 {
+			if st.Status >= 500 {
 				level = slog.LevelError
 			}
 			Logger(r.Context()).LogAttrs(r.Context(), level, "request",
-				slog.String("method", r.Method),
-				slog.String("route", route),
-				slog.Int("status", sw.status),
-				slog.Int64("bytes", sw.bytes),
-				slog.Duration("duration", time.Since(start)),
+				slog.String("method", st.Method),
+				slog.String("route", st.Route),
+				slog.Int("status", st.Status),
+				slog.Int64("bytes", st.Bytes),
+				slog.Duration("duration", st.Duration),
 			)
+			for _, observe := range observers {
+				observe(st)
+			}
 		})
 	}
 }

@@ -140,13 +140,16 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) error {
 	acctKey := "sign-in|" + email
 	if s.opt.RateLimitOn {
 		if blocked, retry := s.limiter.Blocked(failedSignIns, acctKey); blocked {
-			return tooMany(retry)
+			return s.tooMany(ScopeSignInLockout, retry)
 		}
 	}
 	u, err := s.verifyPassword(ctx, email, *req.Password)
 	if errors.Is(err, errInvalidCredentials) {
 		if s.opt.RateLimitOn {
 			s.limiter.Fail(failedSignIns, acctKey)
+		}
+		if s.opt.OnSignInFailure != nil {
+			s.opt.OnSignInFailure(SignInInvalidCredentials)
 		}
 		httpx.Logger(ctx).Info("sign-in failed")
 		return err
@@ -584,7 +587,7 @@ func (s *Server) requestPasswordReset(w http.ResponseWriter, r *http.Request) er
 	// Per address too, so nobody can flood one inbox from many IPs.
 	if s.opt.RateLimitOn {
 		if ok, retry := s.limiter.Allow(resetRule, "reset|"+email); !ok {
-			return tooMany(retry)
+			return s.tooMany(ScopePasswordReset, retry)
 		}
 	}
 	ctx := r.Context()
@@ -724,7 +727,7 @@ func (s *Server) sendVerificationEmail(w http.ResponseWriter, r *http.Request) e
 	}
 	if s.opt.RateLimitOn {
 		if ok, retry := s.limiter.Allow(resetRule, "verify|"+email); !ok {
-			return tooMany(retry)
+			return s.tooMany(ScopeVerificationEmail, retry)
 		}
 	}
 	ctx := r.Context()

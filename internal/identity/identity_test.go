@@ -104,6 +104,8 @@ type envOptions struct {
 	alg       string
 	secure    bool
 	hash      *password.Params // nil: cheap test parameters
+	// onRateLimited and onSignInFailure are the metrics hooks.
+	onRateLimited, onSignInFailure func(string)
 }
 
 func newEnv(t testing.TB, st store.Store, o envOptions) *env {
@@ -140,6 +142,9 @@ func newEnv(t testing.TB, st store.Store, o envOptions) *env {
 		RateLimitOn:    o.rateLimit,
 		ClientIP:       httpx.ClientIP{Trusted: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}},
 		Now:            clk.Now,
+
+		OnRateLimited:   o.onRateLimited,
+		OnSignInFailure: o.onSignInFailure,
 	}, st, kr, hasher, ratelimit.New(clk.Now, 1000), mb, slog.New(slog.DiscardHandler))
 	ts.Config.Handler = httpx.Chain(srv.Handler(), httpx.RequestID(slog.New(slog.DiscardHandler)), httpx.Recover(), httpx.LimitBody(64<<10))
 	ts.Start()

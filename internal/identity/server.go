@@ -86,7 +86,28 @@ type Options struct {
 	// VerifyOnSignUp mails a verification link to every new account.
 	VerifyOnSignUp bool
 	Now            func() time.Time
+	// OnRateLimited, when set, is called for each request refused 429, with
+	// the limit's scope: ScopeIP, ScopeSignInLockout, ScopePasswordReset or
+	// ScopeVerificationEmail. For metrics; it must be safe for concurrent
+	// use.
+	OnRateLimited func(scope string)
+	// OnSignInFailure, when set, is called for each failed sign-in with its
+	// reason (SignInInvalidCredentials). For metrics, like OnRateLimited.
+	OnSignInFailure func(reason string)
 }
+
+// Scopes of the rate limits, as OnRateLimited reports them.
+const (
+	ScopeIP                = "auth_ip"            // per client IP and path
+	ScopeSignInLockout     = "sign_in_lockout"    // per account, after failed sign-ins
+	ScopePasswordReset     = "password_reset"     // per address, reset mail
+	ScopeVerificationEmail = "verification_email" // per address, verification mail
+)
+
+// SignInInvalidCredentials is the reason OnSignInFailure reports for an
+// unknown email or a wrong password (the two are not told apart, here as
+// in the response).
+const SignInInvalidCredentials = "invalid_credentials"
 
 // Server serves the identity endpoints. Build it with New.
 type Server struct {
@@ -319,6 +340,15 @@ func (s *Server) limit(r *http.Request, rule ratelimit.Rule) error {
 	ok, retry := s.limiter.Allow(rule, ip+"|"+r.URL.Path)
 	if ok {
 		return nil
+	}
+	return s.tooMany(ScopeIP, retry)
+}
+
+// tooMany reports a refusal under scope to OnRateLimited and returns the
+// 429 error.
+func (s *Server) tooMany(scope string, retry time.Duration) error {
+	if s.opt.OnRateLimited != nil {
+		s.opt.OnRateLimited(scope)
 	}
 	return tooMany(retry)
 }

@@ -17,6 +17,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/lectern/lectern/internal/book"
 	"github.com/lectern/lectern/internal/retrieval"
@@ -49,6 +50,10 @@ type Options struct {
 	// Retrieval tunes the index.
 	Retrieval retrieval.Options
 	Log       *slog.Logger
+	// OnSearch, when set, is told the mode ("bm25", or "hybrid" when the
+	// question's embedding was fused in) and the duration of every search
+	// that ran, for metrics. It must be safe for concurrent use.
+	OnSearch func(mode string, elapsed time.Duration)
 }
 
 // ErrNoBook: nothing has been ingested yet.

@@ -3,6 +3,7 @@ package library
 import (
 	"context"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/lectern/lectern/internal/retrieval"
@@ -51,6 +52,7 @@ func (l *Library) Search(ctx context.Context, q Query) (Result, error) {
 	if s == nil {
 		return Result{}, ErrNoBook
 	}
+	start := time.Now()
 	rq := retrieval.Query{Text: q.Text, K: q.K, Highlight: q.Highlight}
 	if p, ok := l.PageOf(q.Page); ok {
 		rq.Page = p.DocPath
@@ -80,6 +82,13 @@ func (l *Library) Search(ctx context.Context, q Query) (Result, error) {
 			SectionText: sec.Text, Score: h.Score, ChapterNumber: p.ChapterNumber, Chapter: p.Chapter, PageNumber: p.PageNumber,
 			Matched: h.Matched,
 		})
+	}
+	if l.opt.OnSearch != nil {
+		mode := "bm25"
+		if rq.Vector != nil {
+			mode = "hybrid"
+		}
+		l.opt.OnSearch(mode, time.Since(start))
 	}
 	return out, nil
 }

@@ -18,6 +18,12 @@ var (
 	ErrNotFound = errors.New("store: not found")
 	// ErrConflict means a uniqueness constraint was violated (e.g. duplicate email).
 	ErrConflict = errors.New("store: conflict")
+	// ErrUnavailable means the database could not be reached or could not
+	// take the operation now: the connection was refused, dropped or timed
+	// out, the server is shutting down or starting up, or (SQLite) the
+	// database stayed locked. Whether the operation took effect is unknown
+	// when the connection dropped mid-way; the caller may retry later.
+	ErrUnavailable = errors.New("store: database unavailable")
 )
 
 // User is an account holder. Emails are stored lower-cased.

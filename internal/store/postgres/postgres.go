@@ -9,6 +9,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net"
+	"strings"
+	"syscall"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -22,8 +26,10 @@ const (
 	// defaultMaxConns caps the pool when the URL sets no pool_max_conns.
 	defaultMaxConns = 10
 	// defaultConnectTimeout bounds each connection attempt when the URL sets
-	// no connect_timeout, so an unreachable server fails start-up promptly.
-	defaultConnectTimeout = 10 * time.Second
+	// no connect_timeout, so that while the server is unreachable start-up
+	// fails promptly and requests fail fast (store.ErrUnavailable) instead
+	// of queueing behind connection attempts.
+	defaultConnectTimeout = 3 * time.Second
 	// uniqueViolation is the SQLSTATE of a unique or primary-key violation.
 	uniqueViolation = "23505"
 )
@@ -39,7 +45,11 @@ var _ store.Store = (*Store)(nil)
 // Open connects to the PostgreSQL database at url (postgres://… or a
 // key=value connection string) and pings it. Pool settings in the URL
 // (pool_max_conns, connect_timeout, …) win over the defaults of 10
-// connections and a 10-second connect timeout. Call Migrate before use.
+// connections and a 3-second connect timeout. Call Migrate before use.
+//
+// While the server is down, every operation fails at once (or after the
+// connect timeout) with an error wrapping store.ErrUnavailable, and the pool
+// reconnects by itself once the server is back.
 func Open(ctx context.Context, url string) (*Store, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
@@ -76,7 +86,7 @@ func (s *Store) Pool() *pgxpool.Pool { return s.pool }
 // Ping reports whether the database answers.
 func (s *Store) Ping(ctx context.Context) error {
 	if err := s.pool.Ping(ctx); err != nil {
-		return fmt.Errorf("postgres: ping: %w", err)
+		return wrap("ping", err)
 	}
 	return nil
 }
@@ -89,8 +99,8 @@ func (s *Store) Close() error {
 }
 
 // wrap adds the operation to err and maps driver errors onto the store's
-// sentinel errors: a unique violation becomes store.ErrConflict and no rows
-// store.ErrNotFound.
+// sentinel errors: a unique violation becomes store.ErrConflict, no rows
+// store.ErrNotFound, and a failure to reach the server store.ErrUnavailable.
 func wrap(op string, err error) error {
 	if errors.Is(err, pgx.ErrNoRows) {
 		return fmt.Errorf("postgres: %s: %w", op, store.ErrNotFound)
@@ -99,7 +109,42 @@ func wrap(op string, err error) error {
 	if errors.As(err, &pgErr) && pgErr.Code == uniqueViolation {
 		return fmt.Errorf("postgres: %s: %w: %w", op, store.ErrConflict, err)
 	}
+	if unavailable(err) {
+		return fmt.Errorf("postgres: %s: %w: %w", op, store.ErrUnavailable, err)
+	}
 	return fmt.Errorf("postgres: %s: %w", op, err)
+}
+
+// unavailable reports whether err means the server could not be reached or
+// could not serve now, rather than that the statement failed: a failed
+// connection attempt (refused, timed out, the server starting or shutting
+// down), a connection dropped mid-way (EOF, reset, closed), SQLSTATE class
+// 08 (connection exception), 57P01-57P03 (shutdown, crash, cannot connect
+// now) and 53300 (too many connections), or a deadline that ran out waiting
+// for the server. A cancelled context is the caller's doing, not the
+// server's, and is not counted.
+func unavailable(err error) bool {
+	if errors.Is(err, context.Canceled) {
+		return false
+	}
+	var connectErr *pgconn.ConnectError
+	if errors.As(err, &connectErr) {
+		return true
+	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		switch pgErr.Code {
+		case "57P01", "57P02", "57P03", "53300":
+			return true
+		}
+		return strings.HasPrefix(pgErr.Code, "08")
+	}
+	var netErr net.Error
+	return errors.As(err, &netErr) ||
+		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, pgconn.ErrConnClosed) ||
+		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) ||
+		errors.Is(err, context.DeadlineExceeded) || pgconn.Timeout(err)
 }
 
 // mustAffect returns a store.ErrNotFound error when tag reports no changed

@@ -132,8 +132,9 @@ func (s *Store) Close() error {
 }
 
 // wrap adds the operation to err and maps driver errors onto the store's
-// sentinel errors: a uniqueness violation becomes store.ErrConflict and a
-// missing row store.ErrNotFound.
+// sentinel errors: a uniqueness violation becomes store.ErrConflict, a
+// missing row store.ErrNotFound, and a database still locked after
+// busyTimeout (SQLITE_BUSY, SQLITE_LOCKED) store.ErrUnavailable.
 func wrap(op string, err error) error {
 	if errors.Is(err, sql.ErrNoRows) {
 		return fmt.Errorf("sqlite: %s: %w", op, store.ErrNotFound)
@@ -143,6 +144,10 @@ func wrap(op string, err error) error {
 		switch e.Code() {
 		case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
 			return fmt.Errorf("sqlite: %s: %w: %w", op, store.ErrConflict, err)
+		}
+		switch e.Code() & 0xff { // the primary code of an extended one
+		case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED:
+			return fmt.Errorf("sqlite: %s: %w: %w", op, store.ErrUnavailable, err)
 		}
 	}
 	return fmt.Errorf("sqlite: %s: %w", op, err)
