@@ -296,3 +296,37 @@ func TestMetricsOffByDefault(t *testing.T) {
 		t.Errorf("metrics served without LECTERN_METRICS_ADDR:\n%s", logs)
 	}
 }
+
+// TestProfiles checks that runtime profiles are served only when asked for,
+// and only on the metrics address.
+func TestProfiles(t *testing.T) {
+	status := func(t *testing.T, url string) int {
+		t.Helper()
+		res, err := http.Get(url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, res.Body)
+		res.Body.Close()
+		return res.StatusCode
+	}
+	for _, tc := range []struct {
+		pprof string
+		want  int
+	}{{"off", http.StatusNotFound}, {"on", http.StatusOK}} {
+		t.Run(tc.pprof, func(t *testing.T) {
+			base, logs, _ := startServe(t, map[string]string{
+				"LECTERN_SECRET":       strings.Repeat("m", 40),
+				"LECTERN_METRICS_ADDR": "127.0.0.1:0",
+				"LECTERN_PPROF":        tc.pprof,
+			})
+			maddr := metricsAddrIn(t, logs)
+			if got := status(t, "http://"+maddr+"/debug/pprof/heap"); got != tc.want {
+				t.Errorf("profiles on the metrics address: %d, want %d", got, tc.want)
+			}
+			if got := status(t, base+"/debug/pprof/heap"); got != http.StatusNotFound {
+				t.Errorf("profiles on the public address: %d, want 404", got)
+			}
+		})
+	}
+}

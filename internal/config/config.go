@@ -32,6 +32,9 @@ type Config struct {
 	Env         string // "development" (default) or "production"
 	Addr        string // listen address, e.g. ":8080"
 	MetricsAddr string // where Prometheus /metrics is served, never Addr; empty: no metrics
+	// PProf serves Go's runtime profiles at /debug/pprof/ on MetricsAddr,
+	// for finding what a loaded server spends its time on.
+	PProf       bool
 	DataDir     string // where SQLite and generated files live
 	DatabaseURL string // postgres://… ; empty means SQLite in DataDir
 	BaseURL     *url.URL
@@ -127,12 +130,13 @@ func Parse(name string, args []string, getenv func(string) string, stderr io.Wri
 		alg, issuer, audience, rateLimit, proxies, smtp, mailFrom, grace string
 		jwksURL, cors, agentLimit, book, bookID, embURL, embModel, title string
 		budget, llmURL, llmModel, llmTimeout, apiURL, authURL            string
-		metricsAddr                                                      string
+		metricsAddr, pprof                                               string
 	}
 	opts := []option{
 		{"env", "development or production (production refuses a missing or weak secret)", "development", &raw.env},
 		{"addr", "address to listen on", ":8080", &raw.addr},
 		{"metrics-addr", "address to serve Prometheus metrics on, at /metrics, apart from --addr (e.g. 127.0.0.1:9090); empty: no metrics", "", &raw.metricsAddr},
+		{"pprof", "on: also serve Go's runtime profiles at /debug/pprof/ on --metrics-addr", "off", &raw.pprof},
 		{"data-dir", "directory for the SQLite database and generated files", "./data", &raw.dataDir},
 		{"database-url", "PostgreSQL URL (postgres://…); empty uses SQLite in the data directory", "", &raw.dbURL},
 		{"base-url", "public URL of this server; default http://localhost:<port of --addr>", "", &raw.baseURL},
@@ -202,6 +206,16 @@ func Parse(name string, args []string, getenv func(string) string, stderr io.Wri
 	_, port, err := net.SplitHostPort(c.Addr)
 	if err != nil {
 		bad("LECTERN_ADDR: %q is not host:port (%v)", c.Addr, err)
+	}
+	switch raw.pprof {
+	case "off", "":
+	case "on":
+		c.PProf = true
+		if c.MetricsAddr == "" {
+			bad("LECTERN_PPROF: on needs LECTERN_METRICS_ADDR: profiles are served only on the metrics address")
+		}
+	default:
+		bad("LECTERN_PPROF: %q is neither on nor off", raw.pprof)
 	}
 	if c.MetricsAddr != "" {
 		if _, _, err := net.SplitHostPort(c.MetricsAddr); err != nil {

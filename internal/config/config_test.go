@@ -113,6 +113,9 @@ func TestMetricsAddr(t *testing.T) {
 		{"the flag sets the address", []string{"--metrics-addr", ":9091"}, nil, ":9091", ""},
 		{"an address without a port is refused", nil, map[string]string{"LECTERN_METRICS_ADDR": "localhost"}, "", "LECTERN_METRICS_ADDR"},
 		{"the public address is refused", nil, map[string]string{"LECTERN_ADDR": ":8080", "LECTERN_METRICS_ADDR": ":8080"}, "", "must differ from LECTERN_ADDR"},
+		{"profiles with metrics", nil, map[string]string{"LECTERN_METRICS_ADDR": "127.0.0.1:9090", "LECTERN_PPROF": "on"}, "127.0.0.1:9090", ""},
+		{"profiles need the metrics address", nil, map[string]string{"LECTERN_PPROF": "on"}, "", "LECTERN_PPROF: on needs LECTERN_METRICS_ADDR"},
+		{"profiles are on or off", nil, map[string]string{"LECTERN_METRICS_ADDR": "127.0.0.1:9090", "LECTERN_PPROF": "yes"}, "", "neither on nor off"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c, err := parse(t, tc.args, tc.env)
@@ -127,6 +130,9 @@ func TestMetricsAddr(t *testing.T) {
 			}
 			if c.MetricsAddr != tc.want {
 				t.Fatalf("MetricsAddr = %q, want %q", c.MetricsAddr, tc.want)
+			}
+			if want := tc.env["LECTERN_PPROF"] == "on"; c.PProf != want {
+				t.Fatalf("PProf = %v, want %v", c.PProf, want)
 			}
 		})
 	}
