@@ -11,6 +11,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -217,7 +218,7 @@ func TestHostileAndBrokenArchivesAreRefusedClearly(t *testing.T) {
 		data func(t *testing.T) []byte
 		lim  Limits
 		kind error
-		msg  string // the error message must contain this
+		msg  string // the error message must contain this (a regular expression)
 	}{
 		{
 			name: "random bytes are not a zip archive",
@@ -332,7 +333,8 @@ func TestHostileAndBrokenArchivesAreRefusedClearly(t *testing.T) {
 				e := bookWithout("OEBPS/big.xhtml")
 				return buildZip(t, append(e, entry{name: "OEBPS/big.xhtml", body: zeros(5 << 20)}))
 			},
-			kind: ErrUnsafe, msg: "entry OEBPS/big.xhtml: compression ratio 1025:1 exceeds 100:1 (zip bomb?)",
+			// The ratio itself depends on the Go release's compressor.
+			kind: ErrUnsafe, msg: `entry OEBPS/big\.xhtml: compression ratio 1\d{3}:1 exceeds 100:1 \(zip bomb\?\)`,
 		},
 		{
 			name: "the total limit stops a book whose entries add up to too much",
@@ -500,7 +502,7 @@ func TestHostileAndBrokenArchivesAreRefusedClearly(t *testing.T) {
 			if !errors.As(err, &e) {
 				t.Errorf("err = %T, want *Error", err)
 			}
-			if !strings.Contains(err.Error(), tc.msg) {
+			if !strings.Contains(err.Error(), tc.msg) && !regexp.MustCompile(tc.msg).MatchString(err.Error()) {
 				t.Errorf("err = %q, want it to contain %q", err, tc.msg)
 			}
 		})

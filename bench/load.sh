@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Load benchmark: starts `lectern serve` on 127.0.0.1 with the limits a
+# load test must lift, drives it with `lectern loadtest`, optionally takes a
+# CPU profile of the server under load, and stops the server it started.
+#
+#   bench/load.sh sqlite   --readers 50 --duration 30s
+#   bench/load.sh postgres --readers 50 --duration 30s
+#   PROFILE=cpu.prof bench/load.sh postgres --readers 50 --duration 30s
+#   POOL=20 bench/load.sh postgres --readers 100 --rate 800 --duration 30s
+#
+# Everything after the engine goes to `lectern loadtest`. PostgreSQL runs
+# on a new database in the server at PGURL (default: the local one), dropped
+# afterwards. POOL sets pool_max_conns. The server logs at info level to
+# $OUT/server.log, as in production.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+engine="${1:?usage: bench/load.sh sqlite|postgres [loadtest flags]}"
+shift
+OUT="${OUT:-$(mktemp -d)}"
+PORT="${PORT:-18480}"
+MPORT="${MPORT:-18490}"
+PGURL="${PGURL:-postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable}"
+
+go build -o "$OUT/lectern" ./cmd/lectern
+
+env=(LECTERN_ADDR="127.0.0.1:$PORT" LECTERN_DATA_DIR="$OUT/data"
+	LECTERN_METRICS_ADDR="127.0.0.1:$MPORT" LECTERN_PPROF=on
+	LECTERN_AUTH_RATE_LIMIT=off LECTERN_CHAT_RATE_LIMIT=off LECTERN_CHAT_DAILY_BUDGET=off
+	LECTERN_SECRET="load-benchmark-secret-not-for-production-use")
+db=""
+if [ "$engine" = postgres ]; then
+	db="lectern_load_$$"
+	psql -q "$PGURL" -c "CREATE DATABASE $db"
+	url="${PGURL/\/postgres\?/\/$db?}"
+	[ -n "${POOL:-}" ] && url="$url&pool_max_conns=$POOL"
+	env+=(LECTERN_DATABASE_URL="$url")
+elif [ "$engine" != sqlite ]; then
+	echo "engine must be sqlite or postgres" >&2
+	exit 2
+fi
+
+env "${env[@]}" "$OUT/lectern" serve >"$OUT/server.log" 2>&1 &
+pid=$!
+cleanup() {
+	kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
+	if [ -n "$db" ]; then psql -q "$PGURL" -c "DROP DATABASE IF EXISTS $db" || true; fi
+}
+trap cleanup EXIT
+for _ in $(seq 100); do
+	curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null && break
+	sleep 0.2
+done
+
+if [ -n "${PROFILE:-}" ]; then
+	# Profile the middle of the run: after sign-up, before the end.
+	(sleep "${PROFILE_DELAY:-8}"; curl -sf -o "$PROFILE" "http://127.0.0.1:$MPORT/debug/pprof/profile?seconds=${PROFILE_SECONDS:-15}") &
+fi
+"$OUT/lectern" loadtest --target "http://127.0.0.1:$PORT" "$@"
+wait
+echo "server: $engine, log in $OUT/server.log"
