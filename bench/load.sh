@@ -55,7 +55,8 @@ done
 if [ -n "${PROFILE:-}" ]; then
 	# Profile the middle of the run: after sign-up, before the end.
 	(sleep "${PROFILE_DELAY:-8}"; curl -sf -o "$PROFILE" "http://127.0.0.1:$MPORT/debug/pprof/profile?seconds=${PROFILE_SECONDS:-15}") &
+	profiler=$!
 fi
 "$OUT/lectern" loadtest --target "http://127.0.0.1:$PORT" "$@"
-wait
+if [ -n "${profiler:-}" ]; then wait "$profiler"; fi
 echo "server: $engine, log in $OUT/server.log"

@@ -42,7 +42,7 @@ const syncUserUpsert = `INSERT INTO users (` + userColumns + `) VALUES (?, ?, ?,
 // does not queue for the single writer.
 func (s *Store) SyncUser(ctx context.Context, u store.User) (bool, error) {
 	var same bool
-	if err := s.read.QueryRowContext(ctx,
+	if err := s.readRow(ctx,
 		`SELECT EXISTS (SELECT 1 FROM users
 		 WHERE id = ? AND name = ? AND email = ? AND email_verified = ? AND image IS ?)`,
 		u.ID, u.Name, u.Email, u.EmailVerified, u.Image).Scan(&same); err != nil {
@@ -163,6 +163,8 @@ func firstMessage(c store.Conversation, first store.Message) (store.Message, err
 	return first, nil
 }
 
+const insertConversation = `INSERT INTO conversations (` + conversationColumns + `) VALUES (?, ?, ?, ?, ?, 1)`
+
 // StartConversation inserts c (with a message count of 1) and first as its
 // message 1 in one transaction, and returns first as stored. first's empty
 // ConversationID and UserID are taken to mean c's. A missing user yields
@@ -173,20 +175,18 @@ func (s *Store) StartConversation(ctx context.Context, c store.Conversation, fir
 	if err != nil {
 		return store.Message{}, err
 	}
-	tx, err := s.write.BeginTx(ctx, nil)
+	tx, st, err := s.writeTx(ctx, insertConversation, insertMessage)
 	if err != nil {
 		return store.Message{}, wrap("start conversation", err)
 	}
 	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx,
-		`INSERT INTO conversations (`+conversationColumns+`) VALUES (?, ?, ?, ?, ?, 1)`,
-		c.ID, c.UserID, c.Title, toDB(c.CreatedAt), toDB(c.UpdatedAt)); err != nil {
+	if _, err := st[0].ExecContext(ctx, c.ID, c.UserID, c.Title, toDB(c.CreatedAt), toDB(c.UpdatedAt)); err != nil {
 		if isForeignKeyViolation(err) {
 			return store.Message{}, fmt.Errorf("sqlite: start conversation: no user %q: %w", c.UserID, store.ErrNotFound)
 		}
 		return store.Message{}, wrap("start conversation", err)
 	}
-	if _, err := tx.ExecContext(ctx, insertMessage, insertMessageArgs(first)...); err != nil {
+	if _, err := st[1].ExecContext(ctx, insertMessageArgs(first)...); err != nil {
 		return store.Message{}, wrap("start conversation: message", err)
 	}
 	if err := tx.Commit(); err != nil {
@@ -198,7 +198,7 @@ func (s *Store) StartConversation(ctx context.Context, c store.Conversation, fir
 // Conversation returns userID's conversation id; store.ErrNotFound if there
 // is none or it belongs to someone else.
 func (s *Store) Conversation(ctx context.Context, userID, id string) (store.Conversation, error) {
-	c, err := scanConversation(s.read.QueryRowContext(ctx,
+	c, err := scanConversation(s.readRow(ctx,
 		`SELECT `+conversationColumns+` FROM conversations WHERE id = ? AND user_id = ?`, id, userID))
 	if err != nil {
 		return store.Conversation{}, wrap("conversation", err)
@@ -232,10 +232,10 @@ func (s *Store) ListConversations(ctx context.Context, userID string, limit int,
 	var rows *sql.Rows
 	var err error
 	if after == nil {
-		rows, err = s.read.QueryContext(ctx, listConversationsFirst, userID, limit)
+		rows, err = s.readRows(ctx, listConversationsFirst, userID, limit)
 	} else {
 		at := toDB(after.UpdatedAt)
-		rows, err = s.read.QueryContext(ctx, listConversationsAfter, userID, at, at, at, after.ID, limit)
+		rows, err = s.readRows(ctx, listConversationsAfter, userID, at, at, at, after.ID, limit)
 	}
 	if err != nil {
 		return nil, wrap("list conversations", err)
@@ -280,6 +280,10 @@ func (s *Store) DeleteConversation(ctx context.Context, userID, id string) error
 	return mustAffect("delete conversation", res)
 }
 
+const countMessage = `UPDATE conversations SET message_count = message_count + 1, updated_at = max(updated_at, ?)
+	WHERE id = ? AND user_id = ?
+	RETURNING message_count`
+
 // AppendMessage stores m as the next message of m.ConversationID, which must
 // belong to m.UserID (else store.ErrNotFound), and moves the conversation's
 // updated_at to m.CreatedAt (never backwards). The count is incremented and
@@ -287,19 +291,15 @@ func (s *Store) DeleteConversation(ctx context.Context, userID, id string) error
 // serializes appenders, so each gets its own seq. It returns m with Seq set
 // (and Rating empty).
 func (s *Store) AppendMessage(ctx context.Context, m store.Message) (store.Message, error) {
-	tx, err := s.write.BeginTx(ctx, nil)
+	tx, st, err := s.writeTx(ctx, countMessage, insertMessage)
 	if err != nil {
 		return store.Message{}, wrap("append message", err)
 	}
 	defer tx.Rollback()
-	if err := tx.QueryRowContext(ctx,
-		`UPDATE conversations SET message_count = message_count + 1, updated_at = max(updated_at, ?)
-		 WHERE id = ? AND user_id = ?
-		 RETURNING message_count`,
-		toDB(m.CreatedAt), m.ConversationID, m.UserID).Scan(&m.Seq); err != nil {
+	if err := st[0].QueryRowContext(ctx, toDB(m.CreatedAt), m.ConversationID, m.UserID).Scan(&m.Seq); err != nil {
 		return store.Message{}, wrap("append message", err)
 	}
-	if _, err := tx.ExecContext(ctx, insertMessage, insertMessageArgs(m)...); err != nil {
+	if _, err := st[1].ExecContext(ctx, insertMessageArgs(m)...); err != nil {
 		return store.Message{}, wrap("append message", err)
 	}
 	if err := tx.Commit(); err != nil {
@@ -338,7 +338,7 @@ func (s *Store) ListMessages(ctx context.Context, userID, conversationID string,
 	if limit < 1 {
 		return nil, fmt.Errorf("sqlite: list messages: limit %d is not positive", limit)
 	}
-	rows, err := s.read.QueryContext(ctx, listMessages, afterSeq, conversationID, userID, limit)
+	rows, err := s.readRows(ctx, listMessages, afterSeq, conversationID, userID, limit)
 	if err != nil {
 		return nil, wrap("list messages", err)
 	}

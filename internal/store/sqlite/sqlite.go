@@ -38,6 +38,8 @@ type Store struct {
 	path  string
 	write *sql.DB // exactly one connection; every write goes here
 	read  *sql.DB // read-only connections for queries
+	// The hot queries, prepared once per pool.
+	writeStmts, readStmts *stmts
 }
 
 var _ store.Store = (*Store)(nil)
@@ -85,7 +87,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	read.SetMaxOpenConns(n)
 	read.SetMaxIdleConns(n)
 
-	s := &Store{path: path, write: write, read: read}
+	s := &Store{path: path, write: write, read: read, writeStmts: newStmts(write), readStmts: newStmts(read)}
 	if err := s.Ping(ctx); err != nil {
 		s.Close()
 		return nil, err
@@ -128,7 +130,7 @@ func (s *Store) Ping(ctx context.Context) error {
 
 // Close closes both connection pools.
 func (s *Store) Close() error {
-	return errors.Join(s.read.Close(), s.write.Close())
+	return errors.Join(s.readStmts.close(), s.writeStmts.close(), s.read.Close(), s.write.Close())
 }
 
 // wrap adds the operation to err and maps driver errors onto the store's

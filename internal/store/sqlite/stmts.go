@@ -1,0 +1,103 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"sync"
+)
+
+// stmts keeps the prepared form of each query run through it on one pool.
+// The driver parses SQL anew for every unprepared query; kept statements are
+// only reset between uses. On a loaded server parsing took an eighth of all
+// CPU (docs/benchmarks.md, "Load"), so the hot queries go through here.
+type stmts struct {
+	db *sql.DB
+	mu sync.Mutex
+	m  map[string]*sql.Stmt
+}
+
+func newStmts(db *sql.DB) *stmts { return &stmts{db: db, m: make(map[string]*sql.Stmt)} }
+
+// get returns query prepared on the pool. It may wait for a connection, so
+// callers inside a transaction of the same pool must get their statements
+// before they begin it (a pool of one connection would wait for ever).
+func (c *stmts) get(ctx context.Context, query string) (*sql.Stmt, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if st, ok := c.m[query]; ok {
+		return st, nil
+	}
+	st, err := c.db.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	c.m[query] = st
+	return st, nil
+}
+
+// close closes every kept statement.
+func (c *stmts) close() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var errs []error
+	for q, st := range c.m {
+		errs = append(errs, st.Close())
+		delete(c.m, q)
+	}
+	return errors.Join(errs...)
+}
+
+// errRow is a row whose Scan reports the error that kept it from being read.
+type errRow struct{ err error }
+
+func (r errRow) Scan(...any) error { return r.err }
+
+// readRow runs a one-row query on the read pool through its kept statement.
+func (s *Store) readRow(ctx context.Context, query string, args ...any) scanner {
+	st, err := s.readStmts.get(ctx, query)
+	if err != nil {
+		return errRow{err}
+	}
+	return st.QueryRowContext(ctx, args...)
+}
+
+// writeRow runs a one-row statement on the write pool through its kept
+// statement, outside any transaction.
+func (s *Store) writeRow(ctx context.Context, query string, args ...any) scanner {
+	st, err := s.writeStmts.get(ctx, query)
+	if err != nil {
+		return errRow{err}
+	}
+	return st.QueryRowContext(ctx, args...)
+}
+
+// readRows runs a query on the read pool through its kept statement.
+func (s *Store) readRows(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	st, err := s.readStmts.get(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	return st.QueryContext(ctx, args...)
+}
+
+// writeTx begins a write transaction and gives it the kept statements of
+// queries, in order, prepared before the transaction takes the connection.
+func (s *Store) writeTx(ctx context.Context, queries ...string) (*sql.Tx, []*sql.Stmt, error) {
+	prepared := make([]*sql.Stmt, len(queries))
+	for i, q := range queries {
+		st, err := s.writeStmts.get(ctx, q)
+		if err != nil {
+			return nil, nil, err
+		}
+		prepared[i] = st
+	}
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	for i, st := range prepared {
+		prepared[i] = tx.StmtContext(ctx, st)
+	}
+	return tx, prepared, nil
+}
