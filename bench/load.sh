@@ -57,6 +57,11 @@ if [ -n "${PROFILE:-}" ]; then
 	(sleep "${PROFILE_DELAY:-8}"; curl -sf -o "$PROFILE" "http://127.0.0.1:$MPORT/debug/pprof/profile?seconds=${PROFILE_SECONDS:-15}") &
 	profiler=$!
 fi
-"$OUT/lectern" loadtest --target "http://127.0.0.1:$PORT" "$@"
+cpu() { awk -v hz="$(getconf CLK_TCK)" '{printf "%.1f", ($14+$15)/hz}' "/proc/$1/stat"; }
+server_cpu0=$(cpu "$pid")
+/usr/bin/time -f "load generator: %U s user + %S s system CPU, %e s" "$OUT/lectern" loadtest --target "http://127.0.0.1:$PORT" "$@"
+echo "lectern server: $(awk -v a="$server_cpu0" -v b="$(cpu "$pid")" 'BEGIN{printf "%.1f", b-a}') s CPU during the run"
 if [ -n "${profiler:-}" ]; then wait "$profiler"; fi
+# The database pool's view of the run: waits for a connection and their time.
+curl -sf "http://127.0.0.1:$MPORT/metrics" | grep -E '^lectern_(pgxpool|sql)_[a-z_]*(total|seconds_total|max_connections)' || true
 echo "server: $engine, log in $OUT/server.log"

@@ -61,9 +61,14 @@ func (s *Server) toMessageJSON(m store.Message) messageJSON {
 		out.ParentID = &m.ParentID
 	}
 	if m.Role == store.RoleAssistant {
-		var srcs []chat.Source
-		json.Unmarshal(m.Sources, &srcs) // stored by the service; unreadable means no links
-		h := s.renderAnswer(m.Content, srcs)
+		sum := s.renders.sum(m.Content, m.Sources)
+		h, ok := s.renders.get(m.ID, sum)
+		if !ok {
+			var srcs []chat.Source
+			json.Unmarshal(m.Sources, &srcs) // stored by the service; unreadable means no links
+			h = s.renderAnswer(m.Content, srcs)
+			s.renders.put(m.ID, sum, h)
+		}
 		out.ContentHTML = &h
 	}
 	if m.Rating != "" {

@@ -54,6 +54,7 @@ type Server struct {
 	limiter Limiter
 	synced  syncCache
 	html    *safehtml.Renderer
+	renders *renderCache
 
 	// stopping ends, with errShuttingDown as its cause, when answers in
 	// progress must stop for a shutdown; see Drain.
@@ -68,7 +69,7 @@ func New(opt Options, svc *chat.Service, users UserSyncer, guard Guard, limiter 
 		opt.Now = time.Now
 	}
 	s := &Server{opt: opt, chat: svc, users: users, guard: guard, limiter: limiter,
-		synced: syncCache{m: map[string]string{}}, html: safehtml.NewRenderer()}
+		synced: syncCache{m: map[string]string{}}, html: safehtml.NewRenderer(), renders: newRenderCache()}
 	s.stopping, s.stop = context.WithCancelCause(context.Background())
 	return s
 }
