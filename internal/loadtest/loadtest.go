@@ -838,7 +838,13 @@ func (r *runner) startProgress(start time.Time, ready *atomic.Int64) (stop func(
 // summarize fills in the report's statistics and notes.
 func (r *runner) summarize(rep *Report) {
 	for op := range numOps {
-		s := r.rec[op].stats(op, rep.Elapsed)
+		// Sign-up, sign-in and tokens happen during setup too; the others
+		// only in the load phase, so their rate is per second of it.
+		over := rep.Elapsed
+		if op >= OpListConversations {
+			over = rep.Load
+		}
+		s := r.rec[op].stats(op, over)
 		if s.Count > 0 || r.cfg.Mix.weight(op) > 0 {
 			rep.Ops = append(rep.Ops, s)
 		}

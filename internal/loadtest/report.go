@@ -33,7 +33,8 @@ type Report struct {
 
 	// Ops has one entry per operation that was done or is in the mix, in
 	// the order sign_up, sign_in, token, list_conversations, ask, history.
-	// Their Rate is per second of Elapsed.
+	// The Rate of list_conversations, ask and history is per second of
+	// Load; that of the others, which setup does too, per second of Elapsed.
 	Ops []Stats
 	// All sums Count and Errors over Ops; its Rate is per second of
 	// Elapsed, and it has no latencies.

@@ -24,6 +24,12 @@ import (
 
 const (
 	// defaultMaxConns caps the pool when the URL sets no pool_max_conns.
+	// Measured with lectern loadtest (docs/benchmarks.md, "Load"), 100
+	// readers on 2 cores shared with PostgreSQL: 5, 10 and 20 connections
+	// gave the same throughput, 40 lost 5% and raised p99 by 45%; more
+	// connections than PostgreSQL can run at once only move the queue into
+	// PostgreSQL. Ten suits a server of a few cores, and leaves room for
+	// several replicas under PostgreSQL's default max_connections of 100.
 	defaultMaxConns = 10
 	// defaultConnectTimeout bounds each connection attempt when the URL sets
 	// no connect_timeout, so that while the server is unreachable start-up
