@@ -94,6 +94,8 @@ func runServe(ctx context.Context, role string, args []string, getenv func(strin
 		svc := chat.New(st, newAssistant(cfg, log, lib, m), chat.Options{
 			Budget:   chat.Budget{Requests: cfg.ChatBudgetRequests, Tokens: cfg.ChatBudgetTokens},
 			OnAnswer: observeAnswers(m, cfg),
+			// Nil-safe, as the identity hooks.
+			OnOverBudget: func() { m.RateLimited("daily_budget") },
 		})
 		apiSrv = api.New(api.Options{ChatRule: cfg.ChatRateLimit}, svc, st, guard, observeChatLimit(m, limiter))
 	}

@@ -149,6 +149,10 @@ type Options struct {
 	// OnAnswer, when set, is told how each call of the Answerer went, for
 	// metrics. It must be safe for concurrent use.
 	OnAnswer func(AnswerStats)
+	// OnOverBudget, when set, is called for each question refused because
+	// its reader has used the day's budget, for metrics. It must be safe
+	// for concurrent use.
+	OnOverBudget func()
 }
 
 // AnswerStats describes one call of the Answerer. Durations are measured
@@ -164,11 +168,12 @@ type AnswerStats struct {
 
 // Service is the chat service. Build it with New.
 type Service struct {
-	store    Store
-	answerer Answerer
-	budget   Budget
-	now      func() time.Time
-	onAnswer func(AnswerStats)
+	store      Store
+	answerer   Answerer
+	budget     Budget
+	now        func() time.Time
+	onAnswer   func(AnswerStats)
+	overBudget func()
 }
 
 // New returns a Service.
@@ -176,7 +181,7 @@ func New(st Store, a Answerer, opt Options) *Service {
 	if opt.Now == nil {
 		opt.Now = time.Now
 	}
-	return &Service{store: st, answerer: a, budget: opt.Budget, now: opt.Now, onAnswer: opt.OnAnswer}
+	return &Service{store: st, answerer: a, budget: opt.Budget, now: opt.Now, onAnswer: opt.OnAnswer, overBudget: opt.OnOverBudget}
 }
 
 // storeErr maps a storage error to the service's errors.
@@ -463,6 +468,9 @@ func (s *Service) checkBudget(ctx context.Context, userID, day string, now time.
 		return storeErr("read usage", err)
 	}
 	if (s.budget.Requests > 0 && u.Requests >= s.budget.Requests) || (s.budget.Tokens > 0 && u.Tokens >= s.budget.Tokens) {
+		if s.overBudget != nil {
+			s.overBudget()
+		}
 		midnight := now.UTC().Truncate(24 * time.Hour).Add(24 * time.Hour)
 		return &BudgetError{RetryAfter: midnight.Sub(now)}
 	}

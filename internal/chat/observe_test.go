@@ -102,3 +102,27 @@ func TestRunReportsEachAnswerToOnAnswer(t *testing.T) {
 		})
 	}
 }
+
+func TestRunReportsQuestionsOverBudget(t *testing.T) {
+	st := testdb.Engines()[0].Open(t)
+	ctx := context.Background()
+	now := time.Now()
+	if _, err := st.SyncUser(ctx, store.User{ID: "u1", Email: "u1@example.com", Name: "U", CreatedAt: now, UpdatedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	refused := 0
+	svc := chat.New(st, scriptedAnswerer{reply: chat.Reply{Text: "Yes."}}, chat.Options{
+		Budget:       chat.Budget{Requests: 2},
+		OnOverBudget: func() { refused++ },
+	})
+	for i := range 4 {
+		_, err := svc.Run(ctx, "u1", chat.RunRequest{AgentType: chat.AgentRAG, Query: "Is it?"}, nil)
+		var be *chat.BudgetError
+		if over := errors.As(err, &be); over != (i >= 2) {
+			t.Fatalf("question %d: %v", i+1, err)
+		}
+	}
+	if refused != 2 {
+		t.Errorf("OnOverBudget called %d times, want 2 (the third and fourth questions)", refused)
+	}
+}
