@@ -17,11 +17,26 @@ const loadtestHelp = `Usage: lectern loadtest [flags]
 Drives a running Lectern with virtual readers who do what readers do: each
 signs up (loadtest-<run id>-<n>@example.test), signs in and fetches a JWT
 (renewed before it expires), then lists its conversations, asks questions
-(POST /api/agents/run, continuing its conversation or starting a new one)
-and reads conversations' history, in the proportions of --mix, until
---duration, --count or --total. It prints per operation (sign_up, sign_in,
-token, list_conversations, ask, history) the count, the errors by kind, the
-throughput and the latency percentiles, as a table or with --json.
+(continuing its conversation or starting a new one) and reads
+conversations' history, in the proportions of --mix, until --duration,
+--count or --total. It prints per operation (sign_up, sign_in, token,
+list_conversations, ask, history, ask_stream, ask_stream_first_delta) the
+count, the errors by kind, the throughput and the latency percentiles, as a
+table or with --json.
+
+The operations --mix weighs (e.g. --mix ask=1,ask_stream=1,list=2,history=2):
+  ask         POST /api/agents/run: the answer in one response
+  ask_stream  POST /api/agents/stream, as the chat panel asks: the same
+              question, its Server-Sent Events read to the last one; its
+              latency is to that last event (done), and the row
+              ask_stream_first_delta (no requests of its own) times the
+              first delta event, the first text the reader sees. A stream
+              that ends with an error event counts as a stream_error:<code>
+              error, one that ends without done or error as stream_truncated
+  list        GET /api/conversations
+  history     GET /api/conversations/{id}/messages
+  sign_in     a fresh sign-in (costs the server a password hash)
+The default mix (below) has no ask_stream.
 
 Closed loop (the default): each reader sends its next request once the
 previous one is answered (and --think has passed). Open loop (--rate R):
@@ -80,10 +95,10 @@ func runLoadtest(ctx context.Context, args []string, getenv func(string) string,
 	fs.IntVar(&cfg.Total, "total", 0, "operations in all, then stop")
 	fs.Float64Var(&cfg.Rate, "rate", 0, "open loop: start this many operations per second in all (0: closed loop)")
 	fs.DurationVar(&cfg.Think, "think", 0, "closed loop: a reader's average pause between operations")
-	fs.StringVar(&mix, "mix", loadtest.DefaultMix().String(), "relative weights of the operations: ask, list, history, sign_in")
+	fs.StringVar(&mix, "mix", loadtest.DefaultMix().String(), "relative weights of the operations: ask, ask_stream, list, history, sign_in")
 	fs.Float64Var(&cfg.FollowUp, "follow-up", 0.5, "probability that a question continues the reader's conversation rather than starting one")
 	fs.StringVar(&questions, "questions", "", `JSON Lines file of {"question": "..."} objects to ask besides the built-in questions (e.g. books/demo.qa.jsonl)`)
-	fs.DurationVar(&cfg.Timeout, "timeout", 60*time.Second, "how long one request may take before it counts as a timeout")
+	fs.DurationVar(&cfg.Timeout, "timeout", 60*time.Second, "how long one request (a streamed answer: to its last event) may take before it counts as a timeout")
 	fs.DurationVar(&cfg.ReportEvery, "report-every", 0, "print a progress line to stderr at this interval (0: none)")
 	fs.StringVar(&cfg.RunID, "run-id", "", "name of the run's accounts (default: random); see LECTERN_LOADTEST_PASSWORD")
 	fs.BoolVar(&asJSON, "json", false, "print the report as JSON")

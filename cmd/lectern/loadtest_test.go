@@ -11,8 +11,9 @@ import (
 )
 
 // TestLoadtestCommand runs "lectern loadtest" against a real lectern serve
-// (SQLite, the demo book, the extractive answerer, limits off): first for
-// JSON, then, with the same accounts, for the table.
+// (SQLite, the demo book, the extractive answerer, limits off), questions
+// asked both ways (run and stream): first for JSON, then, with the same
+// accounts, for the table.
 func TestLoadtestCommand(t *testing.T) {
 	base, _, _ := startServe(t, map[string]string{
 		"LECTERN_SECRET":            strings.Repeat("s", 40),
@@ -24,7 +25,7 @@ func TestLoadtestCommand(t *testing.T) {
 	// accounts.
 	env := envFunc(map[string]string{"LECTERN_LOADTEST_PASSWORD": "load test password"})
 	args := []string{"loadtest", "--target", base, "--readers", "4", "--count", "5", "--run-id", "e2e",
-		"--mix", "ask=2,list=1,history=1,sign_in=1", "--questions", "../../books/demo.qa.jsonl"}
+		"--mix", "ask=2,ask_stream=2,list=1,history=1,sign_in=1", "--questions", "../../books/demo.qa.jsonl"}
 	ctx := context.Background()
 
 	var out, errs bytes.Buffer
@@ -36,6 +37,7 @@ func TestLoadtestCommand(t *testing.T) {
 		ReadersReady int `json:"readers_ready"`
 		Ops          []struct {
 			Op            string
+			Derived       bool
 			Count, Errors int64
 			Rate          float64
 			P50MS         float64 `json:"p50_ms"`
@@ -52,8 +54,17 @@ func TestLoadtestCommand(t *testing.T) {
 		t.Errorf("readers %d, ready %d", rep.Readers, rep.ReadersReady)
 	}
 	names := map[string]bool{}
+	counts := map[string]int64{}
+	var sum int64
 	for _, s := range rep.Ops {
 		names[s.Op] = true
+		counts[s.Op] = s.Count
+		if s.Derived != (s.Op == "ask_stream_first_delta") {
+			t.Errorf("%s: derived %v", s.Op, s.Derived)
+		}
+		if !s.Derived {
+			sum += s.Count
+		}
 		if s.Count == 0 || s.Errors != 0 {
 			t.Errorf("%s: count %d, errors %d", s.Op, s.Count, s.Errors)
 		}
@@ -61,13 +72,18 @@ func TestLoadtestCommand(t *testing.T) {
 			t.Errorf("%s: latencies out of order: p50 %v p95 %v p99 %v max %v", s.Op, s.P50MS, s.P95MS, s.P99MS, s.MaxMS)
 		}
 	}
-	for _, op := range []string{"sign_up", "sign_in", "token", "list_conversations", "ask", "history"} {
+	for _, op := range []string{"sign_up", "sign_in", "token", "list_conversations", "ask", "history", "ask_stream", "ask_stream_first_delta"} {
 		if !names[op] {
 			t.Errorf("no %s in the report:\n%s", op, out.String())
 		}
 	}
-	if rep.Totals.Errors != 0 || rep.Totals.Count < 4*(1+1+1)+4*5 {
-		t.Errorf("totals %+v", rep.Totals)
+	// Every stream's answer had text, or at least some did; the first-delta
+	// row is no requests of its own.
+	if n, s := counts["ask_stream_first_delta"], counts["ask_stream"]; n == 0 || n > s {
+		t.Errorf("%d first deltas of %d streams", n, s)
+	}
+	if rep.Totals.Errors != 0 || rep.Totals.Count < 4*(1+1+1)+4*5 || rep.Totals.Count != sum {
+		t.Errorf("totals %+v; the operations but the derived one sum to %d", rep.Totals, sum)
 	}
 
 	out.Reset()
@@ -77,7 +93,7 @@ func TestLoadtestCommand(t *testing.T) {
 	}
 	text := out.String()
 	for _, want := range []string{"Lectern load test of " + base, "readers 4 (4 signed in)", "OPERATION", "P99",
-		"sign_up", "sign_in", "token", "list_conversations", "ask", "history", "total"} {
+		"sign_up", "sign_in", "token", "list_conversations", "ask", "history", "ask_stream", "ask_stream_first_delta", "total"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("the table lacks %q:\n%s", want, text)
 		}
@@ -147,7 +163,8 @@ func TestLoadtestCommandErrors(t *testing.T) {
 	if err := run(ctx, []string{"loadtest", "-h"}, env, io.Discard, &help); err != nil {
 		t.Fatalf("-h: %v", err)
 	}
-	for _, want := range []string{"LECTERN_AUTH_RATE_LIMIT=off", "LECTERN_CHAT_RATE_LIMIT=off", "LECTERN_CHAT_DAILY_BUDGET=off", "-rate", "-mix"} {
+	for _, want := range []string{"LECTERN_AUTH_RATE_LIMIT=off", "LECTERN_CHAT_RATE_LIMIT=off", "LECTERN_CHAT_DAILY_BUDGET=off", "-rate", "-mix",
+		"ask_stream", "ask_stream_first_delta", "POST /api/agents/stream"} {
 		if !strings.Contains(help.String(), want) {
 			t.Errorf("help lacks %q", want)
 		}

@@ -1,6 +1,7 @@
 package loadtest
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/base64"
@@ -8,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net"
 	"net/http"
 	"strconv"
@@ -81,27 +83,24 @@ type request struct {
 	body    any    // marshalled to JSON when not nil
 	bearer  string // Authorization: Bearer, when not empty
 	cookies []*http.Cookie
+	accept  string // the Accept header; "" means application/json
 }
 
-// send performs req within timeout and reads the whole answer, so the
-// connection goes back to the pool. A 2xx is success; anything else is
-// classified into a Kind.
-func send(ctx context.Context, hc *http.Client, req request, timeout time.Duration) outcome {
+// build makes the HTTP request of req, bound to ctx.
+func (req request) build(ctx context.Context) (*http.Request, error) {
 	var body io.Reader
 	if req.body != nil {
 		b, err := json.Marshal(req.body)
 		if err != nil {
-			return outcome{kind: KindNetwork, err: fmt.Errorf("encode request: %w", err)}
+			return nil, fmt.Errorf("encode request: %w", err)
 		}
 		body = bytes.NewReader(b)
 	}
-	rctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	hr, err := http.NewRequestWithContext(rctx, req.method, req.url, body)
+	hr, err := http.NewRequestWithContext(ctx, req.method, req.url, body)
 	if err != nil {
-		return outcome{kind: KindNetwork, err: fmt.Errorf("build request: %w", err)}
+		return nil, fmt.Errorf("build request: %w", err)
 	}
-	hr.Header.Set("Accept", "application/json")
+	hr.Header.Set("Accept", cmp(req.accept, "application/json"))
 	hr.Header.Set("User-Agent", "lectern-loadtest/1")
 	if req.body != nil {
 		hr.Header.Set("Content-Type", "application/json")
@@ -111,6 +110,19 @@ func send(ctx context.Context, hc *http.Client, req request, timeout time.Durati
 	}
 	for _, c := range req.cookies {
 		hr.AddCookie(c)
+	}
+	return hr, nil
+}
+
+// send performs req within timeout and reads the whole answer, so the
+// connection goes back to the pool. A 2xx is success; anything else is
+// classified into a Kind.
+func send(ctx context.Context, hc *http.Client, req request, timeout time.Duration) outcome {
+	rctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	hr, err := req.build(rctx)
+	if err != nil {
+		return outcome{kind: KindNetwork, err: err}
 	}
 	res, err := hc.Do(hr)
 	if err != nil {
@@ -122,6 +134,12 @@ func send(ctx context.Context, hc *http.Client, req request, timeout time.Durati
 		return failed(ctx, err)
 	}
 	io.Copy(io.Discard, res.Body)
+	return classify(res, b)
+}
+
+// classify is the outcome of a response whose body b has been read: a 2xx
+// is success; anything else is classified into a Kind.
+func classify(res *http.Response, b []byte) outcome {
 	o := outcome{status: res.StatusCode, header: res.Header, body: b}
 	switch {
 	case res.StatusCode >= 200 && res.StatusCode < 300:
@@ -134,6 +152,104 @@ func send(ctx context.Context, hc *http.Client, req request, timeout time.Durati
 		o.kind = Kind5xx
 	default:
 		o.kind = Kind4xx
+	}
+	return o
+}
+
+// Bounds on an event stream: one line of it (an event's data comes on one
+// line), and the data of one event.
+const (
+	maxSSELine = 1 << 20
+	maxSSEData = maxBody
+)
+
+// sendStream performs req, which asks for Server-Sent Events, within
+// timeout (the whole stream included), and calls onEvent with each event's
+// name ("message" when it has none) and data (its data lines joined by
+// newlines; an event without data is skipped, as browsers do) until
+// onEvent returns true: the stream's last event, after which the rest of
+// the stream is read (briefly) so the connection goes back to the pool.
+//
+// It returns success when onEvent said the stream was over. A non-2xx
+// answer is classified as send does (its body read, e.g. for a 429's
+// code); a 2xx that is not text/event-stream, or a line or an event beyond
+// the bounds, is a bad response; a stream that ends (or breaks) before
+// onEvent said it was over is KindStreamTruncated; running out of time is
+// a timeout, and the run's own cancellation no result.
+func sendStream(ctx context.Context, hc *http.Client, req request, timeout time.Duration, onEvent func(event string, data []byte) (last bool)) outcome {
+	rctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	req.accept = "text/event-stream"
+	hr, err := req.build(rctx)
+	if err != nil {
+		return outcome{kind: KindNetwork, err: err}
+	}
+	res, err := hc.Do(hr)
+	if err != nil {
+		return failed(ctx, err)
+	}
+	defer res.Body.Close()
+	if res.StatusCode < 200 || res.StatusCode >= 300 {
+		b, err := io.ReadAll(io.LimitReader(res.Body, maxBody))
+		if err != nil {
+			return failed(ctx, err)
+		}
+		io.Copy(io.Discard, res.Body)
+		return classify(res, b)
+	}
+	o := outcome{status: res.StatusCode, header: res.Header}
+	if mt, _, _ := mime.ParseMediaType(res.Header.Get("Content-Type")); mt != "text/event-stream" {
+		o.kind, o.err = KindBadResponse, fmt.Errorf("not an event stream: Content-Type %q", res.Header.Get("Content-Type"))
+		return o
+	}
+
+	sc := bufio.NewScanner(res.Body)
+	sc.Buffer(make([]byte, 0, 16<<10), maxSSELine)
+	event, data, hasData := "", []byte(nil), false
+	for sc.Scan() {
+		line := sc.Bytes()
+		if len(line) == 0 { // the end of an event
+			if hasData {
+				if onEvent(cmp(event, "message"), data) {
+					// Whatever follows is not awaited for long.
+					t := time.AfterFunc(time.Second, cancel)
+					io.Copy(io.Discard, io.LimitReader(res.Body, 64<<10))
+					t.Stop()
+					return o
+				}
+			}
+			event, data, hasData = "", data[:0], false
+			continue
+		}
+		field, value, _ := bytes.Cut(line, []byte(":"))
+		value = bytes.TrimPrefix(value, []byte(" "))
+		switch string(field) {
+		case "event":
+			event = string(value)
+		case "data":
+			if hasData {
+				data = append(data, '\n')
+			}
+			if len(data)+len(value) > maxSSEData {
+				o.kind, o.err = KindBadResponse, fmt.Errorf("an event's data is longer than %d bytes", maxSSEData)
+				return o
+			}
+			data, hasData = append(data, value...), true
+		}
+		// Comments (":..."), id, retry and unknown fields are ignored.
+	}
+	err = sc.Err()
+	switch {
+	case ctx.Err() != nil:
+		return outcome{canceled: true, err: ctx.Err()}
+	case rctx.Err() != nil:
+		o.kind, o.err = KindTimeout, fmt.Errorf("the stream did not end within %s", timeout)
+	case errors.Is(err, bufio.ErrTooLong):
+		o.kind, o.err = KindBadResponse, fmt.Errorf("a line of the stream is longer than %d bytes", maxSSELine)
+	case err != nil:
+		o.kind, o.err = KindStreamTruncated, fmt.Errorf("the stream broke before its last event: %w", err)
+	default:
+		o.kind, o.err = KindStreamTruncated, errors.New("the stream ended before its last event")
 	}
 	return o
 }

@@ -1,9 +1,10 @@
 // Package loadtest drives a running Lectern with virtual readers who do what
 // readers do: sign up and in, fetch a JWT, list their conversations, ask the
-// assistant questions (continuing a conversation or starting one) and read
-// a conversation's history. It measures every request and reports, per
+// assistant questions (continuing a conversation or starting one), in one
+// answer or streamed as the chat panel reads them, and read a
+// conversation's history. It measures every request and reports, per
 // operation, the count, the errors by kind, the throughput and the latency
-// percentiles.
+// percentiles; for streamed questions, also the time to the first text.
 //
 // It needs nothing but the server: no external service, no test data. The
 // readers are new accounts, one per reader per run, named
@@ -70,7 +71,8 @@ type Config struct {
 	// FollowUp is the probability (0 to 1) that a question continues the
 	// reader's current conversation rather than starting a new one.
 	FollowUp float64
-	// Timeout bounds each request; 0 means 60 seconds.
+	// Timeout bounds each request, a streamed answer to its last event;
+	// 0 means 60 seconds.
 	Timeout time.Duration
 	// MaxBackoff caps the wait a 429's Retry-After imposes on a reader (the
 	// daily budget's runs to midnight); 0 means 30 seconds.
@@ -364,10 +366,13 @@ func (r *runner) newReader(n int) *reader {
 	return rd
 }
 
+// totalCount is the requests made so far (derived rows are none).
 func (r *runner) totalCount() int64 {
 	var n int64
-	for _, rec := range r.rec {
-		n += rec.progress().count
+	for op, rec := range r.rec {
+		if !Op(op).derived() {
+			n += rec.progress().count
+		}
 	}
 	return n
 }
@@ -449,6 +454,11 @@ func sleep(ctx context.Context, d time.Duration) bool {
 
 // record files o under op, with its latency counted from start.
 func (r *runner) record(op Op, start time.Time, o outcome) {
+	r.recordLatency(op, time.Since(start), o)
+}
+
+// recordLatency files o under op, with the given latency.
+func (r *runner) recordLatency(op Op, latency time.Duration, o outcome) {
 	if o.canceled {
 		return
 	}
@@ -456,7 +466,7 @@ func (r *runner) record(op Op, start time.Time, o outcome) {
 	if o.kind != "" {
 		example = o.describe()
 	}
-	r.rec[op].record(time.Since(start), o.kind, example)
+	r.rec[op].record(latency, o.kind, example)
 	if o.kind == KindRateLimited {
 		key := o.code() // the API's limits say which they are
 		if op == OpSignUp || op == OpSignIn || op == OpToken {
@@ -631,13 +641,20 @@ func (r *runner) listConversations(ctx context.Context, rd *reader, start time.T
 	return o
 }
 
-func (r *runner) ask(ctx context.Context, rd *reader, start time.Time) outcome {
+// question is the body of rd's next question, for /api/agents/run and
+// /api/agents/stream alike: with probability FollowUp it continues rd's
+// current conversation, else it starts one.
+func (r *runner) question(rd *reader) map[string]string {
 	session := ""
 	if rd.current != "" && rd.rng.Float64() < r.cfg.FollowUp {
 		session = rd.current
 	}
 	q := r.questions[rd.rng.IntN(len(r.questions))]
-	o := r.api(ctx, rd, "POST", "/api/agents/run", map[string]string{"agent_type": "rag", "query": q, "session_id": session})
+	return map[string]string{"agent_type": "rag", "query": q, "session_id": session}
+}
+
+func (r *runner) ask(ctx context.Context, rd *reader, start time.Time) outcome {
+	o := r.api(ctx, rd, "POST", "/api/agents/run", r.question(rd))
 	if o.kind == "" {
 		var body struct {
 			Message   *string `json:"message"`
@@ -652,6 +669,104 @@ func (r *runner) ask(ctx context.Context, rd *reader, start time.Time) outcome {
 	}
 	r.record(OpAsk, start, o)
 	return o
+}
+
+// askStream asks a question as the chat panel does: POST
+// /api/agents/stream, read to its last event. Its latency runs from start
+// to the last event (done); the time to the first delta event goes to
+// OpAskStreamFirstDelta, for every stream that produced one, whatever its
+// end. The conversation the start event names becomes rd's current one,
+// as in the chat panel, even when the answer then fails (the question is
+// stored). An error event is a failure of kind stream_error:<code>, a
+// stream without a last event stream_truncated; a refusal before the
+// stream (401, 429, ...) is classified as for ask.
+func (r *runner) askStream(ctx context.Context, rd *reader, start time.Time) outcome {
+	var (
+		end, firstDelta time.Time
+		kind            string // a failure the events showed
+		fault           error
+	)
+	bad := func(format string, a ...any) bool {
+		kind, fault = KindBadResponse, fmt.Errorf(format, a...)
+		return true
+	}
+	o := sendStream(ctx, r.hc, request{method: "POST", url: r.cfg.Target + "/api/agents/stream", body: r.question(rd), bearer: rd.token},
+		r.cfg.Timeout, func(event string, data []byte) bool {
+			switch event {
+			case "start":
+				var e struct {
+					SessionID string `json:"session_id"`
+				}
+				if json.Unmarshal(data, &e) != nil || e.SessionID == "" {
+					return bad("a start event without session_id")
+				}
+				rd.current = e.SessionID
+				rd.remember(e.SessionID)
+			case "delta":
+				var e struct {
+					Text *string `json:"text"`
+				}
+				if json.Unmarshal(data, &e) != nil || e.Text == nil {
+					return bad("a delta event without text")
+				}
+				if firstDelta.IsZero() {
+					firstDelta = time.Now()
+				}
+			case "done":
+				end = time.Now()
+				var e struct {
+					Message   *string `json:"message"`
+					SessionID string  `json:"session_id"`
+				}
+				if json.Unmarshal(data, &e) != nil || e.Message == nil || e.SessionID == "" {
+					return bad("no message or session_id in the done event")
+				}
+				rd.current = e.SessionID
+				rd.remember(e.SessionID)
+				return true
+			case "error":
+				end = time.Now()
+				var e struct {
+					Code string `json:"code"`
+				}
+				json.Unmarshal(data, &e)
+				kind, fault = streamErrorKind(e.Code), fmt.Errorf("error event %s", cmp(e.Code, "without a code"))
+				return true
+			}
+			return false // sources, and events Lectern may add
+		})
+	if o.kind == KindUnauthorized {
+		rd.token = ""
+	}
+	if o.kind == "" && kind != "" {
+		o.kind, o.err = kind, fault
+	}
+	if o.canceled {
+		return o
+	}
+	if !firstDelta.IsZero() {
+		r.recordLatency(OpAskStreamFirstDelta, firstDelta.Sub(start), outcome{})
+	}
+	if end.IsZero() {
+		end = time.Now()
+	}
+	r.recordLatency(OpAskStream, end.Sub(start), o)
+	return o
+}
+
+// streamErrorKind is the error kind of an error event with code: code must
+// look like one of Lectern's (letters, digits, '_', at most 64), or the
+// kind is plain stream_error, so a stream cannot fill the report with kinds.
+func streamErrorKind(code string) string {
+	if code == "" || len(code) > 64 {
+		return KindStreamError
+	}
+	for _, c := range code {
+		if (c < 'A' || c > 'Z') && (c < 'a' || c > 'z') && (c < '0' || c > '9') && c != '_' {
+			return KindStreamError
+		}
+	}
+	return KindStreamError + ":" + code
 }
 
 func (r *runner) history(ctx context.Context, rd *reader, start time.Time) outcome {
@@ -684,13 +799,20 @@ func (r *runner) iterate(ctx context.Context, rd *reader, due time.Time) time.Du
 		o = r.signIn(ctx, rd, due)
 	} else if o = r.ensureToken(ctx, rd); o.kind == "" && !o.canceled {
 		if op == OpHistory && len(rd.convs) == 0 {
-			op = OpAsk // no conversation to read yet: a reader would ask first
+			// No conversation to read yet: a reader would ask first, the
+			// way the mix asks.
+			op = OpAsk
+			if r.cfg.Mix.Ask == 0 && r.cfg.Mix.AskStream > 0 {
+				op = OpAskStream
+			}
 		}
 		switch op {
 		case OpListConversations:
 			o = r.listConversations(ctx, rd, due)
 		case OpAsk:
 			o = r.ask(ctx, rd, due)
+		case OpAskStream:
+			o = r.askStream(ctx, rd, due)
 		case OpHistory:
 			o = r.history(ctx, rd, due)
 		}
@@ -813,6 +935,9 @@ func (r *runner) startProgress(start time.Time, ready *atomic.Int64) (stop func(
 				var dSum time.Duration
 				for i, rec := range r.rec {
 					cur[i] = rec.progress()
+					if Op(i).derived() {
+						continue
+					}
 					total += cur[i].count
 					errs += cur[i].errors
 					dCount += cur[i].count - prev[i].count
@@ -827,6 +952,9 @@ func (r *runner) startProgress(start time.Time, ready *atomic.Int64) (stop func(
 				if a, p := cur[OpAsk], prev[OpAsk]; a.ok > p.ok {
 					line += "  ask mean " + fmtDuration((a.sum-p.sum)/time.Duration(a.ok-p.ok))
 				}
+				if a, p := cur[OpAskStream], prev[OpAskStream]; a.ok > p.ok {
+					line += "  ask_stream mean " + fmtDuration((a.sum-p.sum)/time.Duration(a.ok-p.ok))
+				}
 				fmt.Fprintln(r.cfg.Progress, line)
 				prev, last = cur, now
 			}
@@ -839,17 +967,20 @@ func (r *runner) startProgress(start time.Time, ready *atomic.Int64) (stop func(
 func (r *runner) summarize(rep *Report) {
 	for op := range numOps {
 		// Sign-up, sign-in and tokens happen during setup too; the others
-		// only in the load phase, so their rate is per second of it.
-		over := rep.Elapsed
-		if op >= OpListConversations {
-			over = rep.Load
+		// (ask_stream and its first delta included) only in the load
+		// phase, so their rate is per second of it.
+		over := rep.Load
+		if op.setup() {
+			over = rep.Elapsed
 		}
 		s := r.rec[op].stats(op, over)
 		if s.Count > 0 || r.cfg.Mix.weight(op) > 0 {
 			rep.Ops = append(rep.Ops, s)
 		}
-		rep.All.Count += s.Count
-		rep.All.Errors += s.Errors
+		if !op.derived() { // no requests of its own
+			rep.All.Count += s.Count
+			rep.All.Errors += s.Errors
+		}
 	}
 	if s := rep.Elapsed.Seconds(); s > 0 {
 		rep.All.Rate = float64(rep.All.Count) / s

@@ -13,7 +13,8 @@ import (
 // the report.
 type Op int
 
-// The operations, in the order the report lists them.
+// The operations, in the order the report lists them. Setup does the first
+// three (and the load phase too); the others only the load phase.
 const (
 	OpSignUp            Op = iota // POST /api/auth/sign-up/email, once per reader at the start
 	OpSignIn                      // POST /api/auth/sign-in/email
@@ -21,11 +22,15 @@ const (
 	OpListConversations           // GET /api/conversations
 	OpAsk                         // POST /api/agents/run
 	OpHistory                     // GET /api/conversations/{id}/messages
+	OpAskStream                   // POST /api/agents/stream, read to its last event, as the chat panel does
+	// OpAskStreamFirstDelta is no request of its own: the time from the
+	// start of an ask_stream to its first delta event.
+	OpAskStreamFirstDelta
 	numOps
 )
 
 // String is the operation's name in reports: sign_up, sign_in, token,
-// list_conversations, ask or history.
+// list_conversations, ask, history, ask_stream or ask_stream_first_delta.
 func (o Op) String() string {
 	switch o {
 	case OpSignUp:
@@ -40,9 +45,21 @@ func (o Op) String() string {
 		return "ask"
 	case OpHistory:
 		return "history"
+	case OpAskStream:
+		return "ask_stream"
+	case OpAskStreamFirstDelta:
+		return "ask_stream_first_delta"
 	}
 	return "op(" + strconv.Itoa(int(o)) + ")"
 }
+
+// setup reports whether setup does o too (sign-up, sign-in, token), not
+// only the load phase.
+func (o Op) setup() bool { return o == OpSignUp || o == OpSignIn || o == OpToken }
+
+// derived reports whether o is a figure of another operation's requests
+// rather than requests of its own.
+func (o Op) derived() bool { return o == OpAskStreamFirstDelta }
 
 // mixOps are the operations a mix can weigh, with the names --mix accepts
 // for each (the first is the canonical one).
@@ -55,6 +72,7 @@ func mixOps() []struct {
 		names []string
 	}{
 		{OpAsk, []string{"ask"}},
+		{OpAskStream, []string{"ask_stream"}},
 		{OpListConversations, []string{"list", "list_conversations"}},
 		{OpHistory, []string{"history"}},
 		{OpSignIn, []string{"sign_in", "signin"}},
@@ -65,14 +83,15 @@ func mixOps() []struct {
 // {Ask: 1, List: 2, History: 2}, one request in five is a question. Weights
 // are non-negative and at least one is positive.
 type Mix struct {
-	Ask     float64 // ask a question (POST /api/agents/run)
-	List    float64 // list conversations
-	History float64 // read a conversation's messages
-	SignIn  float64 // sign in again, making a new session
+	Ask       float64 // ask a question (POST /api/agents/run)
+	AskStream float64 // ask a question as the chat panel does (POST /api/agents/stream)
+	List      float64 // list conversations
+	History   float64 // read a conversation's messages
+	SignIn    float64 // sign in again, making a new session
 }
 
 // DefaultMix is the mix used when none is given: mostly reading, a question
-// in five, and a fresh sign-in about once in 250 operations (a sign-in
+// (POST /api/agents/run) in five, and a fresh sign-in about once in 250 operations (a sign-in
 // costs the server some 18 ms of CPU for the password hash, so more would
 // make the test mostly about hashing).
 func DefaultMix() Mix { return Mix{Ask: 1, List: 2, History: 2, SignIn: 0.02} }
@@ -81,6 +100,8 @@ func (m Mix) weight(op Op) float64 {
 	switch op {
 	case OpAsk:
 		return m.Ask
+	case OpAskStream, OpAskStreamFirstDelta: // the latter comes with the former
+		return m.AskStream
 	case OpListConversations:
 		return m.List
 	case OpHistory:
@@ -95,6 +116,8 @@ func (m *Mix) set(op Op, w float64) {
 	switch op {
 	case OpAsk:
 		m.Ask = w
+	case OpAskStream:
+		m.AskStream = w
 	case OpListConversations:
 		m.List = w
 	case OpHistory:
@@ -134,8 +157,8 @@ func (m Mix) Validate() error {
 }
 
 // ParseMix reads a mix written as comma-separated op=weight pairs, such as
-// "ask=1,list=2,history=2,sign_in=0.1". The ops are ask, list (or
-// list_conversations), history and sign_in; an op left out weighs 0.
+// "ask=1,list=2,history=2,sign_in=0.1". The ops are ask, ask_stream, list
+// (or list_conversations), history and sign_in; an op left out weighs 0.
 func ParseMix(s string) (Mix, error) {
 	var m Mix
 	if strings.TrimSpace(s) == "" {
@@ -158,7 +181,7 @@ func ParseMix(s string) (Mix, error) {
 			}
 		}
 		if !known {
-			return Mix{}, fmt.Errorf("mix: unknown operation %q; want ask, list, history or sign_in", name)
+			return Mix{}, fmt.Errorf("mix: unknown operation %q; want ask, ask_stream, list, history or sign_in", name)
 		}
 		if seen[op] {
 			return Mix{}, fmt.Errorf("mix: %s is given twice", name)

@@ -17,6 +17,17 @@ func TestParseMix(t *testing.T) {
 	if back, err := ParseMix(DefaultMix().String()); err != nil || back != DefaultMix() {
 		t.Errorf("the default mix does not round-trip: %q → %+v, %v", DefaultMix(), back, err)
 	}
+	m, err = ParseMix("ask=1,ask_stream=1,list=2,history=2")
+	if err != nil || m != (Mix{Ask: 1, AskStream: 1, List: 2, History: 2}) || m.String() != "ask=1,ask_stream=1,list=2,history=2" {
+		t.Fatalf("ask_stream: %+v %q, %v", m, m, err)
+	}
+	if m, err = ParseMix("ask_stream=1"); err != nil || m != (Mix{AskStream: 1}) {
+		t.Fatalf("ask_stream alone: %+v, %v", m, err)
+	}
+	// The default mix streams nothing: it stays what it was.
+	if d := DefaultMix(); d != (Mix{Ask: 1, List: 2, History: 2, SignIn: 0.02}) || d.String() != "ask=1,list=2,history=2,sign_in=0.02" {
+		t.Errorf("default mix %+v %q", d, d)
+	}
 }
 
 func TestParseMixRefusesBadInput(t *testing.T) {
@@ -24,12 +35,14 @@ func TestParseMixRefusesBadInput(t *testing.T) {
 		"":                            "mix: empty",
 		"ask":                         `"ask" is not op=weight`,
 		"ask=1,":                      `"" is not op=weight`,
-		"read=1":                      `unknown operation "read"; want ask, list, history or sign_in`,
+		"read=1":                      `unknown operation "read"; want ask, ask_stream, list, history or sign_in`,
 		"ask=x":                       `weight "x" of ask is not a number >= 0`,
 		"ask=-1":                      `weight "-1" of ask`,
 		"ask=NaN":                     `weight "NaN" of ask`,
 		"ask=Inf":                     `weight "Inf" of ask`,
 		"ask=1,ask=2":                 "ask is given twice",
+		"ask_stream=1,ask_stream=0":   "ask_stream is given twice",
+		"ask_stream=-1":               `weight "-1" of ask_stream`,
 		"list=1,list_conversations=1": "given twice",
 		"ask=0,list=0":                "every weight is 0",
 	} {
@@ -55,6 +68,16 @@ func TestSchedulerKeepsTheMixInEveryWindow(t *testing.T) {
 		}
 		if got[OpAsk] != 1 || got[OpListConversations] != 2 || got[OpHistory] != 2 {
 			t.Fatalf("window %d: %v", window, got)
+		}
+	}
+	both := newScheduler(Mix{Ask: 1, AskStream: 1, List: 2})
+	for window := range 10 {
+		got := map[Op]int{}
+		for range 4 {
+			got[both.next()]++
+		}
+		if got[OpAsk] != 1 || got[OpAskStream] != 1 || got[OpListConversations] != 2 {
+			t.Fatalf("with ask_stream, window %d: %v", window, got)
 		}
 	}
 	frac := newScheduler(Mix{Ask: 1, SignIn: 0.1})

@@ -32,12 +32,15 @@ type Report struct {
 	Elapsed time.Duration // setup and load
 
 	// Ops has one entry per operation that was done or is in the mix, in
-	// the order sign_up, sign_in, token, list_conversations, ask, history.
-	// The Rate of list_conversations, ask and history is per second of
-	// Load; that of the others, which setup does too, per second of Elapsed.
+	// the order sign_up, sign_in, token, list_conversations, ask, history,
+	// ask_stream, ask_stream_first_delta (the last Derived: the time to
+	// the first delta of ask_stream's streams, no requests of its own).
+	// The Rate of list_conversations, ask, history and ask_stream (and its
+	// first delta) is per second of Load; that of the others, which setup
+	// does too, per second of Elapsed.
 	Ops []Stats
-	// All sums Count and Errors over Ops; its Rate is per second of
-	// Elapsed, and it has no latencies.
+	// All sums Count and Errors over Ops but the derived ones; its Rate is
+	// per second of Elapsed, and it has no latencies.
 	All Stats
 
 	// LoadRequests is the requests of the load phase (setup excluded), and
@@ -132,6 +135,11 @@ func (rep *Report) Write(w io.Writer) error {
 		b.WriteString(", counted from when each request was due")
 	}
 	b.WriteString(")\n")
+	for _, s := range rep.Ops {
+		if s.Derived && s.Op == OpAskStreamFirstDelta.String() {
+			b.WriteString("(" + s.Op + ": the time to the first delta event of the ask_stream streams that had one; no requests of its own, not in the total)\n")
+		}
+	}
 	var errLines []string
 	for _, s := range rep.Ops {
 		if s.Errors == 0 {
@@ -189,6 +197,7 @@ func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond)
 
 type statsJSON struct {
 	Op            string            `json:"op"`
+	Derived       bool              `json:"derived,omitempty"`
 	Count         int64             `json:"count"`
 	Errors        int64             `json:"errors"`
 	ErrorKinds    map[string]int64  `json:"error_kinds,omitempty"`
@@ -203,9 +212,10 @@ type statsJSON struct {
 
 // MarshalJSON writes the statistics with latencies in milliseconds
 // (mean_ms, p50_ms, p95_ms, p99_ms, max_ms; absent when nothing succeeded)
-// and Rate as requests per second.
+// and Rate as requests per second; "derived": true marks a derived row
+// (ask_stream_first_delta).
 func (s Stats) MarshalJSON() ([]byte, error) {
-	out := statsJSON{Op: s.Op, Count: s.Count, Errors: s.Errors, ErrorKinds: s.ErrorKinds, ErrorExamples: s.ErrorExamples, Rate: s.Rate}
+	out := statsJSON{Op: s.Op, Derived: s.Derived, Count: s.Count, Errors: s.Errors, ErrorKinds: s.ErrorKinds, ErrorExamples: s.ErrorExamples, Rate: s.Rate}
 	if s.Count > s.Errors {
 		v := []float64{ms(s.Mean), ms(s.P50), ms(s.P95), ms(s.P99), ms(s.Max)}
 		out.MeanMS, out.P50MS, out.P95MS, out.P99MS, out.MaxMS = &v[0], &v[1], &v[2], &v[3], &v[4]

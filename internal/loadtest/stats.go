@@ -18,6 +18,13 @@ const (
 	KindTimeout      = "timeout"      // no complete answer within Config.Timeout
 	KindNetwork      = "network"      // the connection failed or broke
 	KindBadResponse  = "bad_response" // a 2xx answer that is not what Lectern sends
+	// KindStreamTruncated is an event stream that ended, or broke, before
+	// its last event (done or error).
+	KindStreamTruncated = "stream_truncated"
+	// KindStreamError prefixes the code of an event stream that ended with
+	// an error event: stream_error:SERVICE_UNAVAILABLE, for one. An error
+	// event without a usable code is just stream_error.
+	KindStreamError = "stream_error"
 )
 
 // DefaultMaxSamples is how many latencies each operation keeps for its
@@ -29,7 +36,12 @@ type Stats struct {
 	Op         string           // the operation's name, e.g. "ask"
 	Count      int64            // requests finished, successful or not
 	Errors     int64            // requests that failed
-	ErrorKinds map[string]int64 // failures by kind: rate_limited, unauthorized, 4xx, 5xx, timeout, network, bad_response
+	ErrorKinds map[string]int64 // failures by kind: rate_limited, unauthorized, 4xx, 5xx, timeout, network, bad_response, stream_truncated, stream_error:<code>
+	// Derived marks a row that counts no requests of its own but measures
+	// part of another operation's: ask_stream_first_delta, whose Count is
+	// the ask_stream streams that produced a delta and whose latencies are
+	// the times to the first. It has no errors, and totals leave it out.
+	Derived bool
 	// ErrorExamples holds, per kind, what the first such failure was: a
 	// status and error code (e.g. "503 SERVICE_UNAVAILABLE") or a
 	// transport error. Never a response body.
@@ -108,7 +120,7 @@ func (r *opRecorder) progress() progress {
 func (r *opRecorder) stats(op Op, elapsed time.Duration) Stats {
 	r.mu.Lock()
 	sorted := slices.Clone(r.samples)
-	s := Stats{Op: op.String(), Count: r.count, Errors: r.errors, Max: r.max,
+	s := Stats{Op: op.String(), Derived: op.derived(), Count: r.count, Errors: r.errors, Max: r.max,
 		ErrorKinds: maps.Clone(r.kinds), ErrorExamples: maps.Clone(r.example)}
 	if r.ok > 0 {
 		s.Mean = r.sum / time.Duration(r.ok)
