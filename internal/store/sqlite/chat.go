@@ -232,10 +232,12 @@ func (s *Store) ListConversations(ctx context.Context, userID string, limit int,
 	var rows *sql.Rows
 	var err error
 	if after == nil {
-		rows, err = s.readRows(ctx, listConversationsFirst, userID, limit)
+		q, args := limited(listConversationsFirst, limit, userID)
+		rows, err = s.readRows(ctx, q, args...)
 	} else {
 		at := toDB(after.UpdatedAt)
-		rows, err = s.readRows(ctx, listConversationsAfter, userID, at, at, at, after.ID, limit)
+		q, args := limited(listConversationsAfter, limit, userID, at, at, at, after.ID)
+		rows, err = s.readRows(ctx, q, args...)
 	}
 	if err != nil {
 		return nil, wrap("list conversations", err)
@@ -338,7 +340,8 @@ func (s *Store) ListMessages(ctx context.Context, userID, conversationID string,
 	if limit < 1 {
 		return nil, fmt.Errorf("sqlite: list messages: limit %d is not positive", limit)
 	}
-	rows, err := s.readRows(ctx, listMessages, afterSeq, conversationID, userID, limit)
+	q, args := limited(listMessages, limit, afterSeq, conversationID, userID)
+	rows, err := s.readRows(ctx, q, args...)
 	if err != nil {
 		return nil, wrap("list messages", err)
 	}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"strconv"
+	"strings"
 	"sync"
 )
 
@@ -101,3 +103,19 @@ func (s *Store) writeTx(ctx context.Context, queries ...string) (*sql.Tx, []*sql
 	}
 	return tx, prepared, nil
 }
+
+// limited gives query, which ends in "LIMIT ?", its limit. SQLite's planner
+// reads a bound LIMIT value, so a kept statement whose LIMIT is bound to a
+// new value is prepared all over again at its next step. Page sizes up to
+// maxLiteralLimit are therefore written into the text, each its own kept
+// statement; a larger limit, which no caller of the API makes, stays bound.
+func limited(query string, limit int, args ...any) (string, []any) {
+	if limit <= maxLiteralLimit {
+		return strings.TrimSuffix(query, "?") + strconv.Itoa(limit), args
+	}
+	return query, append(args, limit)
+}
+
+// maxLiteralLimit bounds the kept statements per paged query; the API's
+// pages hold at most 100 items (101 with the look-ahead row).
+const maxLiteralLimit = 128
