@@ -102,6 +102,11 @@ func drainMargin(grace time.Duration) time.Duration { return min(grace/4, 2*time
 // Drain stops the answers in progress. Call the returned function when done.
 func (s *Server) answerContext(r *http.Request) (context.Context, func()) {
 	ctx, cancel := context.WithCancelCause(r.Context())
+	if s.stopping.Err() != nil {
+		// Past the cut-off: end it now, not when AfterFunc's goroutine runs.
+		cancel(errShuttingDown)
+		return ctx, func() {}
+	}
 	stop := context.AfterFunc(s.stopping, func() { cancel(errShuttingDown) })
 	return ctx, func() { stop(); cancel(nil) }
 }

@@ -66,7 +66,7 @@ func TestDrainStopsAnswersBeforeTheGracePeriodEnds(t *testing.T) {
 	}()
 	time.Sleep(100 * time.Millisecond) // both answers are under way
 
-	const grace = 2 * time.Second // stops answers at 1.5 s
+	const grace = 4 * time.Second // stops answers at 3 s, a second before the end
 	start := time.Now()
 	srv.Drain(grace)
 	srv.Drain(time.Hour) // only the first call counts
