@@ -145,25 +145,8 @@ func TestMetricsEndToEnd(t *testing.T) {
 					t.Fatalf("GET /api/conversations with %q: %d, want 401", bearer, code)
 				}
 			}
-			res, body := post(t, base+"/api/auth/sign-up/email", `{"name":"M","email":"metrics@example.com","password":"a long enough password"}`)
-			if res.StatusCode != 200 {
-				t.Fatalf("sign-up: %d %s", res.StatusCode, body)
-			}
-			req, _ := http.NewRequest("GET", base+"/api/auth/token", nil)
-			for _, c := range res.Cookies() {
-				req.AddCookie(c)
-			}
-			tres, err := http.DefaultClient.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var tok struct{ Token string }
-			json.NewDecoder(tres.Body).Decode(&tok)
-			tres.Body.Close()
-			if tok.Token == "" {
-				t.Fatalf("token: %d", tres.StatusCode)
-			}
-			bearer := "Bearer " + tok.Token
+			token := signUpForToken(t, base, "M", "metrics@example.com")
+			bearer := "Bearer " + token
 			if code := get(t, base+"/api/conversations", bearer); code != 200 {
 				t.Fatalf("GET /api/conversations with a token: %d", code)
 			}
@@ -259,7 +242,7 @@ func TestMetricsEndToEnd(t *testing.T) {
 				})
 			}
 			t.Run("no label carries a path, address or token", func(t *testing.T) {
-				for _, s := range []string{"metrics@example.com", tok.Token, "not-a-jwt", "127.0.0.1", "tomato"} {
+				for _, s := range []string{"metrics@example.com", token, "not-a-jwt", "127.0.0.1", "tomato"} {
 					if strings.Contains(out, s) {
 						t.Errorf("the exposition holds %q", s)
 					}

@@ -98,6 +98,31 @@ func startRole(t *testing.T, role string, env map[string]string) (base string, l
 	return base, logs, stop
 }
 
+// signUpForToken signs a new reader up at the identity service at base and
+// returns a JWT for them from /api/auth/token.
+func signUpForToken(t *testing.T, base, name, email string) string {
+	t.Helper()
+	res, body := post(t, base+"/api/auth/sign-up/email", `{"name":"`+name+`","email":"`+email+`","password":"a long enough password"}`)
+	if res.StatusCode != 200 {
+		t.Fatalf("sign-up: %d %s", res.StatusCode, body)
+	}
+	req, _ := http.NewRequest("GET", base+"/api/auth/token", nil)
+	for _, c := range res.Cookies() {
+		req.AddCookie(c)
+	}
+	tres, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tres.Body.Close()
+	var tok struct{ Token string }
+	json.NewDecoder(tres.Body).Decode(&tok)
+	if tres.StatusCode != 200 || tok.Token == "" {
+		t.Fatalf("token: %d", tres.StatusCode)
+	}
+	return tok.Token
+}
+
 func post(t *testing.T, url, body string, header ...string) (*http.Response, []byte) {
 	t.Helper()
 	req, _ := http.NewRequest("POST", url, strings.NewReader(body))
@@ -222,24 +247,7 @@ func TestSplitRoles(t *testing.T) {
 		"LECTERN_JWKS_URL": authURL + "/api/auth/jwks", "LECTERN_JWT_ISSUER": authURL, "LECTERN_JWT_AUDIENCE": authURL,
 	})
 
-	res, body := post(t, authBase+"/api/auth/sign-up/email", `{"name":"Split","email":"split@example.com","password":"a long enough password"}`)
-	if res.StatusCode != 200 {
-		t.Fatalf("sign-up: %d %s", res.StatusCode, body)
-	}
-	req, _ := http.NewRequest("GET", authBase+"/api/auth/token", nil)
-	for _, c := range res.Cookies() {
-		req.AddCookie(c)
-	}
-	tres, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var tok struct{ Token string }
-	json.NewDecoder(tres.Body).Decode(&tok)
-	tres.Body.Close()
-	if tres.StatusCode != 200 || tok.Token == "" {
-		t.Fatalf("token: %d", tres.StatusCode)
-	}
+	token := signUpForToken(t, authBase, "Split", "split@example.com")
 
 	get := func(t *testing.T, url, bearer string) (int, string) {
 		t.Helper()
@@ -257,20 +265,20 @@ func TestSplitRoles(t *testing.T) {
 	}
 
 	t.Run("the API accepts the identity service's JWT and answers as that user", func(t *testing.T) {
-		code, body := get(t, apiBase+"/api/users/me", tok.Token)
+		code, body := get(t, apiBase+"/api/users/me", token)
 		if code != 200 || !strings.Contains(body, `"email":"split@example.com"`) {
 			t.Fatalf("%d %s", code, body)
 		}
-		res, runBody := post(t, apiBase+"/api/agents/run", `{"agent_type":"rag","query":"hello"}`, "Authorization", "Bearer "+tok.Token)
+		res, runBody := post(t, apiBase+"/api/agents/run", `{"agent_type":"rag","query":"hello"}`, "Authorization", "Bearer "+token)
 		if res.StatusCode != 200 || !strings.Contains(string(runBody), `"session_id"`) {
 			t.Fatalf("agents/run: %d %s", res.StatusCode, runBody)
 		}
 	})
 	t.Run("each role serves only its own routes", func(t *testing.T) {
-		if code, _ := get(t, apiBase+"/api/auth/jwks", tok.Token); code != 404 {
+		if code, _ := get(t, apiBase+"/api/auth/jwks", token); code != 404 {
 			t.Errorf("api role serves /api/auth/jwks: %d", code)
 		}
-		if code, _ := get(t, authBase+"/api/conversations", tok.Token); code != 404 {
+		if code, _ := get(t, authBase+"/api/conversations", token); code != 404 {
 			t.Errorf("auth role serves /api/conversations: %d", code)
 		}
 	})
@@ -278,7 +286,7 @@ func TestSplitRoles(t *testing.T) {
 		if err := stopAPI(); err != nil {
 			t.Fatalf("api returned %v\n%s", err, apiLogs)
 		}
-		if strings.Contains(apiLogs.String(), tok.Token) {
+		if strings.Contains(apiLogs.String(), token) {
 			t.Error("the API log contains the JWT")
 		}
 	})
