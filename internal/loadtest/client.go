@@ -120,15 +120,31 @@ func (req request) build(ctx context.Context) (*http.Request, error) {
 func send(ctx context.Context, hc *http.Client, req request, timeout time.Duration) outcome {
 	rctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
+	res, o := do(ctx, rctx, hc, req)
+	if res == nil {
+		return o
+	}
+	defer res.Body.Close()
+	return finish(ctx, res)
+}
+
+// do sends req within rctx. When it cannot, the response is nil and the
+// outcome says why; ctx is the run's, to tell its end from a failure.
+func do(ctx, rctx context.Context, hc *http.Client, req request) (*http.Response, outcome) {
 	hr, err := req.build(rctx)
 	if err != nil {
-		return outcome{kind: KindNetwork, err: err}
+		return nil, outcome{kind: KindNetwork, err: err}
 	}
 	res, err := hc.Do(hr)
 	if err != nil {
-		return failed(ctx, err)
+		return nil, failed(ctx, err)
 	}
-	defer res.Body.Close()
+	return res, outcome{}
+}
+
+// finish reads res's body (up to maxBody, discarding the rest so the
+// connection goes back to the pool) and classifies the response.
+func finish(ctx context.Context, res *http.Response) outcome {
 	b, err := io.ReadAll(io.LimitReader(res.Body, maxBody))
 	if err != nil {
 		return failed(ctx, err)
@@ -180,24 +196,15 @@ func sendStream(ctx context.Context, hc *http.Client, req request, timeout time.
 	rctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	req.accept = "text/event-stream"
-	hr, err := req.build(rctx)
-	if err != nil {
-		return outcome{kind: KindNetwork, err: err}
-	}
-	res, err := hc.Do(hr)
-	if err != nil {
-		return failed(ctx, err)
+	res, o := do(ctx, rctx, hc, req)
+	if res == nil {
+		return o
 	}
 	defer res.Body.Close()
 	if res.StatusCode < 200 || res.StatusCode >= 300 {
-		b, err := io.ReadAll(io.LimitReader(res.Body, maxBody))
-		if err != nil {
-			return failed(ctx, err)
-		}
-		io.Copy(io.Discard, res.Body)
-		return classify(res, b)
+		return finish(ctx, res)
 	}
-	o := outcome{status: res.StatusCode, header: res.Header}
+	o = outcome{status: res.StatusCode, header: res.Header}
 	if mt, _, _ := mime.ParseMediaType(res.Header.Get("Content-Type")); mt != "text/event-stream" {
 		o.kind, o.err = KindBadResponse, fmt.Errorf("not an event stream: Content-Type %q", res.Header.Get("Content-Type"))
 		return o
@@ -238,7 +245,7 @@ func sendStream(ctx context.Context, hc *http.Client, req request, timeout time.
 		}
 		// Comments (":..."), id, retry and unknown fields are ignored.
 	}
-	err = sc.Err()
+	err := sc.Err()
 	switch {
 	case ctx.Err() != nil:
 		return outcome{canceled: true, err: ctx.Err()}
