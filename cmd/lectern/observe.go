@@ -12,14 +12,12 @@ import (
 	"time"
 
 	"github.com/lectern/lectern/internal/answer"
-	"github.com/lectern/lectern/internal/api"
 	"github.com/lectern/lectern/internal/authn"
 	"github.com/lectern/lectern/internal/chat"
 	"github.com/lectern/lectern/internal/config"
 	"github.com/lectern/lectern/internal/httpx"
 	"github.com/lectern/lectern/internal/llm"
 	"github.com/lectern/lectern/internal/metrics"
-	"github.com/lectern/lectern/internal/ratelimit"
 	"github.com/lectern/lectern/internal/store"
 	"github.com/lectern/lectern/internal/store/postgres"
 	"github.com/lectern/lectern/internal/store/sqlite"
@@ -182,31 +180,4 @@ func (c countingModel) Stream(ctx context.Context, req llm.Request, onDelta func
 	return text, usage, err
 }
 
-// observeChatLimit counts the questions the per-user chat limit refuses.
-func observeChatLimit(m *metrics.Metrics, l *ratelimit.Limiter) api.Limiter {
-	if m == nil {
-		return l
-	}
-	return countingLimiter{Limiter: l, scope: "chat", m: m}
-}
-
-// countingLimiter is a rate limiter that counts its refusals under scope.
-type countingLimiter struct {
-	*ratelimit.Limiter
-	scope string
-	m     *metrics.Metrics
-}
-
-// Allow implements api.Limiter.
-func (c countingLimiter) Allow(rule ratelimit.Rule, key string) (bool, time.Duration) {
-	ok, retry := c.Limiter.Allow(rule, key)
-	if !ok {
-		c.m.RateLimited(c.scope)
-	}
-	return ok, retry
-}
-
-var (
-	_ answer.Model = countingModel{}
-	_ api.Limiter  = countingLimiter{}
-)
+var _ answer.Model = countingModel{}

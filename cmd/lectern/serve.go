@@ -97,7 +97,11 @@ func runServe(ctx context.Context, role string, args []string, getenv func(strin
 			// Nil-safe, as the identity hooks.
 			OnOverBudget: func() { m.RateLimited("daily_budget") },
 		})
-		apiSrv = api.New(api.Options{ChatRule: cfg.ChatRateLimit}, svc, st, guard, observeChatLimit(m, limiter))
+		apiSrv = api.New(api.Options{
+			ChatRule: cfg.ChatRateLimit,
+			// Nil-safe, as the identity hooks.
+			OnRateLimited: func() { m.RateLimited("chat") },
+		}, svc, st, guard, limiter)
 	}
 
 	var reader *web.Server

@@ -45,6 +45,9 @@ func (s *Server) readRun(r *http.Request, p authn.Principal) (chat.RunRequest, e
 	}
 	if s.opt.ChatRule.Max > 0 {
 		if ok, retry := s.limiter.Allow(s.opt.ChatRule, "chat|"+p.UserID); !ok {
+			if s.opt.OnRateLimited != nil {
+				s.opt.OnRateLimited()
+			}
 			return chat.RunRequest{}, &httpx.Error{Status: http.StatusTooManyRequests, Code: "RATE_LIMITED",
 				Message: "Too many questions; please wait a moment", Header: retryAfter(retry)}
 		}

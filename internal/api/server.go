@@ -32,17 +32,14 @@ type Guard interface {
 	Require(next http.Handler) http.Handler
 }
 
-// Limiter is the rate limiter of the agent endpoints: *ratelimit.Limiter,
-// or a wrapper that also counts refusals.
-type Limiter interface {
-	Allow(rule ratelimit.Rule, key string) (ok bool, retryAfter time.Duration)
-}
-
 // Options configures a Server.
 type Options struct {
 	// ChatRule limits questions per user; a zero Max disables the limit.
 	ChatRule ratelimit.Rule
-	Now      func() time.Time
+	// OnRateLimited, when set, is called for each question refused by
+	// ChatRule, for metrics, as identity.Options.OnRateLimited is.
+	OnRateLimited func()
+	Now           func() time.Time
 }
 
 // Server serves the API. Build it with New.
@@ -51,7 +48,7 @@ type Server struct {
 	chat    *chat.Service
 	users   UserSyncer
 	guard   Guard
-	limiter Limiter
+	limiter *ratelimit.Limiter
 	synced  syncCache
 	html    *safehtml.Renderer
 	renders *renderCache
@@ -64,7 +61,7 @@ type Server struct {
 }
 
 // New returns a Server.
-func New(opt Options, svc *chat.Service, users UserSyncer, guard Guard, limiter Limiter) *Server {
+func New(opt Options, svc *chat.Service, users UserSyncer, guard Guard, limiter *ratelimit.Limiter) *Server {
 	if opt.Now == nil {
 		opt.Now = time.Now
 	}
