@@ -275,6 +275,22 @@ func (r httpResult) String() string {
 
 // checkPlainError checks that r is a JSON error with exactly message and
 // code, code as wanted, and nothing internal in the message.
+// untilOK calls try every so often until it answers 200 and returns how
+// long that took since since; it fails the test when limit passes first.
+func untilOK(t *testing.T, since time.Time, limit, every time.Duration, failure string, try func() httpResult) time.Duration {
+	t.Helper()
+	for {
+		res := try()
+		if res.status == 200 {
+			return time.Since(since)
+		}
+		if time.Since(since) > limit {
+			t.Fatalf("%s (waited %v): %s", failure, limit, res)
+		}
+		time.Sleep(every)
+	}
+}
+
 func checkPlainError(r httpResult, code string) error {
 	var m map[string]any
 	if err := json.Unmarshal(r.body, &m); err != nil {
@@ -1067,18 +1083,9 @@ func testPostgresRestart(t *testing.T, mode string) {
 	pg.start()
 	phase.Store(phaseBack)
 	pgReady := time.Now()
-	var recovered time.Duration
-	for {
-		res := doHTTP(c, "POST", lec.base+"/api/agents/run", readers[0].token, faultRunBody(faultQuestion+" [back]", ""))
-		if res.status == 200 {
-			recovered = time.Since(pgReady)
-			break
-		}
-		if time.Since(pgReady) > 20*time.Second {
-			t.Fatalf("lectern did not recover within 20s of the database's restart: %s", res)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	recovered := untilOK(t, pgReady, 20*time.Second, 100*time.Millisecond, "lectern did not recover after the database's restart", func() httpResult {
+		return doHTTP(c, "POST", lec.base+"/api/agents/run", readers[0].token, faultRunBody(faultQuestion+" [back]", ""))
+	})
 	// Settled: a run of requests all succeed.
 	time.Sleep(time.Second)
 	for i := range 10 {
@@ -1471,18 +1478,9 @@ func TestFaultJWKSUnreachable(t *testing.T) {
 	if res := me(api1, r2); res.status != 200 {
 		t.Errorf("a token issued after the restart: %s", res)
 	}
-	var api2Recovered time.Duration
-	for {
-		res := me(api2, r.token)
-		if res.status == 200 {
-			api2Recovered = time.Since(backAt)
-			break
-		}
-		if time.Since(backAt) > 40*time.Second {
-			t.Fatalf("the API started during the outage still refuses tokens 40s after the JWKS came back: %s", res)
-		}
-		time.Sleep(250 * time.Millisecond)
-	}
+	api2Recovered := untilOK(t, backAt, 40*time.Second, 250*time.Millisecond, "the API started during the outage still refuses tokens after the JWKS came back", func() httpResult {
+		return me(api2, r.token)
+	})
 	t.Logf("FAULT-SUMMARY jwks: known-key requests during the outage ok=%d/10; unknown kid refused 401 in %v; api started during the outage refused 401 in %v; "+
 		"outage %v; api started during the outage verified %v after the identity service was back",
 		kept, unknownKIDTook.Round(time.Millisecond), api2Refused.Round(time.Millisecond),
