@@ -230,10 +230,10 @@ func readiness(st store.Store, lib *library.Library) httpx.HandlerFunc {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
 		if err := st.Ping(ctx); err != nil {
-			return &httpx.Error{Status: http.StatusServiceUnavailable, Code: "NOT_READY", Message: "Database unreachable", Err: err, Header: http.Header{"Retry-After": {"5"}}}
+			return &httpx.Error{Status: http.StatusServiceUnavailable, Code: "NOT_READY", Message: "Database unreachable", Err: err, Header: http.Header{"Retry-After": {httpx.RetryAfterUnavailable}}}
 		}
 		if lib != nil && !lib.Ready() {
-			return &httpx.Error{Status: http.StatusServiceUnavailable, Code: "NOT_READY", Message: "The book is not loaded", Header: http.Header{"Retry-After": {"5"}}}
+			return &httpx.Error{Status: http.StatusServiceUnavailable, Code: "NOT_READY", Message: "The book is not loaded", Header: http.Header{"Retry-After": {httpx.RetryAfterUnavailable}}}
 		}
 		httpx.WriteJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 		return nil

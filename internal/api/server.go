@@ -152,7 +152,7 @@ func toHTTP(err error) error {
 		return &httpx.Error{Status: http.StatusBadRequest, Code: "VALIDATION_ERROR", Message: inv.Error(), Err: err}
 	case errors.Is(err, chat.ErrUnavailable):
 		return &httpx.Error{Status: http.StatusServiceUnavailable, Code: "SERVICE_UNAVAILABLE",
-			Message: "Service temporarily unavailable; please retry", Err: err, Header: http.Header{"Retry-After": {"5"}}}
+			Message: "Service temporarily unavailable; please retry", Err: err, Header: http.Header{"Retry-After": {httpx.RetryAfterUnavailable}}}
 	}
 	return err
 }
