@@ -42,7 +42,7 @@ const syncUserUpsert = `INSERT INTO users (` + userColumns + `) VALUES (?, ?, ?,
 // does not queue for the single writer.
 func (s *Store) SyncUser(ctx context.Context, u store.User) (bool, error) {
 	var same bool
-	if err := s.readRow(ctx,
+	if err := s.readStmts.row(ctx,
 		`SELECT EXISTS (SELECT 1 FROM users
 		 WHERE id = ? AND name = ? AND email = ? AND email_verified = ? AND image IS ?)`,
 		u.ID, u.Name, u.Email, u.EmailVerified, u.Image).Scan(&same); err != nil {
@@ -198,7 +198,7 @@ func (s *Store) StartConversation(ctx context.Context, c store.Conversation, fir
 // Conversation returns userID's conversation id; store.ErrNotFound if there
 // is none or it belongs to someone else.
 func (s *Store) Conversation(ctx context.Context, userID, id string) (store.Conversation, error) {
-	c, err := scanConversation(s.readRow(ctx,
+	c, err := scanConversation(s.readStmts.row(ctx,
 		`SELECT `+conversationColumns+` FROM conversations WHERE id = ? AND user_id = ?`, id, userID))
 	if err != nil {
 		return store.Conversation{}, wrap("conversation", err)
@@ -233,11 +233,11 @@ func (s *Store) ListConversations(ctx context.Context, userID string, limit int,
 	var err error
 	if after == nil {
 		q, args := limited(listConversationsFirst, limit, userID)
-		rows, err = s.readRows(ctx, q, args...)
+		rows, err = s.readStmts.rows(ctx, q, args...)
 	} else {
 		at := toDB(after.UpdatedAt)
 		q, args := limited(listConversationsAfter, limit, userID, at, at, at, after.ID)
-		rows, err = s.readRows(ctx, q, args...)
+		rows, err = s.readStmts.rows(ctx, q, args...)
 	}
 	if err != nil {
 		return nil, wrap("list conversations", err)
@@ -341,7 +341,7 @@ func (s *Store) ListMessages(ctx context.Context, userID, conversationID string,
 		return nil, fmt.Errorf("sqlite: list messages: limit %d is not positive", limit)
 	}
 	q, args := limited(listMessages, limit, afterSeq, conversationID, userID)
-	rows, err := s.readRows(ctx, q, args...)
+	rows, err := s.readStmts.rows(ctx, q, args...)
 	if err != nil {
 		return nil, wrap("list messages", err)
 	}

@@ -46,7 +46,7 @@ func (s *Store) AddUsage(ctx context.Context, userID, day string, requests, toke
 	}
 	var u store.Usage
 	if requests == 0 && tokens == 0 {
-		err := s.readRow(ctx,
+		err := s.readStmts.row(ctx,
 			`SELECT requests, tokens FROM usage_daily WHERE user_id = ? AND day = ?`,
 			userID, day).Scan(&u.Requests, &u.Tokens)
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
@@ -54,7 +54,7 @@ func (s *Store) AddUsage(ctx context.Context, userID, day string, requests, toke
 		}
 		return u, nil
 	}
-	err := s.writeRow(ctx,
+	err := s.writeStmts.row(ctx,
 		`INSERT INTO usage_daily (user_id, day, requests, tokens) VALUES (?, ?, ?, ?)
 		 ON CONFLICT (user_id, day) DO UPDATE SET
 			requests = usage_daily.requests + excluded.requests,

@@ -55,28 +55,18 @@ type errRow struct{ err error }
 
 func (r errRow) Scan(...any) error { return r.err }
 
-// readRow runs a one-row query on the read pool through its kept statement.
-func (s *Store) readRow(ctx context.Context, query string, args ...any) scanner {
-	st, err := s.readStmts.get(ctx, query)
+// row runs a one-row query through its kept statement.
+func (c *stmts) row(ctx context.Context, query string, args ...any) scanner {
+	st, err := c.get(ctx, query)
 	if err != nil {
 		return errRow{err}
 	}
 	return st.QueryRowContext(ctx, args...)
 }
 
-// writeRow runs a one-row statement on the write pool through its kept
-// statement, outside any transaction.
-func (s *Store) writeRow(ctx context.Context, query string, args ...any) scanner {
-	st, err := s.writeStmts.get(ctx, query)
-	if err != nil {
-		return errRow{err}
-	}
-	return st.QueryRowContext(ctx, args...)
-}
-
-// readRows runs a query on the read pool through its kept statement.
-func (s *Store) readRows(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	st, err := s.readStmts.get(ctx, query)
+// rows runs a query through its kept statement.
+func (c *stmts) rows(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	st, err := c.get(ctx, query)
 	if err != nil {
 		return nil, err
 	}
