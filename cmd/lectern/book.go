@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -17,6 +18,7 @@ import (
 	"github.com/lectern/lectern/internal/library"
 	"github.com/lectern/lectern/internal/llm"
 	"github.com/lectern/lectern/internal/metrics"
+	"github.com/lectern/lectern/internal/quality"
 	"github.com/lectern/lectern/internal/retrieval"
 	"github.com/lectern/lectern/internal/store"
 )
@@ -160,54 +162,122 @@ func runIngest(ctx context.Context, args []string, getenv func(string) string, s
 	return nil
 }
 
-// runEval is "lectern eval [--book PATH] QA.jsonl": retrieval quality of
-// the served book (or of the book at --book, read into a scratch database)
-// on an evaluation set.
+// runEval is "lectern eval [-v] [--json] [--book PATH] SET.jsonl… [--book
+// PATH SET.jsonl…]…": how well the search ranks and the assistant answers on
+// evaluation sets, as one table. The sets after a --book are that book's,
+// read into a scratch database of its own; sets before any --book are the
+// served book's. A set file named BOOK.SET.jsonl is shown as BOOK and SET.
 func runEval(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	var verbose bool
-	args = slices.DeleteFunc(slices.Clone(args), func(a string) bool {
-		if a == "-v" || a == "--verbose" {
+	var verbose, asJSON, searchOnly bool
+	type group struct {
+		book string // "" for the served book
+		sets []string
+	}
+	groups := []group{{}}
+	var rest []string
+	for i := 0; i < len(args); i++ {
+		switch a := args[i]; {
+		case a == "-v" || a == "--verbose":
 			verbose = true
-			return true
+		case a == "--json":
+			asJSON = true
+		case a == "--search-only":
+			searchOnly = true
+		case a == "--book" || a == "-book":
+			if i+1 == len(args) {
+				return errors.New("eval: --book needs a PATH")
+			}
+			i++
+			groups = append(groups, group{book: args[i]})
+		case strings.HasPrefix(a, "--book=") || strings.HasPrefix(a, "-book="):
+			groups = append(groups, group{book: a[strings.IndexByte(a, '=')+1:]})
+		case strings.HasSuffix(a, ".jsonl"):
+			groups[len(groups)-1].sets = append(groups[len(groups)-1].sets, a)
+		default:
+			rest = append(rest, a)
 		}
-		return false
-	})
-	cfg, path, err := parseWithPath("eval", args, getenv, stderr)
+	}
+	cfg, err := parseConfig("eval", rest, getenv, stderr)
 	if err != nil {
 		return err
 	}
-	qs, err := library.ReadEvalFile(path)
-	if err != nil {
-		return fmt.Errorf("eval: %w", err)
-	}
 	log := newLogger(cfg, stderr)
-	if cfg.Book != "" {
-		// A scratch database, so evaluating a book never touches the real one.
-		dir, err := os.MkdirTemp("", "lectern-eval-")
+	if cfg.Book != "" && groups[0].book == "" {
+		groups[0].book = cfg.Book // LECTERN_BOOK: the served book is that one
+	}
+	var rows []quality.Row
+	for _, g := range groups {
+		if g.book == "" && len(g.sets) == 0 {
+			continue
+		}
+		if len(g.sets) == 0 {
+			return fmt.Errorf("eval: no evaluation set (a .jsonl file) for the book %s", g.book)
+		}
+		r, err := evalBook(ctx, *cfg, log, g.book, g.sets, !searchOnly)
 		if err != nil {
 			return err
 		}
-		defer os.RemoveAll(dir)
-		cfg.DataDir, cfg.DatabaseURL = dir, ""
+		rows = append(rows, r...)
 	}
-	st, err := openStore(ctx, cfg, log)
-	if err != nil {
+	if len(rows) == 0 {
+		return errors.New("eval: missing the evaluation set (QA.jsonl)")
+	}
+	if asJSON {
+		return quality.WriteJSON(stdout, rows)
+	}
+	if err := quality.PrintTable(stdout, rows); err != nil {
 		return err
+	}
+	if verbose {
+		quality.PrintMisses(stdout, rows)
+	}
+	return nil
+}
+
+// evalBook measures the sets on one book: the one at path, read into a
+// scratch database so the real one is never touched, or with path empty
+// the served book.
+func evalBook(ctx context.Context, cfg config.Config, log *slog.Logger, path string, sets []string, answers bool) ([]quality.Row, error) {
+	if path != "" {
+		dir, err := os.MkdirTemp("", "lectern-eval-")
+		if err != nil {
+			return nil, err
+		}
+		defer os.RemoveAll(dir)
+		cfg.DataDir, cfg.DatabaseURL, cfg.Book = dir, "", path
+	}
+	st, err := openStore(ctx, &cfg, log)
+	if err != nil {
+		return nil, err
 	}
 	defer st.Close()
-	lib := newLibrary(cfg, log, st, nil)
-	if cfg.Book != "" {
-		if _, err := lib.Ingest(ctx, library.Source{Path: cfg.Book}, library.IngestOptions{Title: cfg.BookTitle}); err != nil {
-			return err
+	lib := newLibrary(&cfg, log, st, nil)
+	if path != "" {
+		if _, err := lib.Ingest(ctx, library.Source{Path: path}, library.IngestOptions{Title: cfg.BookTitle}); err != nil {
+			return nil, err
 		}
 	} else if err := lib.Load(ctx); err != nil {
-		return fmt.Errorf("eval: %w (ingest a book first, or pass --book)", err)
+		return nil, fmt.Errorf("eval: %w (ingest a book first, or pass --book)", err)
 	}
-	rep, err := lib.Evaluate(ctx, qs)
-	if err != nil {
-		return err
+	var ans quality.Answerer
+	if answers {
+		ans = answer.New(lib, nil, answer.Options{})
 	}
-	fmt.Fprintf(stdout, "%s: %d questions\n", lib.Title(), len(qs))
-	rep.Print(stdout, verbose)
-	return nil
+	var rows []quality.Row
+	for _, file := range sets {
+		qs, err := library.ReadEvalFile(file)
+		if err != nil {
+			return nil, fmt.Errorf("eval: %w", err)
+		}
+		book, set := lib.Title(), strings.TrimSuffix(filepath.Base(file), ".jsonl")
+		if b, s, ok := strings.Cut(set, "."); ok {
+			book, set = b, s
+		}
+		row, err := quality.Measure(ctx, lib, ans, book, set, qs)
+		if err != nil {
+			return nil, err
+		}
+		rows = append(rows, row)
+	}
+	return rows, nil
 }

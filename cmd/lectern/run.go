@@ -31,8 +31,8 @@ Usage:
   lectern api [flags]            the API alone, verifying tokens against --jwks-url
   lectern web [flags]            the reader alone, its pages calling --api-url and --auth-url
   lectern ingest PATH [flags]    read a book (folder or .epub) into the database
-  lectern eval [--book PATH] QA.jsonl
-                                 measure search quality on an evaluation set
+  lectern eval [-v] [--json] [--book PATH] QA.jsonl… [--book PATH QA.jsonl…]…
+                                 measure search and answers on evaluation sets, one table for several books
   lectern migrate [flags]        apply database migrations and exit
   lectern backup PATH [flags]    copy the SQLite database to PATH while it is in use
   lectern loadtest [flags]       drive a running Lectern with virtual readers and report latencies

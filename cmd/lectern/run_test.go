@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lectern/lectern/internal/quality"
 	"github.com/lectern/lectern/internal/store/pgtest"
 )
 
@@ -403,15 +404,33 @@ func TestIngestAndEvalCommands(t *testing.T) {
 	os.WriteFile(qa, []byte(`{"id":"1","question":"how often do tomatoes need water","kind":"paraphrase","expected_docs":["01-basics/02-watering.mdx"],"alt_docs":[],"expected_heading":"How often to water","key_facts":[]}
 {"id":"2","question":"what is the capital of peru","kind":"unanswerable","expected_docs":[],"alt_docs":[],"expected_heading":"","key_facts":[]}
 `), 0o644)
-	for _, args := range [][]string{{"eval", qa}, {"eval", "--book", book, qa}} {
+	for _, args := range [][]string{{"eval", "--json", qa}, {"eval", "--json", "--book", book, qa}} {
 		out.Reset()
 		if err := run(ctx, args, env, &out, io.Discard); err != nil {
 			t.Fatalf("%v: %v", args, err)
 		}
-		for _, want := range []string{"hit@1              1.000", "hit@3              1.000", "'not covered' accuracy 1.000"} {
-			if !strings.Contains(out.String(), want) {
-				t.Errorf("%v: report lacks %q:\n%s", args, want, out.String())
-			}
+		var rows []quality.Row
+		if err := json.Unmarshal(out.Bytes(), &rows); err != nil || len(rows) != 1 {
+			t.Fatalf("%v: %v, %d rows:\n%s", args, err, len(rows), out.String())
+		}
+		r := rows[0].Retrieval
+		if r.HitAt1 != 1 || r.HitAt3 != 1 || r.NotCovered != 1 || rows[0].Answers.Cites != 1 || rows[0].Answers.Declines != 1 {
+			t.Errorf("%v: %+v", args, rows[0])
+		}
+	}
+	t.Run("one table for several books", func(t *testing.T) {
+		out.Reset()
+		if err := run(ctx, []string{"eval", "--book", book, qa, "--book", "../../books/demo", "../../books/demo.qa-holdout.jsonl"}, env, &out, io.Discard); err != nil {
+			t.Fatal(err)
+		}
+		lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+		if len(lines) != 3 || !strings.Contains(lines[0], "hit@3") || !strings.Contains(lines[1], " qa ") || !strings.Contains(lines[2], " demo ") {
+			t.Errorf("got:\n%s", out.String())
+		}
+	})
+	for _, args := range [][]string{{"eval", "--book", book}, {"eval", "--book"}} {
+		if err := run(ctx, args, env, io.Discard, io.Discard); err == nil {
+			t.Errorf("%v: no error", args)
 		}
 	}
 }

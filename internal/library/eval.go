@@ -104,19 +104,20 @@ func (r EvalResult) Correct(k int) bool {
 
 // EvalReport sums an evaluation up.
 type EvalReport struct {
-	Results []EvalResult
+	Results []EvalResult `json:"-"`
 	// Over answerable questions:
-	Answerable      int
-	HitAt1, HitAt3  float64 // share with a right document first / in the top 3
-	MRR             float64 // mean reciprocal rank (within EvalDepth)
-	SectionHitAt3   float64 // share with the expected heading in the top 3
-	FalseNotCovered float64 // share the search wrongly called "not covered"
+	Answerable      int     `json:"answerable"`
+	HitAt1          float64 `json:"hit_at_1"`          // share with a right document first
+	HitAt3          float64 `json:"hit_at_3"`          // share with a right document in the top 3
+	MRR             float64 `json:"mrr"`               // mean reciprocal rank (within EvalDepth)
+	SectionHitAt3   float64 `json:"section_hit_at_3"`  // share with the expected heading in the top 3
+	FalseNotCovered float64 `json:"false_not_covered"` // share the search wrongly called "not covered"
 	// Over unanswerable questions:
-	Unanswerable int
-	NotCovered   float64 // share rightly called "not covered"
+	Unanswerable int     `json:"unanswerable"`
+	NotCovered   float64 `json:"not_covered"` // share rightly called "not covered"
 	// ByKind is hit@3 per kind of answerable question, and for
 	// "unanswerable" the not-covered accuracy.
-	ByKind map[string]float64
+	ByKind map[string]float64 `json:"by_kind"`
 }
 
 // EvalDepth is how many results each question's search returns for
