@@ -20,16 +20,19 @@ type Query struct {
 // Hit is one section found: where it is, how to link to it, and the text
 // that matched.
 type Hit struct {
-	DocPath       string
-	Slug          string
-	Title         string // the document's title
-	Heading       string // the section's heading
-	HeadingPath   []string
-	URL           string // the page, with the heading's anchor
-	Snippet       string
-	Text          string // the best-matching chunk of the section
-	SectionText   string // the whole section
-	Score         float64
+	DocPath     string
+	Slug        string
+	Title       string // the document's title
+	Heading     string // the section's heading
+	HeadingPath []string
+	URL         string // the page, with the heading's anchor
+	Snippet     string
+	Text        string // the best-matching chunk of the section
+	SectionText string // the whole section
+	Score       float64
+	// Coverage is the idf-weighted share of the question's terms that the
+	// best chunk contains (see package retrieval).
+	Coverage      float64
 	ChapterNumber int
 	Chapter       string
 	PageNumber    *int
@@ -42,6 +45,9 @@ type Hit struct {
 type Result struct {
 	Hits    []Hit
 	Covered bool
+	// Missing lists the names in the question the book never mentions,
+	// when that is why it is not covered.
+	Missing []string
 }
 
 // Search finds the sections that best answer q. With an embedder it also
@@ -69,7 +75,7 @@ func (l *Library) Search(ctx context.Context, q Query) (Result, error) {
 		}
 	}
 	res := s.index.Search(rq)
-	out := Result{Covered: res.Covered, Hits: make([]Hit, 0, len(res.Hits))}
+	out := Result{Covered: res.Covered, Missing: res.Missing, Hits: make([]Hit, 0, len(res.Hits))}
 	for _, h := range res.Hits {
 		ref, ok := s.chunks[h.ID]
 		if !ok {
@@ -79,7 +85,7 @@ func (l *Library) Search(ctx context.Context, q Query) (Result, error) {
 		out.Hits = append(out.Hits, Hit{
 			DocPath: p.DocPath, Slug: p.Slug, Title: p.Title, Heading: sec.Heading, HeadingPath: sec.Path,
 			URL: p.SectionURL(sec), Snippet: snippet(ref.text, h.Matched, snippetRunes, s.index.Analyze), Text: ref.text,
-			SectionText: sec.Text, Score: h.Score, ChapterNumber: p.ChapterNumber, Chapter: p.Chapter, PageNumber: p.PageNumber,
+			SectionText: sec.Text, Score: h.Score, Coverage: h.Coverage, ChapterNumber: p.ChapterNumber, Chapter: p.Chapter, PageNumber: p.PageNumber,
 			Matched: h.Matched,
 		})
 	}
@@ -202,4 +208,12 @@ func clip(s string, max int) string {
 		cut = len(string(r))
 	}
 	return strings.TrimRight(string(r)[:cut], " ,;:") + "…"
+}
+
+// DF is the number of chunks of the book containing term (a stem).
+func (l *Library) DF(term string) int {
+	if s := l.cur.Load(); s != nil {
+		return s.index.DF(term)
+	}
+	return 0
 }

@@ -229,6 +229,16 @@ func (a *analyzer) each(text string, learn bool, buf []byte, pending []wordTerm,
 	return buf, pending
 }
 
+// known reports whether word (lowercase, as scanWords gives it) occurs in
+// a text the analyzer has learned, stop words included.
+// A full cache knows every word: it no longer learns, so it cannot say.
+func (a *analyzer) known(word []byte) bool {
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	_, ok := a.terms[string(word)]
+	return ok || len(a.terms) >= maxStemCache
+}
+
 // appendNormalized appends text's words to dst, lowercased and unstemmed,
 // stop words kept, each followed by one space and the whole preceded by
 // one, so that " daylight saving time " is a substring of the normalized

@@ -130,10 +130,21 @@ func (ix *Index) Search(q Query) Result {
 
 	covered := false
 	for _, c := range s.lex[:min(floorDepth, len(s.lex))] {
-		cov, _ := ix.coverage(s, c.doc, false)
-		if (cov >= ix.opt.MinCoverage && s.score[c.doc] >= ix.opt.MinScore) || s.isVerbatim(c.doc) {
+		cov, n, _ := ix.coverage(s, c.doc, false)
+		// One shared word of three or more is no sign that the book speaks
+		// of the question ("the best watch brand for divers" and a section
+		// on watches).
+		enough := n >= 2 || len(s.qterms) < 3 || ix.opt.MinCoverage == 0
+		if (cov >= ix.opt.MinCoverage && s.score[c.doc] >= ix.opt.MinScore && enough) || s.isVerbatim(c.doc) {
 			covered = true
 			break
+		}
+	}
+
+	var missing []string
+	if covered && len(s.verbatim) == 0 && ix.opt.NameWeight > 1 {
+		if missing = ix.absentNames(q.Text); len(missing) > 0 {
+			covered = false
 		}
 	}
 
@@ -148,14 +159,14 @@ func (ix *Index) Search(q Query) Result {
 		}
 	}
 	if !covered || len(ranking) == 0 {
-		return Result{}
+		return Result{Missing: missing}
 	}
 
 	hits := make([]Hit, min(k, len(ranking)))
 	for i := range hits {
 		c := ranking[i]
 		sl := &ix.slots[c.doc]
-		cov, matched := ix.coverage(s, c.doc, true)
+		cov, _, matched := ix.coverage(s, c.doc, true)
 		hits[i] = Hit{
 			ID:       sl.id,
 			Group:    ix.groupStr[c.g],
@@ -183,7 +194,7 @@ func (ix *Index) queryTerms(s *scratch, q Query) {
 			if !ok {
 				id = -1
 			}
-			name := !ok && !inHigh && isName(text, start)
+			name := !ok && !inHigh && (isName(text, start) || startsAsWord(text[start:]))
 			if i := s.findTerm(id, t); i >= 0 {
 				s.qterms[i].inHigh = s.qterms[i].inHigh || inHigh
 				s.qterms[i].name = s.qterms[i].name || name
@@ -420,9 +431,11 @@ func (ix *Index) pushTop(top []cand, n int, c cand) []cand {
 }
 
 // coverage returns the idf-weighted share of the query's terms that the
-// chunk in slot doc contains and, when withTerms is set, those terms.
-func (ix *Index) coverage(s *scratch, doc int32, withTerms bool) (float64, []string) {
+// chunk in slot doc contains, how many of them it contains and, when
+// withTerms is set, those terms.
+func (ix *Index) coverage(s *scratch, doc int32, withTerms bool) (float64, int, []string) {
 	var total, got float64
+	n := 0
 	var matched []string
 	for _, qt := range s.qterms {
 		wi := qt.w * qt.idf
@@ -437,6 +450,7 @@ func (ix *Index) coverage(s *scratch, doc int32, withTerms bool) (float64, []str
 		pl := ix.postings[qt.term]
 		if _, ok := slices.BinarySearchFunc(pl, doc, cmpPosting); ok {
 			got += wi
+			n++
 			if withTerms {
 				if matched == nil {
 					matched = make([]string, 0, len(s.qterms))
@@ -446,9 +460,9 @@ func (ix *Index) coverage(s *scratch, doc int32, withTerms bool) (float64, []str
 		}
 	}
 	if total == 0 {
-		return 0, matched
+		return 0, n, matched
 	}
-	return got / total, matched
+	return got / total, n, matched
 }
 
 // dot returns the dot product of two vectors of the same length. Four
@@ -467,6 +481,27 @@ func dot(a, b []float32) float32 {
 		s0 += a[i] * b[i]
 	}
 	return (s0 + s1) + (s2 + s3)
+}
+
+// startsAsWord reports whether text starts with a word that begins with a
+// letter and mixes letters and digits, as the names of tools and formats
+// do ("w32tm", "ptp4l"): not a number such as "2nd" or "30am".
+func startsAsWord(text string) bool {
+	letters, digits := 0, false
+	for i, r := range text {
+		switch {
+		case unicode.IsLetter(r):
+			letters++
+		case unicode.IsDigit(r):
+			if i == 0 {
+				return false
+			}
+			digits = true
+		default:
+			return letters >= 2 && digits
+		}
+	}
+	return letters >= 2 && digits
 }
 
 // isName reports whether the word at byte offset start of text looks like

@@ -1,0 +1,170 @@
+package retrieval
+
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// A question that names something the book never mentions ("Svelte" in a
+// book on Redux, "Kubernetes" in one on time) is one the book does not
+// answer, however many of its other words the book uses. Names are
+// recognized by their form, as the reader wrote them: a word capitalized
+// inside a sentence ("Vercel", "PC", "Moment.js") or with a capital inside
+// it ("McMurdo", "useSelector"). A name is mentioned when the book has the
+// word in any case, or its plural or singular, because books lowercase
+// names in code ("react-redux") and readers capitalize words for emphasis;
+// a name joined by dots or underscores must occur whole.
+
+// maxCompounds bounds the set of identifiers kept from a book; a book has
+// far fewer, and a full set only means later identifiers count as absent.
+const maxCompounds = 1 << 18
+
+// surfaceWords calls fn for each word of text as written: a run of
+// characters between white space, trimmed of surrounding punctuation and of
+// a possessive "'s", with its byte offset in text.
+func surfaceWords(text string, fn func(word string, start int)) {
+	i := 0
+	for i < len(text) {
+		r, size := utf8.DecodeRuneInString(text[i:])
+		if unicode.IsSpace(r) || r == '-' || r == '/' || r == '—' || r == '–' {
+			i += size
+			continue
+		}
+		j := i
+		for j < len(text) {
+			r, size := utf8.DecodeRuneInString(text[j:])
+			if unicode.IsSpace(r) || r == '-' || r == '/' || r == '—' || r == '–' {
+				break
+			}
+			j += size
+		}
+		w := strings.TrimRightFunc(strings.TrimLeftFunc(text[i:j], trimmed), trimmed)
+		for _, s := range []string{"'s", "’s"} {
+			w = strings.TrimSuffix(w, s)
+		}
+		w = strings.TrimRightFunc(w, trimmed)
+		if w != "" {
+			fn(w, i+strings.Index(text[i:j], w))
+		}
+		i = j
+	}
+}
+
+// trimmed is the punctuation cut from the ends of a surface word.
+func trimmed(r rune) bool {
+	return !unicode.IsLetter(r) && !unicode.IsDigit(r) && r != '+' && r != '#'
+}
+
+// isCompound reports whether w is an identifier: letters or digits joined
+// by dots or underscores, as in "time.Now" or "global_allocator".
+// Abbreviations such as "e.g." and "U.S." are not: each of their parts is a
+// single letter.
+func isCompound(w string) bool {
+	if !strings.ContainsAny(w, "._") {
+		return false
+	}
+	for _, part := range strings.FieldsFunc(w, func(r rune) bool { return r == '.' || r == '_' }) {
+		if letterCount(part) >= 2 {
+			return true
+		}
+	}
+	return false
+}
+
+func letterCount(w string) int {
+	n := 0
+	for _, r := range w {
+		if unicode.IsLetter(r) {
+			n++
+		}
+	}
+	return n
+}
+
+// nameLike reports whether w, at byte offset start of text, reads as a
+// name: capitalized past the first word of a sentence ("Vercel", "PC",
+// "Moment.js"), or with a capital inside it ("McMurdo", "useSelector").
+// Lower-case identifiers and words with digits ("time_t", "ptp4l") are not
+// taken for names: readers use them for things a book explains in other
+// words ("a signed 32-bit integer").
+func nameLike(text string, w string, start int) bool {
+	if letterCount(w) < 2 || strings.ContainsAny(w, "'’") || isStopWord(strings.ToLower(w)) {
+		return false // a contraction ("I've") or a stop word is no name
+	}
+	return isName(text, start) || hasInnerUpper(w)
+}
+
+// hasInnerUpper reports whether a capital letter follows a lower-case one,
+// as in "McMurdo" or "useSelector".
+func hasInnerUpper(w string) bool {
+	lower := false
+	for _, r := range w {
+		if unicode.IsUpper(r) && lower {
+			return true
+		}
+		lower = unicode.IsLower(r)
+	}
+	return false
+}
+
+// titleCase reports whether every content word of text is capitalized, as
+// in a heading pasted as a question, where capitals say nothing of names.
+func titleCase(text string) bool {
+	words, caps := 0, 0
+	surfaceWords(text, func(w string, _ int) {
+		r, _ := utf8.DecodeRuneInString(w)
+		if !unicode.IsLetter(r) || isStopWord(strings.ToLower(w)) {
+			return
+		}
+		words++
+		if unicode.IsUpper(r) {
+			caps++
+		}
+	})
+	return words >= 3 && caps == words
+}
+
+// learnCompounds adds the identifiers of text to the index's set (the
+// caller holds mu).
+func (ix *Index) learnCompounds(text string) {
+	surfaceWords(text, func(w string, _ int) {
+		if isCompound(w) && len(ix.compounds) < maxCompounds {
+			ix.compounds[strings.ToLower(w)] = struct{}{}
+		}
+	})
+}
+
+// absentNames returns the names in question that the book never mentions
+// (the caller holds mu for reading).
+func (ix *Index) absentNames(question string) []string {
+	if titleCase(question) {
+		return nil
+	}
+	var absent []string
+	surfaceWords(question, func(w string, start int) {
+		if !nameLike(question, w, start) || ix.mentions(w) {
+			return
+		}
+		absent = append(absent, w)
+	})
+	return absent
+}
+
+// mentions reports whether the book has the word w in any case, or a
+// plural or singular of it; for an identifier, the whole identifier.
+func (ix *Index) mentions(w string) bool {
+	lw := strings.ToLower(w)
+	if isCompound(lw) {
+		_, ok := ix.compounds[lw]
+		return ok
+	}
+	for _, c := range []string{lw, lw + "s", lw + "es", strings.TrimSuffix(lw, "s")} {
+		known := c != ""
+		scanWords(c, nil, func(word []byte, _, _ int) { known = known && ix.an.known(word) })
+		if known {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,45 @@
+package retrieval
+
+import (
+	"slices"
+	"testing"
+)
+
+func TestAbsentNames(t *testing.T) {
+	ix := New(Options{})
+	ix.Add(Doc{ID: "1", Group: "a", Page: "a", Title: "Clocks", Heading: "Parsing",
+		Text: "Go's time.Parse reads RFC 3339. The react-redux package and the APIs of chrony. Excellent clocks drift."})
+	for _, tc := range []struct {
+		question string
+		want     []string
+	}{
+		{"how does Svelte handle stores?", []string{"Svelte"}},
+		{"does React re-render here?", nil},                        // the book writes react in lower case
+		{"which API parses dates?", nil},                           // the book has the plural
+		{"what does time.Parse return?", nil},                      // an identifier the book has
+		{"how does Moment.js parse dates?", []string{"Moment.js"}}, // one it lacks, whole
+		{"is Excel affected?", []string{"Excel"}},                  // "excellent" is another word
+		{"Svelte: does it parse?", nil},                            // a sentence's first word
+		{"I've read that chrony drifts, is it true?", nil},         // a contraction is no name
+		{"How To Parse Dates In Svelte", nil},                      // title case says nothing
+		{"how does McMurdo keep time?", []string{"McMurdo"}},
+		{"why does useSelector rerender?", []string{"useSelector"}},
+		{"what does e.g. stand for in the RFC?", nil},
+	} {
+		if got := ix.absentNames(tc.question); !slices.Equal(got, tc.want) {
+			t.Errorf("absentNames(%q) = %q, want %q", tc.question, got, tc.want)
+		}
+	}
+}
+
+func TestAQuestionNamingWhatTheBookNeverMentionsIsNotCovered(t *testing.T) {
+	ix := corpusIndex(Options{})
+	r := ix.Search(Query{Text: "how do I parse a date string with Moment.js in Go?"})
+	if r.Covered || !slices.Equal(r.Missing, []string{"Moment.js"}) {
+		t.Errorf("covered %v, missing %q; want not covered for lack of Moment.js", r.Covered, r.Missing)
+	}
+	r = ix.Search(Query{Text: "how do I parse a date string in Go?", Highlight: "Moment.js"})
+	if !r.Covered {
+		t.Errorf("a name only in the highlighted passage refused the question")
+	}
+}
