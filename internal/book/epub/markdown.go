@@ -240,17 +240,26 @@ func (c *converter) block(n *html.Node, b *blocks, depth int) {
 		return
 	}
 	if level := headingLevel(n); level > 0 {
-		b.flush()
-		if c.heading == "" {
-			c.heading = collapse(textContent(n))
-		}
-		c.inHeading = true
-		text := c.oneLine(n, depth)
-		c.inHeading = false
-		if text != "" {
-			b.add(block{text: strings.Repeat("#", level) + " " + escapeClosingHash(text)})
-		}
+		c.addHeading(b, level, []*html.Node{n}, depth)
 		return
+	}
+	if n.DataAtom == atom.Hgroup {
+		// A heading and its subtitles ("VII" and "Concerning New
+		// Principalities…") are one heading: "VII: Concerning…".
+		level := 0
+		var parts []*html.Node
+		for ch := n.FirstChild; ch != nil; ch = ch.NextSibling {
+			if ch.Type == html.ElementNode && !dropped(ch) {
+				parts = append(parts, ch)
+				if l := headingLevel(ch); l > 0 && (level == 0 || l < level) {
+					level = l
+				}
+			}
+		}
+		if level > 0 {
+			c.addHeading(b, level, parts, depth)
+			return
+		}
 	}
 	switch n.DataAtom {
 	case atom.Ul, atom.Ol:
@@ -706,6 +715,27 @@ func prefixLines(s, bare, prefix string) string {
 		}
 	}
 	return sb.String()
+}
+
+// addHeading adds a heading of the given level made of the text of nodes,
+// joined by ": ".
+func (c *converter) addHeading(b *blocks, level int, nodes []*html.Node, depth int) {
+	b.flush()
+	var texts, plain []string
+	c.inHeading = true
+	for _, n := range nodes {
+		if t := c.oneLine(n, depth); t != "" {
+			texts = append(texts, t)
+			plain = append(plain, collapse(textContent(n)))
+		}
+	}
+	c.inHeading = false
+	if c.heading == "" {
+		c.heading = strings.Join(plain, ": ")
+	}
+	if len(texts) > 0 {
+		b.add(block{text: strings.Repeat("#", level) + " " + escapeClosingHash(strings.Join(texts, ": "))})
+	}
 }
 
 func headingLevel(n *html.Node) int {

@@ -19,6 +19,11 @@ var markdownCases = []struct {
 		want: "# One\n\n## Two lines\n\n### Three\n\n#### Four\n\n##### Five\n\n###### Six with a block\n",
 	},
 	{
+		name: "a heading grouped with its subtitle is one heading",
+		body: `<hgroup><h2 epub:type="ordinal">VII</h2><p epub:type="title">Concerning <i>New</i> Principalities</p></hgroup><p>Text.</p><hgroup><p>no heading here</p></hgroup>`,
+		want: "## VII: Concerning *New* Principalities\n\nText.\n\nno heading here\n",
+	},
+	{
 		name: "a heading ending in # or holding braces is escaped",
 		body: "<h2>C#</h2><h3>Title {#id}</h3><h1> </h1>",
 		want: "## C\\#\n\n### Title \\{#id}\n",
