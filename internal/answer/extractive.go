@@ -3,6 +3,7 @@ package answer
 import (
 	"fmt"
 	"math"
+	"regexp"
 	"slices"
 	"strings"
 	"unicode"
@@ -11,43 +12,143 @@ import (
 )
 
 // The extractive answerer quotes the book. For a question it picks, from
-// the sections the search found, the few sentences that contain most of
-// the question's words; for a summary, the sentences most representative
-// of the whole text. It never writes a sentence of its own except the
-// framing, which says plainly that these are quotations.
+// the sections the search found, the few sentences that best answer it:
+// those holding most of the question's words, weighted by rarity, and of
+// the kind the question asks for (a definition for "what is", a number for
+// "how many", a reason for "why"); a sentence that introduces a list or a
+// code block ("…run:") is quoted with it. For a summary it picks the
+// sentences most representative of the whole text. It never writes a
+// sentence of its own except the framing, which says plainly that these
+// are quotations.
 
 const (
-	extractiveNote = "*Quoted from the book: this server has no language model configured, so Lectern answers with the book's own sentences rather than generating text.*"
+	quotedLead     = "Quoted from the book:"
 	maxQuoted      = 4   // sentences in an answer
 	maxPerSource   = 2   // sentences from one section
-	maxQuotedWords = 130 // words in an answer's quotations
+	maxQuotedWords = 130 // words in an answer's quotations, lists and code aside
+	maxBlockLines  = 24  // lines of a list or code block quoted with its introduction
+	maxBlockRunes  = 1600
 )
+
+// Kinds of block in a section's text.
+const (
+	proseBlock = iota
+	listBlock
+	codeBlock
+	tableBlock
+)
+
+// block is a paragraph, list, code block or table of a section's text.
+type block struct {
+	text string
+	kind int
+}
+
+// blocksOf splits a section's text into its blocks.
+func blocksOf(text string) []block {
+	var out []block
+	for _, t := range strings.Split(text, "\n\n") {
+		t = strings.TrimSpace(t)
+		if t == "" {
+			continue
+		}
+		kind := proseBlock
+		switch {
+		case isList(t):
+			kind = listBlock
+		case strings.Contains(t, " | "):
+			kind = tableBlock
+		case looksLikeCode(t):
+			kind = codeBlock
+		}
+		out = append(out, block{text: t, kind: kind})
+	}
+	return out
+}
+
+// isList reports whether every line of t is a list item ("- ", "* ", "1. ")
+// or the continuation of one (indented).
+func isList(t string) bool {
+	for i, l := range strings.Split(t, "\n") {
+		if item := listItem(l); item != "" {
+			continue
+		}
+		if i == 0 || !strings.HasPrefix(l, " ") {
+			return false
+		}
+	}
+	return true
+}
+
+// listItem returns the text of a list item line, or "".
+func listItem(l string) string {
+	t := strings.TrimLeft(l, " ")
+	for _, m := range []string{"- ", "* ", "+ "} {
+		if strings.HasPrefix(t, m) {
+			return strings.TrimSpace(t[len(m):])
+		}
+	}
+	i := 0
+	for i < len(t) && t[i] >= '0' && t[i] <= '9' {
+		i++
+	}
+	if i > 0 && i < 4 && strings.HasPrefix(t[i:], ". ") {
+		return strings.TrimSpace(t[i+2:])
+	}
+	return ""
+}
 
 // sentence is a candidate quotation.
 type sentence struct {
 	text   string
 	source int // index of its hit
 	pos    int // position in its section
+	block  int // index of its block in the section
+	last   bool
 	score  float64
 	match  float64 // the part of score from the question's words
 	terms  []string
 }
 
-// prose returns the sentences of a section's text, leaving out code
-// blocks, table rows and list markers.
-func prose(text string) []string {
-	var out []string
-	for _, block := range strings.Split(text, "\n\n") {
-		if looksLikeCode(block) {
+// sentencesOf returns the quotable sentences of a section's blocks: those
+// of its paragraphs and list items, not of code or tables.
+func sentencesOf(blocks []block) []sentence {
+	var out []sentence
+	for bi, b := range blocks {
+		if b.kind == codeBlock || b.kind == tableBlock {
 			continue
 		}
-		for _, s := range library.Sentences(block) {
-			s = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(s), "- "))
-			if strings.Contains(s, " | ") || len(strings.Fields(s)) < 4 || !startsLikeProse(s) || !endsLikeProse(s) {
+		var sents []string
+		if b.kind == listBlock {
+			for _, l := range strings.Split(b.text, "\n") {
+				if item := listItem(l); item != "" {
+					sents = append(sents, library.Sentences(item)...)
+				}
+			}
+		} else {
+			sents = library.Sentences(b.text)
+		}
+		first := len(out)
+		for _, s := range sents {
+			s = strings.TrimSpace(s)
+			if len(strings.Fields(s)) < 4 || !startsLikeProse(s) || !endsLikeProse(s) {
 				continue
 			}
-			out = append(out, s)
+			out = append(out, sentence{text: s, pos: len(out), block: bi})
 		}
+		if len(out) > first {
+			out[len(out)-1].last = true
+		}
+	}
+	return out
+}
+
+// prose returns the sentences of a text, leaving out code blocks, table
+// rows and list markers.
+func prose(text string) []string {
+	var out []string
+	for _, s := range sentencesOf(blocksOf(text)) {
+		out = append(out, s.text)
 	}
 	return out
 }
@@ -71,7 +172,7 @@ func looksLikeCode(block string) bool {
 	lines := strings.Split(block, "\n")
 	for _, l := range lines {
 		t := strings.TrimSpace(l)
-		if strings.HasSuffix(t, "{") || strings.HasSuffix(t, ";") || strings.HasSuffix(t, "}") || strings.HasPrefix(t, "//") || strings.HasPrefix(t, "$ ") {
+		if strings.HasSuffix(t, "{") || strings.HasSuffix(t, ";") || strings.HasSuffix(t, "}") || strings.HasPrefix(t, "//") || strings.HasPrefix(t, "$ ") || strings.HasPrefix(t, "# ") {
 			codeLines++
 		}
 	}
@@ -92,6 +193,90 @@ func startsLikeProse(s string) bool {
 	return false
 }
 
+// Kinds of question, by what their answer is.
+const (
+	askOther = iota
+	askDefinition
+	askQuantity
+	askReason
+	askTime
+	askPerson
+	askProcedure
+)
+
+var (
+	definitionQ = regexp.MustCompile(`(?i)^\s*(what(’s|'s| is| are| was| were)\b|define\b|meaning of\b|what does .+ (mean|stand for))`)
+	quantityQ   = regexp.MustCompile(`(?i)\bhow (many|much|long|often|big|large|small|fast|far|old|wide)\b|\bwhat (percentage|number|size|fraction)\b`)
+	reasonQ     = regexp.MustCompile(`(?i)^\s*why\b|\bwhy (do|does|did|is|are|was|were|should|would|can|not)\b|\bwhat is the (reason|point|purpose)\b`)
+	timeQ       = regexp.MustCompile(`(?i)^\s*when\b|\bwhat (year|date|century|decade)\b|\bsince when\b`)
+	personQ     = regexp.MustCompile(`(?i)^\s*(who|whom|whose)\b`)
+	procedureQ  = regexp.MustCompile(`(?i)^\s*how (do|can|should|would|to)\b|\bhow (do|can|should) (i|we|you)\b|\b(steps|command) to\b`)
+
+	definitionS = regexp.MustCompile(`(?i)\b(is|are) (a|an|the|one|any|when|what)\b|\b(means|refers to|stands for|is called|are called|is defined as|is known as)\b`)
+	quantityS   = regexp.MustCompile(`(?i)\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|hundred|thousand|million|billion|dozen|half|twice|double|percent)\b`)
+	reasonS     = regexp.MustCompile(`(?i)\b(because|since|so that|in order to|reason|otherwise|therefore|thus|that is why|this is why|which is why|due to|so as to|lest)\b`)
+	timeS       = regexp.MustCompile(`(?i)\b(1[0-9]{3}|20[0-9]{2})\b|\b(january|february|march|april|may|june|july|august|september|october|november|december|century|year|ago|until|since)\b`)
+	personS     = regexp.MustCompile(`\S \p{Lu}\p{Ll}+`)
+)
+
+// questionKind is what kind of answer q asks for.
+func questionKind(q string) int {
+	switch {
+	case quantityQ.MatchString(q):
+		return askQuantity
+	case reasonQ.MatchString(q):
+		return askReason
+	case timeQ.MatchString(q):
+		return askTime
+	case personQ.MatchString(q):
+		return askPerson
+	case definitionQ.MatchString(q):
+		return askDefinition
+	case procedureQ.MatchString(q):
+		return askProcedure
+	}
+	return askOther
+}
+
+// fits reports whether s has the form of an answer of that kind: a
+// definition, a number, a reason, a date, a name, or the introduction of
+// steps (a sentence ending in a colon before a list or code).
+func fits(kind int, s sentence, introduces bool) bool {
+	switch kind {
+	case askDefinition:
+		return definitionS.MatchString(s.text)
+	case askQuantity:
+		return quantityS.MatchString(s.text)
+	case askReason:
+		return reasonS.MatchString(s.text)
+	case askTime:
+		return timeS.MatchString(s.text)
+	case askPerson:
+		return personS.MatchString(s.text)
+	case askProcedure:
+		return introduces
+	}
+	return false
+}
+
+// section is a cited section's blocks and candidate sentences.
+type section struct {
+	blocks []block
+	sents  []sentence
+}
+
+// introduced returns the list or code block that s introduces ("…run:"),
+// or -1.
+func (sec section) introduced(s sentence) int {
+	if !s.last || !strings.HasSuffix(strings.TrimRight(s.text, `*"”`), ":") {
+		return -1
+	}
+	if i := s.block + 1; i < len(sec.blocks) && (sec.blocks[i].kind == listBlock || sec.blocks[i].kind == codeBlock) {
+		return i
+	}
+	return -1
+}
+
 // extractiveAnswer quotes the sentences of hits that best answer query.
 func extractiveAnswer(query string, hits []library.Hit, analyze func(string) []string, idf func(string) float64) string {
 	want := map[string]bool{}
@@ -103,11 +288,19 @@ func extractiveAnswer(query string, hits []library.Hit, analyze func(string) []s
 			want[t] = true
 		}
 	}
+	secs := make([]section, len(hits))
 	var cands []sentence
 	for i, h := range hits {
-		for j, text := range prose(h.SectionText) {
-			cands = append(cands, sentence{text: text, source: i, pos: j, terms: analyze(text)})
+		secs[i].blocks = blocksOf(h.SectionText)
+		secs[i].sents = sentencesOf(secs[i].blocks)
+		for j := range secs[i].sents {
+			s := &secs[i].sents[j]
+			s.source, s.terms = i, analyze(s.text)
+			cands = append(cands, *s)
 		}
+	}
+	if len(cands) == 0 {
+		return "The book's passages on this are code or tables rather than prose; see the cited sections."
 	}
 	// Each question word counts by its rarity in the book: a rare word
 	// ("RealTimeIsUniversal") says more about which sentence answers than
@@ -120,24 +313,27 @@ func extractiveAnswer(query string, hits []library.Hit, analyze func(string) []s
 			}
 		}
 	}
-	weight := idf
 	total := 0.0
 	for t := range present {
-		total += weight(t)
+		total += idf(t)
 	}
+	kind := questionKind(query)
 	for k := range cands {
 		c := &cands[k]
 		seen := map[string]bool{}
 		for _, t := range c.terms {
 			if want[t] && !seen[t] {
 				seen[t] = true
-				c.score += weight(t)
+				c.score += idf(t)
 			}
 		}
 		if total > 0 {
 			c.score /= total
 		}
 		c.match = c.score
+		if c.match > 0 && fits(kind, *c, secs[c.source].introduced(*c) >= 0) {
+			c.score += 0.2
+		}
 		c.score += 0.15 * float64(len(hits)-c.source) / float64(len(hits)) // the search's order
 		if c.pos == 0 {
 			c.score += 0.05 // a section's first sentence often states its point
@@ -146,18 +342,23 @@ func extractiveAnswer(query string, hits []library.Hit, analyze func(string) []s
 			c.score -= 0.1
 		}
 	}
-	if len(cands) == 0 {
-		return "The book's passages on this are code or tables rather than prose; see the cited sections.\n\n" + extractiveNote
-	}
 	best := slices.MaxFunc(cands, func(a, b sentence) int { return cmpFloat(a.score, b.score) })
 	picked := withNext(pick(slices.Clone(cands), best), cands)
+	return render(picked, secs)
+}
 
+// render writes the picked sentences as quotations, one per section in the
+// search's order, with the lists and code blocks they introduce, each
+// ending with its citation mark.
+func render(picked []sentence, secs []section) string {
 	var b strings.Builder
-	b.WriteString("Here is what the book says:\n\n")
-	for src := range hits {
+	b.WriteString(quotedLead + "\n\n")
+	seen := map[string]bool{}
+	for src, sec := range secs {
 		var group []sentence
 		for _, s := range picked {
-			if s.source == src {
+			if s.source == src && !seen[s.text] {
+				seen[s.text] = true
 				group = append(group, s)
 			}
 		}
@@ -165,31 +366,102 @@ func extractiveAnswer(query string, hits []library.Hit, analyze func(string) []s
 			continue
 		}
 		slices.SortFunc(group, func(a, b sentence) int { return a.pos - b.pos })
-		texts := make([]string, len(group))
-		for i, s := range group {
-			texts[i] = s.text
+		var lines []string // the quotation's lines, before "> " is added
+		prose := ""
+		cite := fmt.Sprintf("[%d]", src+1)
+		flush := func() {
+			if prose != "" {
+				lines = append(lines, prose)
+				prose = ""
+			}
 		}
-		fmt.Fprintf(&b, "> %s [%d]\n\n", strings.Join(texts, " "), src+1)
+		for i, s := range group {
+			intro := sec.introduced(s)
+			text := s.text
+			if intro < 0 && strings.HasSuffix(strings.TrimRight(text, `*"”`), ":") {
+				// A colon whose list or code is not quoted would leave the
+				// reader hanging.
+				text = strings.TrimRight(strings.TrimSpace(strings.TrimSuffix(strings.TrimRight(text, `*"”`), ":")), ",;") + "…"
+			}
+			if prose != "" {
+				prose += " "
+			}
+			prose += text
+			if intro < 0 {
+				continue
+			}
+			blk := sec.blocks[intro]
+			if blk.kind == codeBlock {
+				prose += " " + cite
+				cite = ""
+			}
+			flush()
+			lines = append(lines, "")
+			lines = append(lines, quotedBlock(blk)...)
+			if i < len(group)-1 {
+				lines = append(lines, "")
+			}
+		}
+		flush()
+		if cite != "" {
+			lines[len(lines)-1] += " " + cite
+		}
+		for _, l := range lines {
+			if l == "" {
+				b.WriteString(">\n")
+			} else {
+				b.WriteString("> " + l + "\n")
+			}
+		}
+		b.WriteString("\n")
 	}
-	b.WriteString(extractiveNote)
-	return b.String()
+	return strings.TrimRight(b.String(), "\n")
+}
+
+// quotedBlock returns the lines of a list or code block to quote, within
+// maxBlockLines and maxBlockRunes, code fenced.
+func quotedBlock(blk block) []string {
+	lines := strings.Split(blk.text, "\n")
+	cut := false
+	runes := 0
+	for i, l := range lines {
+		runes += len([]rune(l))
+		if i == maxBlockLines || runes > maxBlockRunes {
+			lines, cut = lines[:i], true
+			break
+		}
+	}
+	if blk.kind == codeBlock {
+		out := append([]string{"```"}, lines...)
+		if cut {
+			out = append(out, "…")
+		}
+		return append(out, "```")
+	}
+	if cut {
+		lines = append(lines, "- …")
+	}
+	return lines
 }
 
 // pick chooses the quotations: the best sentence of the first section when
 // it scores at least half as well as the best overall (the search ranked
 // that section first), then the best sentences while they score at least
-// half as well as the best, within the limits above.
+// half as well as the best, within the limits above. A sentence already
+// chosen from another section (the same words) is not quoted twice.
 func pick(cands []sentence, best sentence) []sentence {
 	slices.SortStableFunc(cands, func(a, b sentence) int { return cmpFloat(b.score, a.score) })
 	var out []sentence
 	per := map[int]int{}
 	words := 0
+	chosen := map[string]bool{}
 	for i, c := range cands {
 		if c.source == 0 {
 			if c.score >= best.score/2 && c.match > 0 {
 				out = append(out, c)
 				per[0]++
 				words += len(strings.Fields(c.text))
+				chosen[c.text] = true
 				cands = slices.Delete(slices.Clone(cands), i, i+1)
 			}
 			break
@@ -199,7 +471,7 @@ func pick(cands []sentence, best sentence) []sentence {
 		if len(out) == maxQuoted || c.score < best.score/2 {
 			break
 		}
-		if len(out) > 0 && c.match < best.match/2 {
+		if chosen[c.text] || (len(out) > 0 && c.match < best.match/2) {
 			continue // a later quotation must share as much of the question as half the best does
 		}
 		n := len(strings.Fields(c.text))
@@ -209,6 +481,7 @@ func pick(cands []sentence, best sentence) []sentence {
 		out = append(out, c)
 		per[c.source]++
 		words += n
+		chosen[c.text] = true
 	}
 	return out
 }
@@ -291,10 +564,9 @@ func extractiveSummary(what, text string, analyze func(string) []string) string 
 	ss = ss[:n]
 	slices.SortFunc(ss, func(a, b scored) int { return a.i - b.i })
 	var b strings.Builder
-	fmt.Fprintf(&b, "The main points of %s, in its own words:\n\n", what)
+	fmt.Fprintf(&b, "Quoted from the book, the main points of %s:\n\n", what)
 	for _, s := range ss {
 		fmt.Fprintf(&b, "- %s\n", sents[s.i])
 	}
-	b.WriteString("\n" + extractiveNote)
-	return b.String()
+	return strings.TrimRight(b.String(), "\n")
 }

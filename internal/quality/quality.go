@@ -26,6 +26,7 @@ type Answerer interface {
 // Searcher is the book's search, as the retrieval measures need it.
 type Searcher interface {
 	Evaluate(ctx context.Context, qs []library.EvalQuestion) (library.EvalReport, error)
+	Search(ctx context.Context, q library.Query) (library.Result, error)
 }
 
 // Row is how one evaluation set fared on one book.
@@ -46,6 +47,10 @@ type AnswerReport struct {
 	// HoldsFacts is the share of those whose answer text contains every key
 	// fact.
 	HoldsFacts float64 `json:"holds_facts"`
+	// FactsFound is the share of those for which one of the three sections
+	// the search found contains every key fact: what an answer quoting the
+	// right sentences could reach.
+	FactsFound float64 `json:"facts_found"`
 	// Cites is the share of answerable questions whose answer cites at least
 	// one section.
 	Cites float64 `json:"cites"`
@@ -75,7 +80,7 @@ func Measure(ctx context.Context, lib Searcher, ans Answerer, book, set string, 
 		return row, nil
 	}
 	var answerable, cites, unanswerable int
-	var holds, declines int
+	var holds, found, declines int
 	for _, q := range qs {
 		reply, err := ans.Answer(ctx, chat.Question{Agent: chat.AgentTriage, Query: q.Question}, nil)
 		if err != nil {
@@ -96,6 +101,16 @@ func Measure(ctx context.Context, lib Searcher, ans Answerer, book, set string, 
 			continue
 		}
 		row.Answers.Answerable++
+		res, err := lib.Search(ctx, library.Query{Text: q.Question})
+		if err != nil {
+			return row, fmt.Errorf("%s/%s: %s: %w", book, set, q.ID, err)
+		}
+		for _, h := range res.Hits {
+			if ContainsFacts(h.SectionText, q.KeyFacts) {
+				found++
+				break
+			}
+		}
 		if ContainsFacts(reply.Text, q.KeyFacts) {
 			holds++
 		} else {
@@ -104,6 +119,7 @@ func Measure(ctx context.Context, lib Searcher, ans Answerer, book, set string, 
 	}
 	if n := row.Answers.Answerable; n > 0 {
 		row.Answers.HoldsFacts = float64(holds) / float64(n)
+		row.Answers.FactsFound = float64(found) / float64(n)
 	}
 	if answerable > 0 {
 		row.Answers.Cites = float64(cites) / float64(answerable)
@@ -137,14 +153,14 @@ func normalizeFact(s string) string {
 // the "not covered" decision both ways, hit@3 by kind, and the answers.
 func PrintTable(w io.Writer, rows []Row) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "book\tset\tq\thit@1\thit@3\tMRR\twrongly NC\tunans. caught\tfactual\tconceptual\tparaphrase\tkey facts\tcites\t")
+	fmt.Fprintln(tw, "book\tset\tq\thit@1\thit@3\tMRR\twrongly NC\tunans. caught\tfactual\tconceptual\tparaphrase\tfacts found\tkey facts\tcites\t")
 	for _, r := range rows {
 		rep := r.Retrieval
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%.3f\t%.3f\t%.3f\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n",
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%.3f\t%.3f\t%.3f\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n",
 			r.Book, r.Set, r.Questions, rep.HitAt1, rep.HitAt3, rep.MRR,
 			count(rep.FalseNotCovered, rep.Answerable), count(rep.NotCovered, rep.Unanswerable),
 			kind(rep, "factual"), kind(rep, "conceptual"), kind(rep, "paraphrase"),
-			share(r.Answers.HoldsFacts, r.Answers.Answerable), share(r.Answers.Cites, rep.Answerable))
+			share(r.Answers.FactsFound, r.Answers.Answerable), share(r.Answers.HoldsFacts, r.Answers.Answerable), share(r.Answers.Cites, rep.Answerable))
 	}
 	return tw.Flush()
 }
