@@ -23,9 +23,9 @@ import (
 
 const (
 	quotedLead     = "Quoted from the book:"
-	maxQuoted      = 4   // sentences in an answer
-	maxPerSource   = 2   // sentences from one section
-	maxQuotedWords = 130 // words in an answer's quotations, lists and code aside
+	maxQuoted      = 5   // sentences in an answer
+	maxPerSource   = 3   // sentences from one section
+	maxQuotedWords = 160 // words in an answer's quotations, lists and code aside
 	maxBlockLines  = 24  // lines of a list or code block quoted with its introduction
 	maxBlockRunes  = 1600
 )
