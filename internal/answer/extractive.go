@@ -207,7 +207,7 @@ const (
 var (
 	definitionQ = regexp.MustCompile(`(?i)^\s*(what(’s|'s| is| are| was| were)\b|define\b|meaning of\b|what does .+ (mean|stand for))`)
 	quantityQ   = regexp.MustCompile(`(?i)\bhow (many|much|long|often|big|large|small|fast|far|old|wide)\b|\bwhat (percentage|number|size|fraction)\b`)
-	reasonQ     = regexp.MustCompile(`(?i)^\s*why\b|\bwhy (do|does|did|is|are|was|were|should|would|can|not)\b|\bwhat is the (reason|point|purpose)\b`)
+	reasonQ     = regexp.MustCompile(`(?i)^\s*why\b|\bwhy\b\W*$|\bwhy (do|does|did|is|are|was|were|should|would|can|not)\b|\bwhat is the (reason|point|purpose)\b`)
 	timeQ       = regexp.MustCompile(`(?i)^\s*when\b|\bwhat (year|date|century|decade)\b|\bsince when\b`)
 	personQ     = regexp.MustCompile(`(?i)^\s*(who|whom|whose)\b`)
 	procedureQ  = regexp.MustCompile(`(?i)^\s*how (do|can|should|would|to)\b|\bhow (do|can|should) (i|we|you)\b|\b(steps|command) to\b`)
@@ -277,8 +277,9 @@ func (sec section) introduced(s sentence) int {
 	return -1
 }
 
-// extractiveAnswer quotes the sentences of hits that best answer query.
-func extractiveAnswer(query string, hits []library.Hit, analyze func(string) []string, idf func(string) float64) string {
+// extractiveAnswer quotes the sentences of hits that best answer query,
+// leaving out those already quoted in the earlier answers.
+func extractiveAnswer(query string, hits []library.Hit, analyze func(string) []string, idf func(string) float64, earlier []string) string {
 	want := map[string]bool{}
 	for _, t := range analyze(query) {
 		want[t] = true
@@ -296,10 +297,15 @@ func extractiveAnswer(query string, hits []library.Hit, analyze func(string) []s
 		for j := range secs[i].sents {
 			s := &secs[i].sents[j]
 			s.source, s.terms = i, analyze(s.text)
-			cands = append(cands, *s)
+			if !quotedIn(s.text, earlier) {
+				cands = append(cands, *s)
+			}
 		}
 	}
 	if len(cands) == 0 {
+		if len(earlier) > 0 {
+			return "The book says no more on this than the passages quoted above; the cited sections have the full text."
+		}
 		return "The book's passages on this are code or tables rather than prose; see the cited sections."
 	}
 	// Each question word counts by its rarity in the book: a rare word
@@ -345,6 +351,16 @@ func extractiveAnswer(query string, hits []library.Hit, analyze func(string) []s
 	best := slices.MaxFunc(cands, func(a, b sentence) int { return cmpFloat(a.score, b.score) })
 	picked := withNext(pick(slices.Clone(cands), best), cands)
 	return render(picked, secs)
+}
+
+// quotedIn reports whether an earlier answer already quotes sentence.
+func quotedIn(sentence string, earlier []string) bool {
+	for _, e := range earlier {
+		if strings.Contains(e, sentence) {
+			return true
+		}
+	}
+	return false
 }
 
 // render writes the picked sentences as quotations, one per section in the

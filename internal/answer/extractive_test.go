@@ -76,13 +76,13 @@ func TestExtractiveAnswersOnTheDemoBook(t *testing.T) {
 		}
 		if !q.Answerable() {
 			unanswerable++
-			if reply.Text == answer.NotCovered && len(reply.Sources) == 0 {
+			if strings.HasPrefix(reply.Text, answer.NotCovered) && len(reply.Sources) == 0 {
 				says++
 			}
 			continue
 		}
 		answerable++
-		if reply.Text == answer.NotCovered {
+		if strings.HasPrefix(reply.Text, answer.NotCovered) {
 			continue // counted as a miss; the search's refusals are measured in package library
 		}
 		if !strings.Contains(reply.Text, "Quoted from the book") || !citation.MatchString(reply.Text) {

@@ -14,7 +14,7 @@ import (
 // whole page they are on. A text too long for the model's context is
 // summarized in parts, and the parts' summaries summarized: nothing is cut.
 func (a *Assistant) summarize(ctx context.Context, q chat.Question, emit func(chat.Event) error) (chat.Reply, error) {
-	reply := chat.Reply{Agent: chat.AgentSummarizer, Sources: []chat.Source{}}
+	reply := chat.Reply{Agent: chat.AgentSummarizer, Sources: []chat.Source{}, Quoted: a.model == nil}
 	text := strings.TrimSpace(q.HighlightedText)
 	what := "the selected passage"
 	if text != "" {
@@ -35,7 +35,7 @@ func (a *Assistant) summarize(ctx context.Context, q chat.Question, emit func(ch
 		// Nothing to summarize: answer the question instead.
 		return a.rag(ctx, q, emit)
 	}
-	if err := emit(chat.Event{Sources: reply.Sources, Agent: reply.Agent}); err != nil {
+	if err := emit(chat.Event{Sources: reply.Sources, Agent: reply.Agent, Quoted: reply.Quoted}); err != nil {
 		return reply, err
 	}
 	if a.model == nil {

@@ -32,9 +32,12 @@ type runResponse struct {
 	MessageHTML string        `json:"message_html"`
 	Sources     []chat.Source `json:"sources"`
 	AgentUsed   string        `json:"agent_used"`
-	Timestamp   httpx.Time    `json:"timestamp"`
-	SessionID   string        `json:"session_id"`
-	MessageID   string        `json:"message_id"`
+	// Quoted is true when the answer quotes the book because no model is
+	// configured; clients tell the reader once.
+	Quoted    bool       `json:"quoted,omitempty"`
+	Timestamp httpx.Time `json:"timestamp"`
+	SessionID string     `json:"session_id"`
+	MessageID string     `json:"message_id"`
 }
 
 // readRun decodes a run request and applies the per-user rate limit.
@@ -76,7 +79,7 @@ func (s *Server) renderAnswer(text string, sources []chat.Source) string {
 
 func (s *Server) toRunResponse(res chat.RunResult) runResponse {
 	return runResponse{Message: res.Answer.Content, MessageHTML: s.renderAnswer(res.Answer.Content, res.Sources), Sources: res.Sources,
-		AgentUsed: res.Agent, Timestamp: httpx.Time(res.Answer.CreatedAt), SessionID: res.Conversation.ID, MessageID: res.Answer.ID}
+		AgentUsed: res.Agent, Quoted: res.Quoted, Timestamp: httpx.Time(res.Answer.CreatedAt), SessionID: res.Conversation.ID, MessageID: res.Answer.ID}
 }
 
 // errShuttingDown is the cause of the contexts of answers stopped by Drain.
@@ -183,7 +186,11 @@ func (s *Server) streamAgent(w http.ResponseWriter, r *http.Request, p authn.Pri
 		},
 		Event: func(e chat.Event) error {
 			if e.Sources != nil {
-				return send("sources", map[string]any{"sources": e.Sources, "agent_used": e.Agent})
+				ev := map[string]any{"sources": e.Sources, "agent_used": e.Agent}
+				if e.Quoted {
+					ev["quoted"] = true
+				}
+				return send("sources", ev)
 			}
 			return send("delta", map[string]string{"text": e.Delta})
 		},

@@ -29,6 +29,8 @@ type fakeModel struct {
 	srv *httptest.Server
 
 	mu       sync.Mutex
+	rewrites []modelRequest // query rewrites, answered apart (see serveRewrite)
+	rewrite  string         // the query to answer them with; "" echoes the question
 	requests []modelRequest
 	auth     []string
 	mode     string // "ok", "500", "hang", "garbage", "drip" (one delta, then wait for the client to leave)
@@ -70,6 +72,10 @@ func (f *fakeModel) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	json.NewDecoder(teeReader{r, body}).Decode(&req)
+	if len(req.Messages) > 0 && strings.Contains(req.Messages[0].Content, "into one search query") {
+		f.serveRewrite(w, req)
+		return
+	}
 	f.mu.Lock()
 	f.requests = append(f.requests, req)
 	f.auth = append(f.auth, r.Header.Get("Authorization"))
@@ -116,6 +122,24 @@ func (f *fakeModel) serve(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprint(w, "data: [DONE]\n\n")
 		fl.Flush()
 	}
+}
+
+// serveRewrite answers a query-rewrite request, whatever the mode, with
+// f.rewrite or the question itself, and no usage, so that tests of the
+// answer see the same requests and token counts as without rewriting.
+func (f *fakeModel) serveRewrite(w http.ResponseWriter, req modelRequest) {
+	f.mu.Lock()
+	f.rewrites = append(f.rewrites, req)
+	text := f.rewrite
+	f.mu.Unlock()
+	if text == "" {
+		u := req.Messages[len(req.Messages)-1].Content
+		text = strings.TrimSpace(u[strings.LastIndex(u, "<question>")+len("<question>") : strings.LastIndex(u, "</question>")])
+	}
+	w.Header().Set("Content-Type", "text/event-stream")
+	b, _ := json.Marshal(map[string]any{"id": "r1", "object": "chat.completion.chunk", "model": req.Model,
+		"choices": []any{map[string]any{"index": 0, "delta": map[string]any{"content": text}, "finish_reason": "stop"}}})
+	fmt.Fprintf(w, "data: %s\n\ndata: [DONE]\n\n", b)
 }
 
 type teeReader struct {

@@ -88,6 +88,9 @@ type Reply struct {
 	Sources []Source
 	Agent   string
 	Tokens  int64
+	// Quoted is set when the answer quotes the book rather than being
+	// written by a model (no model is configured).
+	Quoted bool
 }
 
 // Event is a piece of an answer as it is produced: first the sources and
@@ -95,6 +98,7 @@ type Reply struct {
 type Event struct {
 	Sources []Source
 	Agent   string
+	Quoted  bool // with Sources: the answer quotes the book (see Reply.Quoted)
 	Delta   string
 }
 
@@ -316,6 +320,7 @@ type RunResult struct {
 	Answer       store.Message
 	Sources      []Source
 	Agent        string
+	Quoted       bool // the answer quotes the book (no model is configured)
 }
 
 // historyTurns is how many earlier messages go to the answerer.
@@ -425,7 +430,7 @@ func (s *Service) Run(ctx context.Context, userID string, req RunRequest, obs *O
 	if a, err = s.store.AppendMessage(ctx, a); err != nil {
 		return res, storeErr("store answer", err)
 	}
-	res.Answer, res.Sources, res.Agent = a, reply.Sources, reply.Agent
+	res.Answer, res.Sources, res.Agent, res.Quoted = a, reply.Sources, reply.Agent, reply.Quoted
 	res.Conversation.MessageCount = a.Seq
 	res.Conversation.UpdatedAt = a.CreatedAt
 	return res, nil

@@ -48,6 +48,9 @@ type Result struct {
 	// Missing lists the names in the question the book never mentions,
 	// when that is why it is not covered.
 	Missing []string
+	// Closest are, when the question is not covered, the sections that
+	// came nearest.
+	Closest []Hit
 }
 
 // Search finds the sections that best answer q. With an embedder it also
@@ -75,20 +78,7 @@ func (l *Library) Search(ctx context.Context, q Query) (Result, error) {
 		}
 	}
 	res := s.index.Search(rq)
-	out := Result{Covered: res.Covered, Missing: res.Missing, Hits: make([]Hit, 0, len(res.Hits))}
-	for _, h := range res.Hits {
-		ref, ok := s.chunks[h.ID]
-		if !ok {
-			continue
-		}
-		p, sec := ref.page, ref.page.Sections[ref.section]
-		out.Hits = append(out.Hits, Hit{
-			DocPath: p.DocPath, Slug: p.Slug, Title: p.Title, Heading: sec.Heading, HeadingPath: sec.Path,
-			URL: p.SectionURL(sec), Snippet: snippet(ref.text, h.Matched, snippetRunes, s.index.Analyze), Text: ref.text,
-			SectionText: sec.Text, Score: h.Score, Coverage: h.Coverage, ChapterNumber: p.ChapterNumber, Chapter: p.Chapter, PageNumber: p.PageNumber,
-			Matched: h.Matched,
-		})
-	}
+	out := Result{Covered: res.Covered, Missing: res.Missing, Hits: s.hits(res.Hits, s.index), Closest: s.hits(res.Closest, s.index)}
 	if l.opt.OnSearch != nil {
 		mode := "bm25"
 		if rq.Vector != nil {
@@ -97,6 +87,25 @@ func (l *Library) Search(ctx context.Context, q Query) (Result, error) {
 		l.opt.OnSearch(mode, time.Since(start))
 	}
 	return out, nil
+}
+
+// hits turns the index's hits into sections of the book.
+func (s *snapshot) hits(in []retrieval.Hit, ix *retrieval.Index) []Hit {
+	out := make([]Hit, 0, len(in))
+	for _, h := range in {
+		ref, ok := s.chunks[h.ID]
+		if !ok {
+			continue
+		}
+		p, sec := ref.page, ref.page.Sections[ref.section]
+		out = append(out, Hit{
+			DocPath: p.DocPath, Slug: p.Slug, Title: p.Title, Heading: sec.Heading, HeadingPath: sec.Path,
+			URL: p.SectionURL(sec), Snippet: snippet(ref.text, h.Matched, snippetRunes, ix.Analyze), Text: ref.text,
+			SectionText: sec.Text, Score: h.Score, Coverage: h.Coverage, ChapterNumber: p.ChapterNumber, Chapter: p.Chapter, PageNumber: p.PageNumber,
+			Matched: h.Matched,
+		})
+	}
+	return out
 }
 
 // IDF is how rare a term (a stem, as retrieval.Analyze returns) is in the

@@ -251,6 +251,9 @@ type Result struct {
 	// Missing lists the names in the question that the book never
 	// mentions, when that is why it is not covered.
 	Missing []string
+	// Closest are, when the question is not covered, the sections that
+	// came nearest, to offer the reader instead of a dead end.
+	Closest []Hit
 }
 
 // posting records that a term occurs in a chunk: the chunk's slot and the

@@ -158,10 +158,18 @@ func (ix *Index) Search(q Query) Result {
 			ranking = ix.fuse(s, k)
 		}
 	}
-	if !covered || len(ranking) == 0 {
+	if len(ranking) == 0 {
 		return Result{Missing: missing}
 	}
+	hits := ix.hits(s, ranking, k)
+	if !covered {
+		return Result{Missing: missing, Closest: hits}
+	}
+	return Result{Hits: hits, Covered: true}
+}
 
+// hits returns the top k of ranking as hits.
+func (ix *Index) hits(s *scratch, ranking []cand, k int) []Hit {
 	hits := make([]Hit, min(k, len(ranking)))
 	for i := range hits {
 		c := ranking[i]
@@ -177,7 +185,7 @@ func (ix *Index) Search(q Query) Result {
 			Matched:  matched,
 		}
 	}
-	return Result{Hits: hits, Covered: true}
+	return hits
 }
 
 // queryTerms fills s.qterms with the distinct content terms of the
