@@ -142,7 +142,7 @@ func (ix *Index) Search(q Query) Result {
 	}
 
 	var missing []string
-	if covered && len(s.verbatim) == 0 && ix.opt.NameWeight > 1 {
+	if len(s.verbatim) == 0 && ix.opt.NameWeight > 1 {
 		if missing = ix.absentNames(q.Text); len(missing) > 0 {
 			covered = false
 		}
