@@ -758,8 +758,11 @@ func TestBrowser(t *testing.T) {
 		a := b.ask(t, question)
 		asked = true
 		t.Logf("typing indicator observed: %v", a.SawTyping)
-		if !strings.Contains(a.Body, "Quoted from the book") {
-			t.Errorf("the answer's .message-body lacks %q: %.400s", "Quoted from the book", a.Body)
+		if !strings.Contains(a.Body, "Quoted from the book") || strings.Contains(a.Body, "no language model") {
+			t.Errorf("the answer's .message-body lacks %q or carries the no-model note: %.400s", "Quoted from the book", a.Body)
+		}
+		if !eval[bool](t, b, "look for the notice", visibleExpr("#chat-quoted-notice")) || eval[int](t, b, "count notices", `document.querySelectorAll('.chat-notice').length`) != 1 {
+			t.Errorf("the panel does not tell the reader, once, that answers quote the book\n%s", b.state())
 		}
 		if len(a.Sources) == 0 {
 			t.Fatalf("the answer lists no sources (ol.sources li a[href])\n%s", b.state())

@@ -6,6 +6,7 @@ import { ApiError, createClient } from "./api.js";
 import { errorText, h, icon, store } from "./dom.js";
 
 const KEY = "lectern.conversation";
+const QUOTED_KEY = "lectern.quotedNotice"; // set once the reader has been told answers are quotations
 const enc = encodeURIComponent;
 
 // mountChat fills panel (a hidden <aside>) and wires toggle to it. page is
@@ -29,6 +30,10 @@ export function mountChat({ client, toggle, panel, page = "", bookBase = "", log
     { id: "chat-history", "aria-expanded": "false", "aria-controls": "chat-conversations" });
   const list = h("ul", { id: "chat-conversations", class: "conversations", "aria-label": "Your conversations", hidden: true });
   const hint = h("p", { class: "chat-hint", text: "Ask about what you are reading; answers cite the book. Or select text on a page to ask about it." });
+  // Shown once, with the first answer that quotes the book (no model is
+  // configured on the server), rather than repeated in every answer.
+  const notice = h("p", { id: "chat-quoted-notice", class: "chat-notice", role: "note", hidden: true,
+    text: "Answers here are passages quoted from the book, the ones that best match your question, with links to where they come from. The assistant does not write answers of its own." });
   const log = h("div", { id: "chat-messages", class: "chat-log", role: "log", "aria-live": "polite", "aria-label": "Conversation" });
   const input = h("textarea", { id: "chat-input", name: "query", rows: "2", maxlength: "4000", placeholder: "Ask a question…", "aria-describedby": "chat-help" });
   const sendBtn = h("button", { id: "chat-send", type: "submit", class: "icon-button primary", "aria-label": "Send", title: "Send" }, icon("send"));
@@ -49,7 +54,7 @@ export function mountChat({ client, toggle, panel, page = "", bookBase = "", log
   function render() {
     const tools = user ? [newBtn, histBtn] : [];
     const head = h("div", { class: "chat-head" }, heading, ...tools, closeBtn);
-    const main = user === undefined ? [h("p", { class: "chat-hint", text: "Loading…" })] : user ? [list, hint, log, form] : [gate];
+    const main = user === undefined ? [h("p", { class: "chat-hint", text: "Loading…" })] : user ? [list, hint, notice, log, form] : [gate];
     panel.replaceChildren(head, ...main);
   }
   render();
@@ -145,7 +150,13 @@ export function mountChat({ client, toggle, panel, page = "", bookBase = "", log
     try {
       await client.stream(turn.body, (event, d) => {
         if (event === "start") setConv(d.session_id);
-        else if (event === "sources") el.append(sourcesList(d.sources));
+        else if (event === "sources") {
+          el.append(sourcesList(d.sources));
+          if (d.quoted && !store.get(QUOTED_KEY)) {
+            notice.hidden = false;
+            store.set(QUOTED_KEY, "1");
+          }
+        }
         else if (event === "delta") {
           text.textContent += d.text;
           follow(turn.q);
