@@ -25,8 +25,14 @@ func keyedModel(t *testing.T, apiKey string) (baseURL string, calls *atomic.Int6
 			http.Error(w, `{"error":{"message":"unauthorized"}}`, http.StatusUnauthorized)
 			return
 		}
-		calls.Add(1)
 		w.Header().Set("Content-Type", "text/event-stream")
+		if body, _ := io.ReadAll(r.Body); strings.Contains(string(body), "into one search query") {
+			// A query rewrite before the search: answered with a query,
+			// and not counted among the answers.
+			io.WriteString(w, `data: {"id":"r1","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":"how often to water tomatoes"},"finish_reason":"stop"}]}`+"\n\ndata: [DONE]\n\n")
+			return
+		}
+		calls.Add(1)
 		for _, piece := range []string{"Water them ", "deeply twice a week [1]."} {
 			b, _ := json.Marshal(piece)
 			fmt.Fprintf(w, "data: {\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"choices\":[{\"index\":0,\"delta\":{\"content\":%s},\"finish_reason\":null}]}\n\n", b)
