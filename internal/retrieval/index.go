@@ -88,6 +88,7 @@ package retrieval
 import (
 	"math"
 	"slices"
+	"strings"
 	"sync"
 )
 
@@ -108,6 +109,8 @@ const (
 	DefaultGroupBonus      = 0.1
 	DefaultRRFK            = 60
 	DefaultNameWeight      = 4.0
+	DefaultProximityWeight = 0.5
+	DefaultProximityWindow = 8
 )
 
 // floorDepth is how many of the best sections by BM25 the coverage floor
@@ -173,6 +176,15 @@ type Options struct {
 	// wording. 1 treats names like other words, and turns off the rule that
 	// a question naming something the book never mentions is not covered.
 	NameWeight float64
+	// ProximityWeight and ProximityWindow shape the proximity boost (see
+	// Index.proximity): a chunk's score is multiplied by 1 + the weight
+	// times the largest share of the question found within the window of
+	// words. On the tuning sets of four books and the demo book's two sets,
+	// 0.5 and 8 words raised hit@3 on three books by one or two questions
+	// and lowered it on one by one, and hit@1 on four; weights of 1 and
+	// more lowered hit@1 on the demo book's held-out set.
+	ProximityWeight float64
+	ProximityWindow int
 }
 
 // withDefaults returns o with zero fields set to their defaults and
@@ -197,8 +209,12 @@ func (o Options) withDefaults() Options {
 	def(&o.PageBoost, DefaultPageBoost, false)
 	def(&o.GroupBonus, DefaultGroupBonus, true)
 	def(&o.NameWeight, DefaultNameWeight, false)
+	def(&o.ProximityWeight, DefaultProximityWeight, true)
 	if o.RRFK <= 0 {
 		o.RRFK = DefaultRRFK
+	}
+	if o.ProximityWindow <= 0 {
+		o.ProximityWindow = DefaultProximityWindow
 	}
 	return o
 }
@@ -273,6 +289,7 @@ type slot struct {
 	page  int32
 	alive bool
 	terms []int32   // distinct term ids, to remove the chunk's postings
+	seq   []int32   // the body's words in order as term ids, -1 for stop words, for proximity
 	norm  string    // body words, normalized for verbatim highlight matching
 	vec   []float32 // unit-length embedding, or nil
 }
@@ -424,6 +441,7 @@ func (ix *Index) insert(p *prepared) {
 		page:  intern(ix.pageID, &ix.pageStr, p.doc.Page),
 		alive: true,
 		terms: terms,
+		seq:   ix.sequence(p.norm),
 		norm:  p.norm,
 		vec:   p.vec,
 	})
@@ -434,6 +452,26 @@ func (ix *Index) insert(p *prepared) {
 	if p.vec != nil {
 		ix.vectors++
 	}
+}
+
+// sequence returns the term ids of norm's words in order, -1 for a stop
+// word or a word that is not a term (the caller holds mu).
+func (ix *Index) sequence(norm string) []int32 {
+	seq := make([]int32, 0, strings.Count(norm, " "))
+	ix.an.mu.RLock()
+	defer ix.an.mu.RUnlock()
+	for _, w := range strings.Fields(norm) {
+		t, ok := ix.an.terms[w]
+		if !ok {
+			t = termOf(w)
+		}
+		id, ok := ix.termID[t]
+		if t == "" || !ok {
+			id = -1
+		}
+		seq = append(seq, id)
+	}
+	return seq
 }
 
 // intern returns the id of s in ids, adding it if new.
@@ -556,6 +594,11 @@ func (ix *Index) maybeCompact() {
 		sl.page = intern(pageID, &pageStr, ix.pageStr[sl.page])
 		for j, t := range sl.terms {
 			sl.terms[j] = termRemap[t]
+		}
+		for j, t := range sl.seq {
+			if t >= 0 {
+				sl.seq[j] = termRemap[t]
+			}
 		}
 		byID[sl.id] = int32(i)
 	}

@@ -2,6 +2,7 @@ package retrieval
 
 import (
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -41,5 +42,25 @@ func TestAQuestionNamingWhatTheBookNeverMentionsIsNotCovered(t *testing.T) {
 	r = ix.Search(Query{Text: "how do I parse a date string in Go?", Highlight: "Moment.js"})
 	if !r.Covered {
 		t.Errorf("a name only in the highlighted passage refused the question")
+	}
+}
+
+func TestProximity(t *testing.T) {
+	filler := strings.Repeat("the garden path leads past apple trees and old stone walls ", 4)
+	near := Doc{ID: "near", Group: "near", Page: "a", Text: filler + "never dispatch from a reducer. " + filler}
+	far := Doc{ID: "far", Group: "far", Page: "b", Text: "dispatch " + filler + filler + " reducer."}
+	for _, tc := range []struct {
+		weight float64
+		first  string
+	}{
+		{-1, "far"}, // without the boost, the shorter chunk wins
+		{DefaultProximityWeight, "near"},
+	} {
+		ix := New(Options{ProximityWeight: tc.weight, MinCoverage: -1})
+		ix.Add(far, near)
+		r := ix.Search(Query{Text: "can I dispatch in a reducer?"})
+		if len(r.Hits) != 2 || r.Hits[0].ID != tc.first {
+			t.Errorf("proximity weight %v: ranks %v, want %s first", tc.weight, hitIDs(r), tc.first)
+		}
 	}
 }

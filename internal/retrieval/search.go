@@ -31,6 +31,9 @@ type cand struct {
 type scratch struct {
 	score   []float64 // raw BM25 by slot
 	touched []int32   // slots with a score
+	prox    []float64 // by slot: the proximity boost of the best candidates
+	proxed  []int32   // slots with a proximity boost
+	top     []cand    // the best chunks by BM25, for the proximity boost
 
 	gBest    []float64 // best boosted chunk score by group
 	gSecond  []float64 // second best
@@ -52,6 +55,8 @@ type scratch struct {
 	buf      []byte
 	hl       []byte
 	pending  []wordTerm
+	hits     []wordHit
+	inWin    []int32
 }
 
 // fit sizes the arrays for nslots slots, ngroups groups and nterms terms,
@@ -62,6 +67,7 @@ func (s *scratch) fit(nslots, ngroups, nterms int) {
 	}
 	if len(s.score) < nslots {
 		s.score = make([]float64, nslots+nslots/4)
+		s.prox = make([]float64, nslots+nslots/4)
 	}
 	if len(s.gBest) < ngroups {
 		n := ngroups + ngroups/4
@@ -82,6 +88,10 @@ func (s *scratch) clean() {
 	for _, d := range s.touched {
 		s.score[d] = 0
 	}
+	for _, d := range s.proxed {
+		s.prox[d] = 0
+	}
+	s.proxed, s.top = s.proxed[:0], s.top[:0]
 	for _, g := range s.gTouched {
 		s.gBest[g], s.gSecond[g], s.gDoc[g], s.gFused[g] = 0, 0, -1, 0
 	}
@@ -120,6 +130,7 @@ func (ix *Index) Search(q Query) Result {
 
 	ix.queryTerms(s, q)
 	ix.scoreLexical(s)
+	ix.proximity(s)
 	ix.findVerbatim(s, q.Highlight)
 	dense := len(q.Vector) > 0 && ix.vectors > 0
 	depth := k
@@ -279,6 +290,89 @@ func (ix *Index) scoreLexical(s *scratch) {
 	}
 }
 
+// proximity boosts the best chunks by BM25 whose words for the question
+// stand close together: a chunk where "dispatch" and "reducer" meet in
+// one sentence answers "can I dispatch from a reducer?" better than one
+// that uses both words a hundred words apart. The boost is
+// Options.ProximityWeight times the largest idf-weighted share of the
+// question's terms found within any Options.ProximityWindow consecutive
+// words of the chunk.
+func (ix *Index) proximity(s *scratch) {
+	if ix.opt.ProximityWeight <= 0 || len(s.qterms) < 2 {
+		return
+	}
+	for _, d := range s.touched {
+		c := cand{doc: d, score: s.score[d]}
+		switch {
+		case len(s.top) < proximityDepth:
+			s.top = append(s.top, c)
+		case c.score > s.top[len(s.top)-1].score:
+			s.top[len(s.top)-1] = c
+		default:
+			continue
+		}
+		for i := len(s.top) - 1; i > 0 && s.top[i].score > s.top[i-1].score; i-- {
+			s.top[i], s.top[i-1] = s.top[i-1], s.top[i]
+		}
+	}
+	var total float64
+	for _, qt := range s.qterms {
+		total += qt.w * qt.idf
+	}
+	if total == 0 {
+		return
+	}
+	win := ix.opt.ProximityWindow
+	for _, c := range s.top {
+		best := ix.bestWindow(s, ix.slots[c.doc].seq, win) / total
+		if best > 0 {
+			s.prox[c.doc] = ix.opt.ProximityWeight * best
+			s.proxed = append(s.proxed, c.doc)
+		}
+	}
+}
+
+// proximityDepth is how many of the best chunks by BM25 proximity looks at.
+const proximityDepth = 40
+
+// bestWindow returns the largest idf-weighted sum of distinct question
+// terms within win consecutive words of a chunk, given as its sequence of
+// term ids.
+func (ix *Index) bestWindow(s *scratch, seq []int32, win int) float64 {
+	s.hits = s.hits[:0]
+	for pos, id := range seq {
+		if id >= 0 {
+			if qi := s.termAt[id] - 1; qi >= 0 {
+				s.hits = append(s.hits, wordHit{pos: int32(pos), q: qi})
+			}
+		}
+	}
+	if cap(s.inWin) < len(s.qterms) {
+		s.inWin = make([]int32, len(s.qterms))
+	}
+	in := s.inWin[:len(s.qterms)]
+	clear(in)
+	var cur, best float64
+	lo := 0
+	for _, h := range s.hits {
+		for s.hits[lo].pos <= h.pos-int32(win) {
+			o := s.hits[lo].q
+			if in[o]--; in[o] == 0 {
+				cur -= s.qterms[o].w * s.qterms[o].idf
+			}
+			lo++
+		}
+		if in[h.q]++; in[h.q] == 1 {
+			cur += s.qterms[h.q].w * s.qterms[h.q].idf
+		}
+		best = max(best, cur)
+	}
+	return best
+}
+
+// wordHit is a question term at a word position of a chunk.
+type wordHit struct{ pos, q int32 }
+
 // findVerbatim collects the chunks whose body contains the highlighted
 // passage word for word. Only chunks containing the passage's rarest term
 // can, so only that term's postings are checked.
@@ -318,7 +412,7 @@ func (ix *Index) rankLexical(s *scratch, page string, depth int) {
 	pid, onPage := ix.pageID[page]
 	onPage = onPage && page != "" && ix.opt.PageBoost != 1
 	for _, d := range s.touched {
-		sc := s.score[d]
+		sc := s.score[d] * (1 + s.prox[d])
 		if onPage && ix.slots[d].page == pid {
 			sc *= ix.opt.PageBoost
 		}
