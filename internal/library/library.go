@@ -21,6 +21,7 @@ import (
 
 	"github.com/lectern/lectern/internal/book"
 	"github.com/lectern/lectern/internal/retrieval"
+	"github.com/lectern/lectern/internal/thesaurus"
 	"github.com/lectern/lectern/internal/store"
 )
 
@@ -47,7 +48,8 @@ type Options struct {
 	// EmbeddingModel names the Embedder's model; vectors of another model
 	// are recomputed.
 	EmbeddingModel string
-	// Retrieval tunes the index.
+	// Retrieval tunes the index; without a Thesaurus of its own it gets
+	// the English one (package thesaurus).
 	Retrieval retrieval.Options
 	Log       *slog.Logger
 	// OnSearch, when set, is told the mode ("bm25", or "hybrid" when the
@@ -76,6 +78,9 @@ func New(st Store, opt Options) *Library {
 	}
 	if opt.Log == nil {
 		opt.Log = slog.New(slog.DiscardHandler)
+	}
+	if opt.Retrieval.Thesaurus == nil {
+		opt.Retrieval.Thesaurus = thesaurus.English()
 	}
 	return &Library{st: st, opt: opt, log: opt.Log}
 }

@@ -229,6 +229,15 @@ func (a *analyzer) each(text string, learn bool, buf []byte, pending []wordTerm,
 	return buf, pending
 }
 
+// cached returns the term of word (lowercase) if the analyzer has learned
+// it.
+func (a *analyzer) cached(word string) (string, bool) {
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	t, ok := a.terms[word]
+	return t, ok
+}
+
 // known reports whether word (lowercase, as scanWords gives it) occurs in
 // a text the analyzer has learned, stop words included.
 // A full cache knows every word: it no longer learns, so it cannot say.

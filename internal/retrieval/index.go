@@ -111,6 +111,7 @@ const (
 	DefaultNameWeight      = 4.0
 	DefaultProximityWeight = 0.5
 	DefaultProximityWindow = 8
+	DefaultSynonymWeight   = 0.5
 )
 
 // floorDepth is how many of the best sections by BM25 the coverage floor
@@ -185,6 +186,23 @@ type Options struct {
 	// more lowered hit@1 on the demo book's held-out set.
 	ProximityWeight float64
 	ProximityWindow int
+	// Thesaurus, when set, adds to a question the synonyms of its words
+	// that the book uses (see Index.expand), at SynonymWeight of the word's
+	// weight for a word the book never uses (default 0.5) and
+	// SynonymWeightPresent for one it does (default 0: none). A synonym
+	// found in a chunk also counts, for coverage, as the word it stands
+	// for, at its weight. On the tuning sets, synonyms of absent words
+	// raised paraphrase hit@3 on the code review guide from 0.43 to 0.57
+	// and changed no other book; synonyms of words the book uses moved
+	// books both ways (WordNet's senses are not the book's).
+	Thesaurus            Thesaurus
+	SynonymWeight        float64
+	SynonymWeightPresent float64
+}
+
+// Thesaurus gives the synonyms of a word.
+type Thesaurus interface {
+	EachSynonym(word string, fn func(synonym string))
 }
 
 // withDefaults returns o with zero fields set to their defaults and
@@ -210,6 +228,7 @@ func (o Options) withDefaults() Options {
 	def(&o.GroupBonus, DefaultGroupBonus, true)
 	def(&o.NameWeight, DefaultNameWeight, false)
 	def(&o.ProximityWeight, DefaultProximityWeight, true)
+	def(&o.SynonymWeight, DefaultSynonymWeight, true)
 	if o.RRFK <= 0 {
 		o.RRFK = DefaultRRFK
 	}

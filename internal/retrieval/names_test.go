@@ -64,3 +64,36 @@ func TestProximity(t *testing.T) {
 		}
 	}
 }
+
+// synonyms is a thesaurus for tests.
+type synonyms map[string][]string
+
+func (s synonyms) EachSynonym(word string, fn func(string)) {
+	for _, w := range s[word] {
+		fn(w)
+	}
+}
+
+func TestSynonymsOfWordsTheBookLacks(t *testing.T) {
+	th := synonyms{"luck": {"fortune", "chance"}, "ruler": {"prince", "sovereign"}}
+	docs := []Doc{
+		{ID: "fortune", Group: "fortune", Page: "a", Text: "Fortune is the arbiter of half our actions, and leaves the other half to us."},
+		{ID: "ruler", Group: "ruler", Page: "b", Text: "A ruler must keep the people content, or the ruler falls."},
+		{ID: "prince", Group: "prince", Page: "c", Text: "A prince must know how to be a fox."},
+	}
+	plain, expanded := New(Options{}), New(Options{Thesaurus: th})
+	plain.Add(docs...)
+	expanded.Add(docs...)
+	if r := plain.Search(Query{Text: "how much of life is luck?"}); r.Covered {
+		t.Errorf("without a thesaurus: covered, %v", hitIDs(r))
+	}
+	r := expanded.Search(Query{Text: "how much of life is luck?"})
+	if !r.Covered || r.Hits[0].ID != "fortune" || !slices.Contains(r.Hits[0].Matched, "fortun") {
+		t.Errorf("with a thesaurus: covered %v, %+v", r.Covered, r.Hits)
+	}
+	// "ruler" is the book's own word: its synonyms are not added, so the
+	// section on princes does not come before the one on rulers.
+	if r := expanded.Search(Query{Text: "what must a ruler keep?"}); len(r.Hits) == 0 || r.Hits[0].ID != "ruler" || len(r.Hits) > 1 && r.Hits[1].ID == "prince" && slices.Contains(r.Hits[1].Matched, "princ") {
+		t.Errorf("a word the book uses was expanded: %+v", r.Hits)
+	}
+}

@@ -16,6 +16,8 @@ type queryTerm struct {
 	idf    float64
 	inHigh bool // the highlighted passage contains it
 	name   bool // absent, and capitalized inside the question: a name
+	syn    bool // a synonym of the question's term of (see expand)
+	of     int32
 }
 
 // cand is a section in a ranking: its group, representative chunk and score.
@@ -145,7 +147,7 @@ func (ix *Index) Search(q Query) Result {
 		// One shared word of three or more is no sign that the book speaks
 		// of the question ("the best watch brand for divers" and a section
 		// on watches).
-		enough := n >= 2 || len(s.qterms) < 3 || ix.opt.MinCoverage == 0
+		enough := n >= 2 || s.own() < 3 || ix.opt.MinCoverage == 0
 		if (cov >= ix.opt.MinCoverage && s.score[c.doc] >= ix.opt.MinScore && enough) || s.isVerbatim(c.doc) {
 			covered = true
 			break
@@ -231,6 +233,7 @@ func (ix *Index) queryTerms(s *scratch, q Query) {
 	s.buf, s.pending = ix.an.each(q.Text, false, s.buf, s.pending, add(q.Text, false))
 	nq := len(s.qterms)
 	s.buf, s.pending = ix.an.each(q.Highlight, false, s.buf, s.pending, add(q.Highlight, true))
+	defer ix.expand(s, q.Text, nq)
 	if nq == 0 || nq == len(s.qterms) {
 		return // the passage is the question, or adds nothing to it
 	}
@@ -249,6 +252,71 @@ func (ix *Index) queryTerms(s *scratch, q Query) {
 	for i := nq; i < len(s.qterms); i++ {
 		s.qterms[i].w = w
 	}
+}
+
+// own returns the number of the question's terms, synonyms aside.
+func (s *scratch) own() int {
+	n := 0
+	for _, qt := range s.qterms {
+		if !qt.syn {
+			n++
+		}
+	}
+	return n
+}
+
+// expand adds to the question's first nq terms the synonyms that the book
+// uses (Options.Thesaurus), each at Options.SynonymWeight of its word's
+// weight when the book never uses the word itself, and at
+// Options.SynonymWeightPresent when it does: a reader's "luck" finds the
+// book's "fortune". Names are not expanded.
+func (ix *Index) expand(s *scratch, question string, nq int) {
+	th := ix.opt.Thesaurus
+	if th == nil || nq == 0 {
+		return
+	}
+	n := float64(ix.live)
+	s.buf = scanWords(question, s.buf, func(word []byte, start, _ int) {
+		w := string(word)
+		t, ok := ix.an.cached(w)
+		if !ok {
+			t = termOf(w)
+		}
+		if t == "" || isName(question, start) {
+			return
+		}
+		qi := -1
+		for i := range nq {
+			if s.qterms[i].stem == t && !s.qterms[i].syn {
+				qi = i
+				break
+			}
+		}
+		if qi < 0 || s.qterms[qi].name {
+			return
+		}
+		weight := ix.opt.SynonymWeight
+		if s.qterms[qi].term >= 0 {
+			weight = ix.opt.SynonymWeightPresent
+		}
+		if weight <= 0 {
+			return
+		}
+		th.EachSynonym(w, func(syn string) {
+			st, ok := ix.an.cached(syn)
+			if !ok {
+				st = termOf(syn)
+			}
+			id, ok := ix.termID[st]
+			if st == "" || !ok || s.termAt[id] != 0 || len(ix.postings[id]) == 0 {
+				return
+			}
+			df := float64(len(ix.postings[id]))
+			s.termAt[id] = int32(len(s.qterms)) + 1
+			s.qterms = append(s.qterms, queryTerm{term: id, stem: st, w: weight * s.qterms[qi].w,
+				idf: math.Log(1 + (n-df+0.5)/(df+0.5)), syn: true, of: int32(qi)})
+		})
+	})
 }
 
 // findTerm returns the index in s.qterms of the term with id (or, for a
@@ -539,25 +607,41 @@ func (ix *Index) coverage(s *scratch, doc int32, withTerms bool) (float64, int, 
 	var total, got float64
 	n := 0
 	var matched []string
-	for _, qt := range s.qterms {
-		wi := qt.w * qt.idf
-		if qt.term < 0 {
-			if qt.name {
-				wi *= ix.opt.NameWeight
+	in := func(term int32) bool {
+		_, ok := slices.BinarySearchFunc(ix.postings[term], doc, cmpPosting)
+		return ok
+	}
+	for i, qt := range s.qterms {
+		if qt.syn {
+			if withTerms && in(qt.term) {
+				matched = append(matched, qt.stem)
 			}
-			total += wi
 			continue
 		}
+		wi := qt.w * qt.idf
+		if qt.term < 0 && qt.name {
+			wi *= ix.opt.NameWeight
+		}
 		total += wi
-		pl := ix.postings[qt.term]
-		if _, ok := slices.BinarySearchFunc(pl, doc, cmpPosting); ok {
+		found := qt.term >= 0 && in(qt.term)
+		if found && withTerms {
+			if matched == nil {
+				matched = make([]string, 0, len(s.qterms))
+			}
+			matched = append(matched, qt.stem)
+		}
+		if found {
 			got += wi
 			n++
-			if withTerms {
-				if matched == nil {
-					matched = make([]string, 0, len(s.qterms))
-				}
-				matched = append(matched, qt.stem)
+			continue
+		}
+		// A synonym the chunk has stands for the word it lacks, at the
+		// synonym's weight: a reader's word may mean something else.
+		for j := i + 1; j < len(s.qterms); j++ {
+			if sj := s.qterms[j]; sj.syn && int(sj.of) == i && in(sj.term) {
+				got += wi * sj.w / qt.w
+				n++
+				break
 			}
 		}
 	}
