@@ -28,6 +28,12 @@ const (
 	maxQuotedWords = 160 // words in an answer's quotations, lists and code aside
 	maxBlockLines  = 24  // lines of a list or code block quoted with its introduction
 	maxBlockRunes  = 1600
+	// minShare is the least share of the best quotation's score another
+	// must have to be quoted too.
+	minShare = 0.4
+	// minMatch is the least share of the question's words, against the
+	// best quotation's, that a later quotation must have.
+	minMatch = 0.3
 )
 
 // Kinds of block in a section's text.
@@ -193,10 +199,14 @@ func startsLikeProse(s string) bool {
 	return false
 }
 
-// Kinds of question, by what their answer is.
+// questionFrame are words that frame a question ("do we need", "I want to
+// know", "can you explain") rather than name its subject.
+const questionFrame = "need want know tell explain wonder curious please"
+
+// Kinds of question, by what their answer is; a question may ask for
+// several ("what is a leap second and why do we need them?").
 const (
-	askOther = iota
-	askDefinition
+	askDefinition = 1 << iota
 	askQuantity
 	askReason
 	askTime
@@ -219,44 +229,30 @@ var (
 	personS     = regexp.MustCompile(`\S \p{Lu}\p{Ll}+`)
 )
 
-// questionKind is what kind of answer q asks for.
+// questionKind is the kinds of answer q asks for.
 func questionKind(q string) int {
-	switch {
-	case quantityQ.MatchString(q):
-		return askQuantity
-	case reasonQ.MatchString(q):
-		return askReason
-	case timeQ.MatchString(q):
-		return askTime
-	case personQ.MatchString(q):
-		return askPerson
-	case definitionQ.MatchString(q):
-		return askDefinition
-	case procedureQ.MatchString(q):
-		return askProcedure
+	kind := 0
+	for _, k := range []struct {
+		re   *regexp.Regexp
+		kind int
+	}{{quantityQ, askQuantity}, {reasonQ, askReason}, {timeQ, askTime}, {personQ, askPerson}, {definitionQ, askDefinition}, {procedureQ, askProcedure}} {
+		if k.re.MatchString(q) {
+			kind |= k.kind
+		}
 	}
-	return askOther
+	return kind
 }
 
 // fits reports whether s has the form of an answer of that kind: a
 // definition, a number, a reason, a date, a name, or the introduction of
 // steps (a sentence ending in a colon before a list or code).
 func fits(kind int, s sentence, introduces bool) bool {
-	switch kind {
-	case askDefinition:
-		return definitionS.MatchString(s.text)
-	case askQuantity:
-		return quantityS.MatchString(s.text)
-	case askReason:
-		return reasonS.MatchString(s.text)
-	case askTime:
-		return timeS.MatchString(s.text)
-	case askPerson:
-		return personS.MatchString(s.text)
-	case askProcedure:
-		return introduces
-	}
-	return false
+	return kind&askDefinition != 0 && definitionS.MatchString(s.text) ||
+		kind&askQuantity != 0 && quantityS.MatchString(s.text) ||
+		kind&askReason != 0 && reasonS.MatchString(s.text) ||
+		kind&askTime != 0 && timeS.MatchString(s.text) ||
+		kind&askPerson != 0 && personS.MatchString(s.text) ||
+		kind&askProcedure != 0 && introduces
 }
 
 // section is a cited section's blocks and candidate sentences.
@@ -283,6 +279,14 @@ func extractiveAnswer(query string, hits []library.Hit, analyze func(string) []s
 	want := map[string]bool{}
 	for _, t := range analyze(query) {
 		want[t] = true
+	}
+	// Words that frame a question rather than say what it is about ("why
+	// do we need them?", "I want to know…") would pick sentences that
+	// happen to use them.
+	for _, t := range analyze(questionFrame) {
+		if len(want) > 1 {
+			delete(want, t)
+		}
 	}
 	if len(want) == 0 && len(hits) > 0 {
 		for _, t := range hits[0].Matched {
@@ -343,13 +347,16 @@ func extractiveAnswer(query string, hits []library.Hit, analyze func(string) []s
 		c.score += 0.15 * float64(len(hits)-c.source) / float64(len(hits)) // the search's order
 		if c.pos == 0 {
 			c.score += 0.05 // a section's first sentence often states its point
+			if kind&askDefinition != 0 && !strings.Contains(hits[c.source].URL, "#") && c.match > 0 {
+				c.score += 0.2 // and a page's first sentence says what its subject is
+			}
 		}
 		if n := len(strings.Fields(c.text)); n > 60 {
 			c.score -= 0.1
 		}
 	}
 	best := slices.MaxFunc(cands, func(a, b sentence) int { return cmpFloat(a.score, b.score) })
-	picked := withNext(pick(slices.Clone(cands), best), cands)
+	picked := withContext(pick(slices.Clone(cands), best), cands)
 	return render(picked, secs)
 }
 
@@ -363,14 +370,23 @@ func quotedIn(sentence string, earlier []string) bool {
 	return false
 }
 
-// render writes the picked sentences as quotations, one per section in the
-// search's order, with the lists and code blocks they introduce, each
-// ending with its citation mark.
+// render writes the picked sentences as quotations, one per section, the
+// section with the best quotation first, with the lists and code blocks
+// they introduce, each ending with its citation mark.
 func render(picked []sentence, secs []section) string {
 	var b strings.Builder
 	b.WriteString(quotedLead + "\n\n")
+	// The sections in the order of their best quotation, so the answer
+	// opens with the sentence that answers best; each keeps its number.
+	order := make([]int, 0, len(secs))
+	for _, p := range slices.SortedStableFunc(slices.Values(picked), func(a, b sentence) int { return cmpFloat(b.score, a.score) }) {
+		if !slices.Contains(order, p.source) {
+			order = append(order, p.source)
+		}
+	}
 	seen := map[string]bool{}
-	for src, sec := range secs {
+	for _, src := range order {
+		sec := secs[src]
 		var group []sentence
 		for _, s := range picked {
 			if s.source == src && !seen[s.text] {
@@ -473,7 +489,7 @@ func pick(cands []sentence, best sentence) []sentence {
 	chosen := map[string]bool{}
 	for i, c := range cands {
 		if c.source == 0 {
-			if c.score >= best.score/2 && c.match > 0 {
+			if c.score >= best.score*minShare && c.match > 0 {
 				out = append(out, c)
 				per[0]++
 				words += len(strings.Fields(c.text))
@@ -484,10 +500,10 @@ func pick(cands []sentence, best sentence) []sentence {
 		}
 	}
 	for _, c := range cands {
-		if len(out) == maxQuoted || c.score < best.score/2 {
+		if len(out) == maxQuoted || c.score < best.score*minShare {
 			break
 		}
-		if chosen[c.text] || (len(out) > 0 && c.match < best.match/2) {
+		if chosen[c.text] || (len(out) > 0 && c.match < best.match*minMatch) {
 			continue // a later quotation must share as much of the question as half the best does
 		}
 		n := len(strings.Fields(c.text))
@@ -502,10 +518,11 @@ func pick(cands []sentence, best sentence) []sentence {
 	return out
 }
 
-// withNext adds, after the best quotation, the sentence that follows it in
-// its section: an answer's sentence often states the point and the next one
-// the reason or the number.
-func withNext(picked, cands []sentence) []sentence {
+// withContext adds, around the best quotation, the sentence that follows
+// it in its section (an answer's sentence often states the point and the
+// next one the reason or the number) and, when it opens by pointing back
+// ("This is why…", "The reason…"), the sentence before it.
+func withContext(picked, cands []sentence) []sentence {
 	if len(picked) == 0 {
 		return picked
 	}
@@ -514,17 +531,23 @@ func withNext(picked, cands []sentence) []sentence {
 	for _, p := range picked {
 		words += len(strings.Fields(p.text))
 	}
+	has := func(c sentence) bool {
+		return slices.ContainsFunc(picked, func(p sentence) bool { return p.source == c.source && p.pos == c.pos })
+	}
 	for _, c := range cands {
-		if c.source == first.source && c.pos == first.pos+1 {
-			if slices.ContainsFunc(picked, func(p sentence) bool { return p.source == c.source && p.pos == c.pos }) ||
-				words+len(strings.Fields(c.text)) > maxQuotedWords+40 {
-				break
-			}
-			return append(picked, c)
+		if c.source != first.source || has(c) || words+len(strings.Fields(c.text)) > maxQuotedWords+40 {
+			continue
+		}
+		if c.pos == first.pos+1 || (c.pos == first.pos-1 && c.block == first.block && pointsBack.MatchString(first.text)) {
+			picked = append(picked, c)
+			words += len(strings.Fields(c.text))
 		}
 	}
 	return picked
 }
+
+// pointsBack recognizes a sentence that leans on the one before it.
+var pointsBack = regexp.MustCompile(`^(This|That|These|Those|It|They|Such|So|Thus|Therefore|Hence|However|But|The reason|In that case|Then|Otherwise|Instead|As a result|For this reason|Because of this)\b`)
 
 func cmpFloat(a, b float64) int {
 	switch {

@@ -21,8 +21,8 @@ import (
 
 	"github.com/lectern/lectern/internal/book"
 	"github.com/lectern/lectern/internal/retrieval"
-	"github.com/lectern/lectern/internal/thesaurus"
 	"github.com/lectern/lectern/internal/store"
+	"github.com/lectern/lectern/internal/thesaurus"
 )
 
 // DefaultBookID is the id of the book when only one is served.
@@ -265,7 +265,8 @@ func (l *Library) snapshot(ctx context.Context) (*snapshot, error) {
 		}
 		s.chunks[c.ID] = chunkRef{page: p, section: si, text: c.Text}
 		d := retrieval.Doc{ID: c.ID, Group: c.DocPath + "#" + fmt.Sprint(c.SectionOrd), Page: c.DocPath,
-			Title: p.Title, Heading: strings.Join(p.Sections[si].Path[min(1, len(p.Sections[si].Path)):], " > "), Text: c.Text}
+			Title: p.Title, Heading: strings.Join(p.Sections[si].Path[min(1, len(p.Sections[si].Path)):], " > "), Text: c.Text,
+			Lead: si == 0 && p.Sections[si].Anchor == ""}
 		if dense && c.EmbeddingModel == l.opt.EmbeddingModel && len(c.Embedding) > 0 {
 			d.Vector = c.Embedding
 		} else {

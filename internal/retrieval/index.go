@@ -112,6 +112,7 @@ const (
 	DefaultProximityWeight = 0.5
 	DefaultProximityWindow = 8
 	DefaultSynonymWeight   = 0.5
+	DefaultCueBoost        = 1.3
 )
 
 // floorDepth is how many of the best sections by BM25 the coverage floor
@@ -186,6 +187,10 @@ type Options struct {
 	// more lowered hit@1 on the demo book's held-out set.
 	ProximityWeight float64
 	ProximityWindow int
+	// CueBoost multiplies, for a question asking what something is, the
+	// score of the chunks that open the page about it (see Index.cueFits);
+	// 1 turns it off.
+	CueBoost float64
 	// Thesaurus, when set, adds to a question the synonyms of its words
 	// that the book uses (see Index.expand), at SynonymWeight of the word's
 	// weight for a word the book never uses (default 0.5) and
@@ -229,6 +234,7 @@ func (o Options) withDefaults() Options {
 	def(&o.NameWeight, DefaultNameWeight, false)
 	def(&o.ProximityWeight, DefaultProximityWeight, true)
 	def(&o.SynonymWeight, DefaultSynonymWeight, true)
+	def(&o.CueBoost, DefaultCueBoost, false)
 	if o.RRFK <= 0 {
 		o.RRFK = DefaultRRFK
 	}
@@ -247,6 +253,9 @@ type Doc struct {
 	Heading string    // heading path, e.g. "Time zones > Daylight saving time"
 	Text    string    // body text
 	Vector  []float32 // optional dense embedding (nil when none)
+	// Lead marks a chunk of the text that opens its page, before any
+	// heading: where a page says what its subject is.
+	Lead bool
 }
 
 // Query is what a reader asks.
@@ -309,6 +318,8 @@ type slot struct {
 	alive bool
 	terms []int32   // distinct term ids, to remove the chunk's postings
 	seq   []int32   // the body's words in order as term ids, -1 for stop words, for proximity
+	title []int32   // the page title's distinct term ids
+	lead  bool      // Doc.Lead
 	norm  string    // body words, normalized for verbatim highlight matching
 	vec   []float32 // unit-length embedding, or nil
 }
@@ -461,6 +472,8 @@ func (ix *Index) insert(p *prepared) {
 		alive: true,
 		terms: terms,
 		seq:   ix.sequence(p.norm),
+		title: ix.titleTerms(p.doc.Title),
+		lead:  p.doc.Lead,
 		norm:  p.norm,
 		vec:   p.vec,
 	})
@@ -471,6 +484,18 @@ func (ix *Index) insert(p *prepared) {
 	if p.vec != nil {
 		ix.vectors++
 	}
+}
+
+// titleTerms returns the distinct term ids of a title (the caller holds
+// mu; the title's terms are in the index, as Add indexes titles).
+func (ix *Index) titleTerms(title string) []int32 {
+	var ids []int32
+	for _, t := range Analyze(title) {
+		if id, ok := ix.termID[t]; ok && !slices.Contains(ids, id) {
+			ids = append(ids, id)
+		}
+	}
+	return ids
 }
 
 // sequence returns the term ids of norm's words in order, -1 for a stop
@@ -618,6 +643,9 @@ func (ix *Index) maybeCompact() {
 			if t >= 0 {
 				sl.seq[j] = termRemap[t]
 			}
+		}
+		for j, t := range sl.title {
+			sl.title[j] = termRemap[t]
 		}
 		byID[sl.id] = int32(i)
 	}
