@@ -13,7 +13,7 @@ func TestSynonyms(t *testing.T) {
 		not  []string
 	}{
 		{"luck", []string{"fortune"}, nil},
-		{"weapons", []string{"arm"}, nil}, // a plural, looked up as its singular
+		{"weapons", []string{"arm"}, nil},  // a plural, looked up as its singular
 		{"hires", []string{"employ"}, nil}, // a verb's third person, looked up as its base
 		{"generous", []string{"liberal"}, nil},
 		{"stingy", []string{"mean"}, []string{"stingy"}},

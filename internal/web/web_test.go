@@ -152,7 +152,7 @@ func TestBookAPI(t *testing.T) {
 		}
 	})
 	t.Run("GET /api/search answers hits with links to headings", func(t *testing.T) {
-		res, body := get(t, srv, "/api/search?q="+url.QueryEscape("what is a leap second")+"&k=2")
+		res, body := get(t, srv, "/api/search?q="+url.QueryEscape("how is a leap second inserted")+"&k=2")
 		var out struct {
 			Covered bool
 			Hits    []struct {
