@@ -162,13 +162,15 @@ func runIngest(ctx context.Context, args []string, getenv func(string) string, s
 	return nil
 }
 
-// runEval is "lectern eval [-v] [--json] [--book PATH] SET.jsonl… [--book
-// PATH SET.jsonl…]…": how well the search ranks and the assistant answers on
-// evaluation sets, as one table. The sets after a --book are that book's,
+// runEval is "lectern eval [-v] [--json] [--floors FILE] [--book PATH]
+// SET.jsonl… [--book PATH SET.jsonl…]…": how well the search ranks and the
+// assistant answers on evaluation sets, as one table; with --floors, an
+// error when a measure falls below its floor. The sets after a --book are that book's,
 // read into a scratch database of its own; sets before any --book are the
 // served book's. A set file named BOOK.SET.jsonl is shown as BOOK and SET.
 func runEval(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	var verbose, asJSON, searchOnly bool
+	var floorsFile string
 	type group struct {
 		book string // "" for the served book
 		sets []string
@@ -183,6 +185,12 @@ func runEval(ctx context.Context, args []string, getenv func(string) string, std
 			asJSON = true
 		case a == "--search-only":
 			searchOnly = true
+		case a == "--floors":
+			if i+1 == len(args) {
+				return errors.New("eval: --floors needs a FILE")
+			}
+			i++
+			floorsFile = args[i]
 		case a == "--book" || a == "-book":
 			if i+1 == len(args) {
 				return errors.New("eval: --book needs a PATH")
@@ -222,14 +230,34 @@ func runEval(ctx context.Context, args []string, getenv func(string) string, std
 	if len(rows) == 0 {
 		return errors.New("eval: missing the evaluation set (QA.jsonl)")
 	}
-	if asJSON {
-		return quality.WriteJSON(stdout, rows)
+	var floors []quality.Floor
+	if floorsFile != "" {
+		f, err := os.Open(floorsFile)
+		if err != nil {
+			return fmt.Errorf("eval: %w", err)
+		}
+		floors, err = quality.ReadFloors(f)
+		f.Close()
+		if err != nil {
+			return fmt.Errorf("eval: %s: %w", floorsFile, err)
+		}
 	}
-	if err := quality.PrintTable(stdout, rows); err != nil {
+	if asJSON {
+		if err := quality.WriteJSON(stdout, rows); err != nil {
+			return err
+		}
+	} else if err := quality.PrintTable(stdout, rows); err != nil {
 		return err
 	}
 	if verbose {
 		quality.PrintMisses(stdout, rows)
+	}
+	if bad := quality.CheckFloors(rows, floors); len(bad) > 0 {
+		fmt.Fprintln(stdout)
+		for _, b := range bad {
+			fmt.Fprintln(stdout, "BELOW THE FLOOR", b)
+		}
+		return fmt.Errorf("eval: %d measures beyond their limits in %s", len(bad), floorsFile)
 	}
 	return nil
 }

@@ -552,6 +552,13 @@ func (f *faultModel) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	body, _ := io.ReadAll(r.Body)
+	if strings.Contains(string(body), "into one search query") {
+		// A query rewrite before the search: answered at once, whatever
+		// the mode, so that the faults hit the answers the tests follow.
+		w.Header().Set("Content-Type", "text/event-stream")
+		io.WriteString(w, `data: {"id":"r1","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":"leap seconds"},"finish_reason":"stop"}]}`+"\n\ndata: [DONE]\n\n")
+		return
+	}
 	f.requests.Add(1)
 	f.mu.Lock()
 	mode, n, gap := f.mode, f.deltas, f.gap

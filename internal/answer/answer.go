@@ -161,7 +161,14 @@ func (a *Assistant) rag(ctx context.Context, q chat.Question, emit func(chat.Eve
 	reply := chat.Reply{Agent: chat.AgentRAG, Quoted: a.model == nil}
 	text, tokens := a.searchText(ctx, q)
 	reply.Tokens = tokens
-	res, err := a.lib.Search(ctx, library.Query{Text: text, K: a.opt.K, Highlight: q.HighlightedText, Page: q.CurrentPage})
+	lq := library.Query{Text: text, K: a.opt.K, Highlight: q.HighlightedText, Page: q.CurrentPage}
+	res, err := a.lib.Search(ctx, lq)
+	if err == nil && !res.Covered && text != q.Query {
+		// A rewrite can lose the question (a model's odd reply): the
+		// question as asked has the last word.
+		lq.Text = q.Query
+		res, err = a.lib.Search(ctx, lq)
+	}
 	if err != nil {
 		return reply, fmt.Errorf("search: %w", err)
 	}

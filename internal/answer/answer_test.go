@@ -266,3 +266,14 @@ func TestAFollowUpIsSearchedWithThePreviousQuestion(t *testing.T) {
 		t.Fatalf("%+v %v", r.Sources, err)
 	}
 }
+
+func TestARewriteThatLosesTheQuestionFallsBackToIt(t *testing.T) {
+	lib := demoLibrary(t)
+	m, c := newModel(t, "An answer [1].")
+	m.rewrite = "word0 word1 word2"
+	a := answer.New(lib, c, answer.Options{})
+	r, err := a.Answer(context.Background(), chat.Question{Agent: "rag", Query: "why do leap seconds exist?"}, nil)
+	if err != nil || len(r.Sources) == 0 || !strings.Contains(r.Sources[0].URL, "leap-seconds") || m.count() != 1 {
+		t.Fatalf("%+v %v, %d answer calls", r, err, m.count())
+	}
+}

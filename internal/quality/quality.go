@@ -7,10 +7,12 @@
 package quality
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 
@@ -214,4 +216,70 @@ func kind(rep library.EvalReport, k string) string {
 		return "–"
 	}
 	return fmt.Sprintf("%.3f", v)
+}
+
+// Floor is the least (or, for "wrongly_nc", the most) a measure may be on
+// one book's set.
+type Floor struct {
+	Book, Set, Measure string
+	Value              float64
+}
+
+// measures reads each measure a floor can name from a row; "wrongly_nc" is
+// a ceiling, the others floors.
+var measures = map[string]func(Row) float64{
+	"hit@1":        func(r Row) float64 { return r.Retrieval.HitAt1 },
+	"hit@3":        func(r Row) float64 { return r.Retrieval.HitAt3 },
+	"mrr":          func(r Row) float64 { return r.Retrieval.MRR },
+	"wrongly_nc":   func(r Row) float64 { return r.Retrieval.FalseNotCovered },
+	"unans_caught": func(r Row) float64 { return r.Retrieval.NotCovered },
+	"paraphrase":   func(r Row) float64 { return r.Retrieval.ByKind["paraphrase"] },
+	"key_facts":    func(r Row) float64 { return r.Answers.HoldsFacts },
+	"cites":        func(r Row) float64 { return r.Answers.Cites },
+}
+
+// ReadFloors reads floors, one per line: book, set, measure and value,
+// separated by tabs or spaces; blank lines and lines starting with # are
+// skipped.
+func ReadFloors(r io.Reader) ([]Floor, error) {
+	var out []Floor
+	sc := bufio.NewScanner(r)
+	for line := 1; sc.Scan(); line++ {
+		t := strings.TrimSpace(sc.Text())
+		if t == "" || strings.HasPrefix(t, "#") {
+			continue
+		}
+		f := strings.Fields(t)
+		if len(f) != 4 {
+			return nil, fmt.Errorf("line %d: want book, set, measure and value", line)
+		}
+		if measures[f[2]] == nil {
+			return nil, fmt.Errorf("line %d: unknown measure %q", line, f[2])
+		}
+		v, err := strconv.ParseFloat(f[3], 64)
+		if err != nil || v < 0 || v > 1 {
+			return nil, fmt.Errorf("line %d: value %q is not a share from 0 to 1", line, f[3])
+		}
+		out = append(out, Floor{Book: f[0], Set: f[1], Measure: f[2], Value: v})
+	}
+	return out, sc.Err()
+}
+
+// CheckFloors returns a line for each floor a row falls below (or, for
+// "wrongly_nc", rises above). Floors of books and sets not measured are
+// not checked: each machine checks the books it has.
+func CheckFloors(rows []Row, floors []Floor) []string {
+	var out []string
+	for _, f := range floors {
+		for _, r := range rows {
+			if r.Book != f.Book || r.Set != f.Set {
+				continue
+			}
+			got := measures[f.Measure](r)
+			if f.Measure == "wrongly_nc" && got > f.Value || f.Measure != "wrongly_nc" && got < f.Value {
+				out = append(out, fmt.Sprintf("%s/%s: %s = %.3f, beyond its limit %.3f", r.Book, r.Set, f.Measure, got, f.Value))
+			}
+		}
+	}
+	return out
 }
