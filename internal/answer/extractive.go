@@ -26,7 +26,7 @@ const (
 	maxQuoted      = 5   // sentences in an answer
 	maxPerSource   = 3   // sentences from one section
 	maxQuotedWords = 160 // words in an answer's quotations, lists and code aside
-	maxBlockLines  = 24  // lines of a list or code block quoted with its introduction
+	maxBlockLines  = 12  // lines of a list or code block quoted with its introduction
 	maxBlockRunes  = 1600
 	// minShare is the least share of the best quotation's score another
 	// must have to be quoted too.
@@ -518,9 +518,9 @@ func pick(cands []sentence, best sentence) []sentence {
 	return out
 }
 
-// withContext adds, around the best quotation, the sentence that follows
+// withContext adds, around the best quotation, the sentences that follow
 // it in its section (an answer's sentence often states the point and the
-// next one the reason or the number) and, when it opens by pointing back
+// next ones the reason or the number) and, when it opens by pointing back
 // ("This is why…", "The reason…"), the sentence before it.
 func withContext(picked, cands []sentence) []sentence {
 	if len(picked) == 0 {
@@ -538,13 +538,17 @@ func withContext(picked, cands []sentence) []sentence {
 		if c.source != first.source || has(c) || words+len(strings.Fields(c.text)) > maxQuotedWords+40 {
 			continue
 		}
-		if c.pos == first.pos+1 || (c.pos == first.pos-1 && c.block == first.block && pointsBack.MatchString(first.text)) {
+		if (c.pos > first.pos && c.pos <= first.pos+followers) || (c.pos == first.pos-1 && c.block == first.block && pointsBack.MatchString(first.text)) {
 			picked = append(picked, c)
 			words += len(strings.Fields(c.text))
 		}
 	}
 	return picked
 }
+
+// followers is how many sentences after the best quotation are quoted
+// with it, within the word limit: the point, then its reason or number.
+const followers = 3
 
 // pointsBack recognizes a sentence that leans on the one before it.
 var pointsBack = regexp.MustCompile(`^(This|That|These|Those|It|They|Such|So|Thus|Therefore|Hence|However|But|The reason|In that case|Then|Otherwise|Instead|As a result|For this reason|Because of this)\b`)
