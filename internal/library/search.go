@@ -219,10 +219,3 @@ func clip(s string, max int) string {
 	return strings.TrimRight(string(r)[:cut], " ,;:") + "…"
 }
 
-// DF is the number of chunks of the book containing term (a stem).
-func (l *Library) DF(term string) int {
-	if s := l.cur.Load(); s != nil {
-		return s.index.DF(term)
-	}
-	return 0
-}

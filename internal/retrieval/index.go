@@ -688,12 +688,3 @@ func (ix *Index) IDF(term string) float64 {
 	return math.Log(1 + (n-float64(df)+0.5)/(float64(df)+0.5))
 }
 
-// DF is the number of live chunks containing term (a stem).
-func (ix *Index) DF(term string) int {
-	ix.mu.RLock()
-	defer ix.mu.RUnlock()
-	if id, ok := ix.termID[term]; ok {
-		return len(ix.postings[id])
-	}
-	return 0
-}
