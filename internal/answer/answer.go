@@ -180,17 +180,30 @@ func (a *Assistant) rag(ctx context.Context, q chat.Question, emit func(chat.Eve
 		reply.Text = notCovered(res)
 		return reply, emit(chat.Event{Delta: reply.Text})
 	}
-	reply.Sources = sources(res.Hits)
-	if err := emit(chat.Event{Sources: reply.Sources, Agent: reply.Agent, Quoted: reply.Quoted}); err != nil {
-		return reply, err
-	}
 	if a.model == nil {
 		question := q.Query
 		if followUp.MatchString(q.Query) && len(strings.Fields(q.Query)) <= 12 && strings.TrimSpace(q.HighlightedText) == "" {
 			question = text // "and why?" asks why of the previous question
 		}
-		reply.Text = extractiveAnswer(question, res.Hits, a.lib.Analyze, a.lib.IDF, quotedBefore(q.History))
+		var order []int
+		reply.Text, order = extractiveAnswer(question, res.Hits, a.lib.Analyze, a.lib.IDF, quotedBefore(q.History))
+		// The sources in the order the answer cites them, so [1] comes first.
+		hits := res.Hits
+		if len(order) == len(hits) {
+			hits = make([]library.Hit, len(order))
+			for i, h := range order {
+				hits[i] = res.Hits[h]
+			}
+		}
+		reply.Sources = sources(hits)
+		if err := emit(chat.Event{Sources: reply.Sources, Agent: reply.Agent, Quoted: reply.Quoted}); err != nil {
+			return reply, err
+		}
 		return reply, emitInPieces(reply.Text, emit)
+	}
+	reply.Sources = sources(res.Hits)
+	if err := emit(chat.Event{Sources: reply.Sources, Agent: reply.Agent, Quoted: reply.Quoted}); err != nil {
+		return reply, err
 	}
 	msgs := ragPrompt(a.lib.Title(), q, res.Hits, a.opt.HistoryTokens)
 	out, usage, err := a.model.Stream(ctx, llm.Request{Messages: msgs, MaxTokens: a.opt.MaxAnswerTokens}, func(d string) error {

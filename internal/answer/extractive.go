@@ -274,8 +274,9 @@ func (sec section) introduced(s sentence) int {
 }
 
 // extractiveAnswer quotes the sentences of hits that best answer query,
-// leaving out those already quoted in the earlier answers.
-func extractiveAnswer(query string, hits []library.Hit, analyze func(string) []string, idf func(string) float64, earlier []string) string {
+// leaving out those already quoted in the earlier answers. It returns the
+// answer and the order in which it cites the hits (see render).
+func extractiveAnswer(query string, hits []library.Hit, analyze func(string) []string, idf func(string) float64, earlier []string) (string, []int) {
 	want := map[string]bool{}
 	for _, t := range analyze(query) {
 		want[t] = true
@@ -308,9 +309,9 @@ func extractiveAnswer(query string, hits []library.Hit, analyze func(string) []s
 	}
 	if len(cands) == 0 {
 		if len(earlier) > 0 {
-			return "The book says no more on this than the passages quoted above; the cited sections have the full text."
+			return "The book says no more on this than the passages quoted above; the cited sections have the full text.", nil
 		}
-		return "The book's passages on this are code or tables rather than prose; see the cited sections."
+		return "The book's passages on this are code or tables rather than prose; see the cited sections.", nil
 	}
 	// Each question word counts by its rarity in the book: a rare word
 	// ("RealTimeIsUniversal") says more about which sentence answers than
@@ -372,35 +373,37 @@ func quotedIn(sentence string, earlier []string) bool {
 
 // render writes the picked sentences as quotations, one per section, the
 // section with the best quotation first, with the lists and code blocks
-// they introduce, each ending with its citation mark.
-func render(picked []sentence, secs []section) string {
+// they introduce, each ending with its citation mark. The sections are
+// numbered in the order they are quoted, then the unquoted ones in the
+// search's order: order[n] is the index in secs of the section cited as
+// [n+1].
+func render(picked []sentence, secs []section) (text string, order []int) {
 	var b strings.Builder
 	b.WriteString(quotedLead + "\n\n")
-	// The sections in the order of their best quotation, so the answer
-	// opens with the sentence that answers best; each keeps its number.
-	order := make([]int, 0, len(secs))
-	for _, p := range slices.SortedStableFunc(slices.Values(picked), func(a, b sentence) int { return cmpFloat(b.score, a.score) }) {
-		if !slices.Contains(order, p.source) {
-			order = append(order, p.source)
-		}
-	}
+	groups := make([][]sentence, len(secs))
 	seen := map[string]bool{}
-	for _, src := range order {
-		sec := secs[src]
-		var group []sentence
-		for _, s := range picked {
-			if s.source == src && !seen[s.text] {
-				seen[s.text] = true
-				group = append(group, s)
-			}
-		}
-		if len(group) == 0 {
+	for _, p := range slices.SortedStableFunc(slices.Values(picked), func(a, b sentence) int { return cmpFloat(b.score, a.score) }) {
+		if seen[p.text] {
 			continue
 		}
+		seen[p.text] = true
+		if len(groups[p.source]) == 0 {
+			order = append(order, p.source)
+		}
+		groups[p.source] = append(groups[p.source], p)
+	}
+	quoted := len(order)
+	for i := range secs {
+		if len(groups[i]) == 0 {
+			order = append(order, i)
+		}
+	}
+	for n, src := range order[:quoted] {
+		sec, group := secs[src], groups[src]
 		slices.SortFunc(group, func(a, b sentence) int { return a.pos - b.pos })
 		var lines []string // the quotation's lines, before "> " is added
 		prose := ""
-		cite := fmt.Sprintf("[%d]", src+1)
+		cite := fmt.Sprintf("[%d]", n+1)
 		flush := func() {
 			if prose != "" {
 				lines = append(lines, prose)
@@ -447,7 +450,7 @@ func render(picked []sentence, secs []section) string {
 		}
 		b.WriteString("\n")
 	}
-	return strings.TrimRight(b.String(), "\n")
+	return strings.TrimRight(b.String(), "\n"), order
 }
 
 // quotedBlock returns the lines of a list or code block to quote, within
