@@ -182,7 +182,10 @@ func (a *Assistant) rag(ctx context.Context, q chat.Question, emit func(chat.Eve
 	}
 	if a.model == nil {
 		question := q.Query
-		if followUp.MatchString(q.Query) && len(strings.Fields(q.Query)) <= 12 && strings.TrimSpace(q.HighlightedText) == "" {
+		switch {
+		case strings.TrimSpace(q.HighlightedText) != "":
+			question += " " + q.HighlightedText // "what does this mean?" is about the selection
+		case followUp.MatchString(q.Query) && len(strings.Fields(q.Query)) <= 12:
 			question = text // "and why?" asks why of the previous question
 		}
 		var order []int

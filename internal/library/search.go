@@ -218,4 +218,3 @@ func clip(s string, max int) string {
 	}
 	return strings.TrimRight(string(r)[:cut], " ,;:") + "…"
 }
-

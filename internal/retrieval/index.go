@@ -687,4 +687,3 @@ func (ix *Index) IDF(term string) float64 {
 	}
 	return math.Log(1 + (n-float64(df)+0.5)/(float64(df)+0.5))
 }
-
