@@ -358,7 +358,11 @@ func extractiveAnswer(query string, hits []library.Hit, analyze func(string) []s
 	}
 	best := slices.MaxFunc(cands, func(a, b sentence) int { return cmpFloat(a.score, b.score) })
 	picked := withContext(pick(slices.Clone(cands), best), cands)
-	return render(picked, secs)
+	first := -1
+	if kind&askDefinition != 0 {
+		first = slices.IndexFunc(hits, func(h library.Hit) bool { return !strings.Contains(h.URL, "#") })
+	}
+	return render(picked, secs, first)
 }
 
 // quotedIn reports whether an earlier answer already quotes sentence.
@@ -371,26 +375,31 @@ func quotedIn(sentence string, earlier []string) bool {
 	return false
 }
 
-// render writes the picked sentences as quotations, one per section, the
-// section with the best quotation first, with the lists and code blocks
-// they introduce, each ending with its citation mark. The sections are
-// numbered in the order they are quoted, then the unquoted ones in the
-// search's order: order[n] is the index in secs of the section cited as
-// [n+1].
-func render(picked []sentence, secs []section) (text string, order []int) {
+// render writes the picked sentences as quotations, one per section in the
+// search's order (its first section is most often the one that answers),
+// except that first, when set, goes first: the opening of the page about
+// what a "what is" question asks. Each quotation has the lists and code
+// blocks its sentences introduce and ends with its citation mark. The
+// sections are numbered in the order they are quoted, then the unquoted
+// ones: order[n] is the index in secs of the section cited as [n+1].
+func render(picked []sentence, secs []section, first int) (text string, order []int) {
 	var b strings.Builder
 	b.WriteString(quotedLead + "\n\n")
 	groups := make([][]sentence, len(secs))
 	seen := map[string]bool{}
-	for _, p := range slices.SortedStableFunc(slices.Values(picked), func(a, b sentence) int { return cmpFloat(b.score, a.score) }) {
-		if seen[p.text] {
-			continue
+	for _, p := range picked {
+		if !seen[p.text] {
+			seen[p.text] = true
+			groups[p.source] = append(groups[p.source], p)
 		}
-		seen[p.text] = true
-		if len(groups[p.source]) == 0 {
-			order = append(order, p.source)
+	}
+	if first >= 0 && len(groups[first]) > 0 {
+		order = append(order, first)
+	}
+	for i := range secs {
+		if i != first && len(groups[i]) > 0 {
+			order = append(order, i)
 		}
-		groups[p.source] = append(groups[p.source], p)
 	}
 	quoted := len(order)
 	for i := range secs {
