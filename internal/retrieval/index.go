@@ -19,6 +19,13 @@
 // small one (Options.PageBoost): enough to settle a near tie, not to beat a
 // clearly better section.
 //
+// Three signals go beyond single words. The best chunks by BM25 gain up to
+// Options.ProximityWeight when the question's words stand close together
+// (Options.ProximityWindow words). A question word the book never uses
+// brings in its synonyms that the book does use, from Options.Thesaurus
+// (see Index.expand). And for a question asking what something is, the
+// chunks that open the page about it count Options.CueBoost times.
+//
 // Chunks of the same section (Doc.Group) are merged into one hit: the best
 // chunk's score plus Options.GroupBonus times the second best's, so a
 // section that answers in several places edges out one that mentions the
