@@ -159,7 +159,9 @@ func (ix *Index) mentions(w string) bool {
 		_, ok := ix.compounds[lw]
 		return ok
 	}
-	for _, c := range []string{lw, lw + "s", lw + "es", strings.TrimSuffix(lw, "s")} {
+	// "ROS2" is "ROS 2" in the book, "Python3" "Python 3".
+	letters := strings.TrimRightFunc(lw, unicode.IsDigit)
+	for _, c := range []string{lw, lw + "s", lw + "es", strings.TrimSuffix(lw, "s"), letters} {
 		known := c != ""
 		scanWords(c, nil, func(word []byte, _, _ int) { known = known && ix.an.known(word) })
 		if known {

@@ -26,6 +26,8 @@ func TestAbsentNames(t *testing.T) {
 		{"how does McMurdo keep time?", []string{"McMurdo"}},
 		{"why does useSelector rerender?", []string{"useSelector"}},
 		{"what does e.g. stand for in the RFC?", nil},
+		{"does the RFC3339 parser accept it?", nil}, // the book writes "RFC 3339"
+		{"does Rust2 change time.Parse?", []string{"Rust2"}},
 	} {
 		if got := ix.absentNames(tc.question); !slices.Equal(got, tc.want) {
 			t.Errorf("absentNames(%q) = %q, want %q", tc.question, got, tc.want)
