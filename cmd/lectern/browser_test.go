@@ -276,6 +276,7 @@ func (b *tab) navigate(t *testing.T, url string) {
 func (b *tab) click(t *testing.T, what, sel string) {
 	t.Helper()
 	b.waitVisible(t, what, sel)
+	waitFor[bool](t, b, what+" ("+sel+" enabled)", in("const el = $("+js(sel)+"); return !!el && !el.disabled;"))
 	b.do(t, what+" (click "+sel+")", chromedp.Click(chromedp.CSS(sel)))
 }
 

@@ -104,6 +104,11 @@ export async function initAccount(client) {
     store.set("lectern.conversation", "");
     location.assign("/");
   });
+
+  // The buttons come disabled, so that nothing is clicked or submitted
+  // before the handlers above are in place (the reader's session is
+  // fetched first).
+  for (const b of document.querySelectorAll("button[data-until-ready]")) b.disabled = false;
 }
 
 // device names a browser and system from a User-Agent, roughly.
