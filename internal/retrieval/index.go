@@ -358,8 +358,10 @@ type Index struct {
 	pageStr  []string
 
 	// compounds holds the identifiers the book uses ("time.Now"),
-	// lowercased, for absentNames; it only grows until the index is emptied.
-	compounds map[string]struct{}
+	// lowercased, for absentNames; it only grows until the index is emptied,
+	// like the counts of words and of words capitalized inside a sentence.
+	compounds          map[string]struct{}
+	words, capitalized int
 }
 
 // New returns an empty index.
@@ -382,6 +384,7 @@ func (ix *Index) reset() {
 	ix.pageID = make(map[string]int32)
 	ix.pageStr = nil
 	ix.compounds = make(map[string]struct{})
+	ix.words, ix.capitalized = 0, 0
 }
 
 // Len returns the number of chunks in the index.

@@ -125,20 +125,34 @@ func titleCase(text string) bool {
 	return words >= 3 && caps == words
 }
 
-// learnCompounds adds the identifiers of text to the index's set (the
-// caller holds mu).
+// learnCompounds adds the identifiers of text to the index's set, and
+// counts its words and those capitalized inside a sentence (the caller
+// holds mu).
 func (ix *Index) learnCompounds(text string) {
-	surfaceWords(text, func(w string, _ int) {
+	surfaceWords(text, func(w string, start int) {
 		if isCompound(w) && len(ix.compounds) < maxCompounds {
 			ix.compounds[strings.ToLower(w)] = struct{}{}
 		}
+		if letterCount(w) > 0 {
+			ix.words++
+			if isName(text, start) {
+				ix.capitalized++
+			}
+		}
 	})
+}
+
+// capitalizes reports whether the book capitalizes many words inside its
+// sentences, as German does its nouns: capitals then say nothing of names.
+// English prose capitalizes well under a tenth of them.
+func (ix *Index) capitalizes() bool {
+	return ix.capitalized*5 > ix.words
 }
 
 // absentNames returns the names in question that the book never mentions
 // (the caller holds mu for reading).
 func (ix *Index) absentNames(question string) []string {
-	if titleCase(question) {
+	if titleCase(question) || ix.capitalizes() {
 		return nil
 	}
 	var absent []string

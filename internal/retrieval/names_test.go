@@ -99,3 +99,17 @@ func TestSynonymsOfWordsTheBookLacks(t *testing.T) {
 		t.Errorf("a word the book uses was expanded: %+v", r.Hits)
 	}
 }
+
+func TestNamesInABookThatCapitalizesNouns(t *testing.T) {
+	ix := New(Options{})
+	ix.Add(Doc{ID: "1", Group: "a", Page: "a", Title: "Zeit",
+		Text: "Die Uhr zeigt die Zeit. Eine Sekunde ist die Einheit der Zeit, und die Schaltsekunde hält die Zeit mit der Erde im Takt."})
+	if got := ix.absentNames("Wie lang ist eine Minute in der Uhrzeit?"); got != nil {
+		t.Errorf("absentNames = %q; in a book that capitalizes its nouns, capitals are no names", got)
+	}
+	en := New(Options{})
+	en.Add(Doc{ID: "1", Group: "a", Page: "a", Text: "The clock shows the time. A second is the unit of time, and a leap second keeps it in step with the Earth."})
+	if got := en.absentNames("how long is a minute in Rust?"); !slices.Equal(got, []string{"Rust"}) {
+		t.Errorf("absentNames = %q in an English book", got)
+	}
+}
