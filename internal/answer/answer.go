@@ -81,7 +81,7 @@ var summarizeIntent = regexp.MustCompile(`(?i)\b(summari[sz]e|summary|summarise|
 
 // aboutHere are the words that point at what the reader is reading rather
 // than name a subject: "summarize this page for me".
-var aboutHere = regexp.MustCompile(`(?i)\b(summari[sz]e|summary|summarise|tl;?dr|sum|up|recap|gist|in|a|an|the|nutshell|key|main|points?|this|that|it|these|those|here|above|page|section|chapter|passage|selection|selected|text|part|article|doc|document|me|for|of|please|briefly|quickly|short|shortly|give|can|could|you|what|is|are|s|its|in|brief|bullet|bullets|quick)\b`)
+var aboutHere = regexp.MustCompile(`(?i)\b(summari[sz]e|summary|summarise|tl;?dr|sum|up|recap|gist|in|a|an|the|nutshell|key|main|points?|this|that|it|these|those|here|above|page|section|chapter|passage|selection|selected|text|part|article|doc|document|me|for|of|please|briefly|quickly|short|shortly|give|can|could|you|what|is|are|s|its|brief|bullet|bullets|quick)\b`)
 
 // route is triage: the agent that answers q, decided by rules rather than
 // a second model round-trip. A request to summarize what the reader is
@@ -92,12 +92,14 @@ func route(q chat.Question) string {
 	if q.Agent != chat.AgentTriage {
 		return q.Agent
 	}
-	hl := strings.TrimSpace(q.HighlightedText) != ""
-	if summarizeIntent.MatchString(q.Query) && (hl || q.CurrentPage != "") && aboutWhatIsRead(q.Query) {
+	if summarizeIntent.MatchString(q.Query) && (hasSelection(q) || q.CurrentPage != "") && aboutWhatIsRead(q.Query) {
 		return chat.AgentSummarizer
 	}
 	return chat.AgentRAG
 }
+
+// hasSelection reports whether the reader asks about a selected passage.
+func hasSelection(q chat.Question) bool { return strings.TrimSpace(q.HighlightedText) != "" }
 
 // aboutWhatIsRead reports whether a summary request names no subject of
 // its own, only what the reader is reading.
@@ -180,33 +182,28 @@ func (a *Assistant) rag(ctx context.Context, q chat.Question, emit func(chat.Eve
 		reply.Text = notCovered(res)
 		return reply, emit(chat.Event{Delta: reply.Text})
 	}
+	hits := res.Hits
 	if a.model == nil {
-		question := q.Query
-		switch {
-		case strings.TrimSpace(q.HighlightedText) != "":
-			question += " " + q.HighlightedText // "what does this mean?" is about the selection
-		case followUp.MatchString(q.Query) && len(strings.Fields(q.Query)) <= 12:
-			question = text // "and why?" asks why of the previous question
+		question := text // with a follow-up ("and why?"), the previous question too
+		if hasSelection(q) {
+			question = q.Query + " " + q.HighlightedText // "what does this mean?" is about the selection
 		}
 		var order []int
 		reply.Text, order = extractiveAnswer(question, res.Hits, a.lib.Analyze, a.lib.IDF, quotedBefore(q.History))
 		// The sources in the order the answer cites them, so [1] comes first.
-		hits := res.Hits
 		if len(order) == len(hits) {
 			hits = make([]library.Hit, len(order))
 			for i, h := range order {
 				hits[i] = res.Hits[h]
 			}
 		}
-		reply.Sources = sources(hits)
-		if err := emit(chat.Event{Sources: reply.Sources, Agent: reply.Agent, Quoted: reply.Quoted}); err != nil {
-			return reply, err
-		}
-		return reply, emitInPieces(reply.Text, emit)
 	}
-	reply.Sources = sources(res.Hits)
+	reply.Sources = sources(hits)
 	if err := emit(chat.Event{Sources: reply.Sources, Agent: reply.Agent, Quoted: reply.Quoted}); err != nil {
 		return reply, err
+	}
+	if a.model == nil {
+		return reply, emitInPieces(reply.Text, emit)
 	}
 	msgs := ragPrompt(a.lib.Title(), q, res.Hits, a.opt.HistoryTokens)
 	out, usage, err := a.model.Stream(ctx, llm.Request{Messages: msgs, MaxTokens: a.opt.MaxAnswerTokens}, func(d string) error {
@@ -231,7 +228,7 @@ var followUp = regexp.MustCompile(`(?i)^(and|but|so|also|what about|how about|wh
 // as it is: the selection is its context, not the earlier turns. It also
 // returns the tokens a rewrite used.
 func (a *Assistant) searchText(ctx context.Context, q chat.Question) (string, int64) {
-	if strings.TrimSpace(q.HighlightedText) != "" {
+	if hasSelection(q) {
 		return q.Query, 0
 	}
 	if a.model != nil {

@@ -9,6 +9,7 @@ import (
 	"unicode"
 
 	"github.com/lectern/lectern/internal/library"
+	"github.com/lectern/lectern/internal/retrieval"
 )
 
 // The extractive answerer quotes the book. For a question it picks, from
@@ -215,12 +216,11 @@ const (
 )
 
 var (
-	definitionQ = regexp.MustCompile(`(?i)^\s*(what(’s|'s| is| are| was| were)\b|define\b|meaning of\b|what does .+ (mean|stand for))`)
-	quantityQ   = regexp.MustCompile(`(?i)\bhow (many|much|long|often|big|large|small|fast|far|old|wide)\b|\bwhat (percentage|number|size|fraction)\b`)
-	reasonQ     = regexp.MustCompile(`(?i)^\s*why\b|\bwhy\b\W*$|\bwhy (do|does|did|is|are|was|were|should|would|can|not)\b|\bwhat is the (reason|point|purpose)\b`)
-	timeQ       = regexp.MustCompile(`(?i)^\s*when\b|\bwhat (year|date|century|decade)\b|\bsince when\b`)
-	personQ     = regexp.MustCompile(`(?i)^\s*(who|whom|whose)\b`)
-	procedureQ  = regexp.MustCompile(`(?i)^\s*how (do|can|should|would|to)\b|\bhow (do|can|should) (i|we|you)\b|\b(steps|command) to\b`)
+	quantityQ  = regexp.MustCompile(`(?i)\bhow (many|much|long|often|big|large|small|fast|far|old|wide)\b|\bwhat (percentage|number|size|fraction)\b`)
+	reasonQ    = regexp.MustCompile(`(?i)^\s*why\b|\bwhy\b\W*$|\bwhy (do|does|did|is|are|was|were|should|would|can|not)\b|\bwhat is the (reason|point|purpose)\b`)
+	timeQ      = regexp.MustCompile(`(?i)^\s*when\b|\bwhat (year|date|century|decade)\b|\bsince when\b`)
+	personQ    = regexp.MustCompile(`(?i)^\s*(who|whom|whose)\b`)
+	procedureQ = regexp.MustCompile(`(?i)^\s*how (do|can|should|would|to)\b|\bhow (do|can|should) (i|we|you)\b|\b(steps|command) to\b`)
 
 	definitionS = regexp.MustCompile(`(?i)\b(is|are) (a|an|the|one|any|when|what)\b|\b(means|refers to|stands for|is called|are called|is defined as|is known as)\b`)
 	quantityS   = regexp.MustCompile(`(?i)\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|hundred|thousand|million|billion|dozen|half|twice|double|percent)\b`)
@@ -235,10 +235,13 @@ func questionKind(q string) int {
 	for _, k := range []struct {
 		re   *regexp.Regexp
 		kind int
-	}{{quantityQ, askQuantity}, {reasonQ, askReason}, {timeQ, askTime}, {personQ, askPerson}, {definitionQ, askDefinition}, {procedureQ, askProcedure}} {
+	}{{quantityQ, askQuantity}, {reasonQ, askReason}, {timeQ, askTime}, {personQ, askPerson}, {procedureQ, askProcedure}} {
 		if k.re.MatchString(q) {
 			kind |= k.kind
 		}
+	}
+	if retrieval.AsksWhatIs(q) {
+		kind |= askDefinition
 	}
 	return kind
 }
@@ -264,7 +267,7 @@ type section struct {
 // introduced returns the list or code block that s introduces ("…run:"),
 // or -1.
 func (sec section) introduced(s sentence) int {
-	if !s.last || !strings.HasSuffix(strings.TrimRight(s.text, `*"”`), ":") {
+	if !s.last || !endsWithColon(s.text) {
 		return -1
 	}
 	if i := s.block + 1; i < len(sec.blocks) && (sec.blocks[i].kind == listBlock || sec.blocks[i].kind == codeBlock) {
@@ -272,6 +275,10 @@ func (sec section) introduced(s sentence) int {
 	}
 	return -1
 }
+
+// endsWithColon reports whether a sentence ends with a colon, closing
+// emphasis or quotes aside.
+func endsWithColon(s string) bool { return strings.HasSuffix(strings.TrimRight(s, `*"”`), ":") }
 
 // extractiveAnswer quotes the sentences of hits that best answer query,
 // leaving out those already quoted in the earlier answers. It returns the
@@ -422,10 +429,10 @@ func render(picked []sentence, secs []section, first int) (text string, order []
 		for i, s := range group {
 			intro := sec.introduced(s)
 			text := s.text
-			if intro < 0 && strings.HasSuffix(strings.TrimRight(text, `*"”`), ":") {
+			if intro < 0 && endsWithColon(text) {
 				// A colon whose list or code is not quoted would leave the
 				// reader hanging.
-				text = strings.TrimRight(strings.TrimSpace(strings.TrimSuffix(strings.TrimRight(text, `*"”`), ":")), ",;") + "…"
+				text = strings.TrimRight(strings.TrimSuffix(strings.TrimRight(text, `*"”`), ":"), " ,;") + "…"
 			}
 			if prose != "" {
 				prose += " "

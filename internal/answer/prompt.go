@@ -69,7 +69,7 @@ func rewritePrompt(title string, q chat.Question, historyTokens int) []llm.Messa
 // selection and the question.
 func ragPrompt(title string, q chat.Question, hits []library.Hit, historyTokens int) []llm.Message {
 	msgs := []llm.Message{{Role: "system", Content: fmt.Sprintf(ragSystem, title)}}
-	if strings.TrimSpace(q.HighlightedText) == "" {
+	if !hasSelection(q) {
 		msgs = append(msgs, history(q.History, historyTokens)...)
 	}
 	var b strings.Builder

@@ -198,18 +198,16 @@ type Options struct {
 	// score of the chunks that open the page about it (see Index.cueFits);
 	// 1 turns it off.
 	CueBoost float64
-	// Thesaurus, when set, adds to a question the synonyms of its words
-	// that the book uses (see Index.expand), at SynonymWeight of the word's
-	// weight for a word the book never uses (default 0.5) and
-	// SynonymWeightPresent for one it does (default 0: none). A synonym
-	// found in a chunk also counts, for coverage, as the word it stands
-	// for, at its weight. On the tuning sets, synonyms of absent words
-	// raised paraphrase hit@3 on the code review guide from 0.43 to 0.57
-	// and changed no other book; synonyms of words the book uses moved
-	// books both ways (WordNet's senses are not the book's).
-	Thesaurus            Thesaurus
-	SynonymWeight        float64
-	SynonymWeightPresent float64
+	// Thesaurus, when set, adds to a question the synonyms that the book
+	// uses of the question's words that it never uses (see Index.expand),
+	// at SynonymWeight of the word's weight (default 0.5). A synonym found
+	// in a chunk also counts, for coverage, as the word it stands for, at
+	// its weight. On the tuning sets this raised paraphrase hit@3 on the
+	// code review guide from 0.43 to 0.57 and changed no other book;
+	// synonyms of words the book does use moved books both ways (WordNet's
+	// senses are not the book's), so those are not added.
+	Thesaurus     Thesaurus
+	SynonymWeight float64
 }
 
 // Thesaurus gives the synonyms of a word.
@@ -407,6 +405,10 @@ type prepared struct {
 	terms  []termCount
 	norm   string
 	vec    []float32
+	// the body's identifiers, and its words and those capitalized inside
+	// a sentence (see learnSurface)
+	compounds          []string
+	words, capitalized int
 }
 
 // Add adds chunks to the index, replacing any chunk with the same ID.
@@ -441,6 +443,7 @@ func (ix *Index) Add(docs ...Doc) {
 		normBuf, buf = appendNormalized(normBuf[:0], d.Text, buf)
 		p.norm = string(normBuf)
 		p.vec = unitVector(d.Vector)
+		p.learnSurface()
 		preps[i] = p
 	}
 
@@ -452,9 +455,13 @@ func (ix *Index) Add(docs ...Doc) {
 			ix.removeSlot(s)
 		}
 		ix.insert(p)
-		for _, text := range []string{p.doc.Title, p.doc.Heading, p.doc.Text} {
-			ix.learnCompounds(text)
+		for _, c := range p.compounds {
+			if len(ix.compounds) < maxCompounds {
+				ix.compounds[c] = struct{}{}
+			}
 		}
+		ix.words += p.words
+		ix.capitalized += p.capitalized
 	}
 	ix.maybeCompact()
 }
@@ -500,7 +507,7 @@ func (ix *Index) insert(p *prepared) {
 // mu; the title's terms are in the index, as Add indexes titles).
 func (ix *Index) titleTerms(title string) []int32 {
 	var ids []int32
-	for _, t := range Analyze(title) {
+	for _, t := range ix.Analyze(title) {
 		if id, ok := ix.termID[t]; ok && !slices.Contains(ids, id) {
 			ids = append(ids, id)
 		}

@@ -125,18 +125,20 @@ func titleCase(text string) bool {
 	return words >= 3 && caps == words
 }
 
-// learnCompounds adds the identifiers of text to the index's set, and
-// counts its words and those capitalized inside a sentence (the caller
-// holds mu).
-func (ix *Index) learnCompounds(text string) {
+// learnSurface collects, before the index is locked, the identifiers of
+// the chunk's body and counts its words and those capitalized inside a
+// sentence. Titles and headings are left out: they are often in title
+// case.
+func (p *prepared) learnSurface() {
+	text := p.doc.Text
 	surfaceWords(text, func(w string, start int) {
-		if isCompound(w) && len(ix.compounds) < maxCompounds {
-			ix.compounds[strings.ToLower(w)] = struct{}{}
+		if isCompound(w) {
+			p.compounds = append(p.compounds, strings.ToLower(w))
 		}
 		if letterCount(w) > 0 {
-			ix.words++
+			p.words++
 			if isName(text, start) {
-				ix.capitalized++
+				p.capitalized++
 			}
 		}
 	})

@@ -132,7 +132,7 @@ func (ix *Index) Search(q Query) Result {
 	}
 	s.fit(len(ix.slots), len(ix.groupStr), len(ix.termStr))
 
-	ix.queryTerms(s, q)
+	ix.expand(s, q.Text, ix.queryTerms(s, q))
 	ix.scoreLexical(s)
 	ix.proximity(s)
 	ix.findVerbatim(s, q.Highlight)
@@ -141,7 +141,7 @@ func (ix *Index) Search(q Query) Result {
 	if dense {
 		depth = max(k, fusionDepth)
 	}
-	s.definition = definitionCue.MatchString(q.Text)
+	s.definition = AsksWhatIs(q.Text)
 	ix.rankLexical(s, q.Page, max(depth, floorDepth))
 
 	covered := false
@@ -210,7 +210,7 @@ func (ix *Index) hits(s *scratch, ranking []cand, k int) []Hit {
 // weight (by idf) within the question's, so that a long passage cannot
 // drown the question; when the question has no content terms of its own,
 // the passage is the question.
-func (ix *Index) queryTerms(s *scratch, q Query) {
+func (ix *Index) queryTerms(s *scratch, q Query) (nq int) {
 	n := float64(ix.live)
 	add := func(text string, inHigh bool) func(string, int) {
 		return func(t string, start int) {
@@ -234,11 +234,10 @@ func (ix *Index) queryTerms(s *scratch, q Query) {
 		}
 	}
 	s.buf, s.pending = ix.an.each(q.Text, false, s.buf, s.pending, add(q.Text, false))
-	nq := len(s.qterms)
+	nq = len(s.qterms)
 	s.buf, s.pending = ix.an.each(q.Highlight, false, s.buf, s.pending, add(q.Highlight, true))
-	defer ix.expand(s, q.Text, nq)
 	if nq == 0 || nq == len(s.qterms) {
-		return // the passage is the question, or adds nothing to it
+		return nq // the passage is the question, or adds nothing to it
 	}
 	var question, passage float64
 	for i, qt := range s.qterms {
@@ -255,6 +254,7 @@ func (ix *Index) queryTerms(s *scratch, q Query) {
 	for i := nq; i < len(s.qterms); i++ {
 		s.qterms[i].w = w
 	}
+	return nq
 }
 
 // own returns the number of the question's terms, synonyms aside.
@@ -268,14 +268,13 @@ func (s *scratch) own() int {
 	return n
 }
 
-// expand adds to the question's first nq terms the synonyms that the book
-// uses (Options.Thesaurus), each at Options.SynonymWeight of its word's
-// weight when the book never uses the word itself, and at
-// Options.SynonymWeightPresent when it does: a reader's "luck" finds the
+// expand adds, for each of the question's first nq terms that the book
+// never uses, the synonyms that it does use (Options.Thesaurus), at
+// Options.SynonymWeight of the word's weight: a reader's "luck" finds the
 // book's "fortune". Names are not expanded.
 func (ix *Index) expand(s *scratch, question string, nq int) {
 	th := ix.opt.Thesaurus
-	if th == nil || nq == 0 {
+	if th == nil || nq == 0 || ix.opt.SynonymWeight <= 0 {
 		return
 	}
 	n := float64(ix.live)
@@ -295,16 +294,10 @@ func (ix *Index) expand(s *scratch, question string, nq int) {
 				break
 			}
 		}
-		if qi < 0 || s.qterms[qi].name {
+		if qi < 0 || s.qterms[qi].name || s.qterms[qi].term >= 0 {
 			return
 		}
-		weight := ix.opt.SynonymWeight
-		if s.qterms[qi].term >= 0 {
-			weight = ix.opt.SynonymWeightPresent
-		}
-		if weight <= 0 {
-			return
-		}
+		weight := ix.opt.SynonymWeight * s.qterms[qi].w
 		th.EachSynonym(w, func(syn string) {
 			st, ok := ix.an.cached(syn)
 			if !ok {
@@ -316,7 +309,7 @@ func (ix *Index) expand(s *scratch, question string, nq int) {
 			}
 			df := float64(len(ix.postings[id]))
 			s.termAt[id] = int32(len(s.qterms)) + 1
-			s.qterms = append(s.qterms, queryTerm{term: id, stem: st, w: weight * s.qterms[qi].w,
+			s.qterms = append(s.qterms, queryTerm{term: id, stem: st, w: weight,
 				idf: math.Log(1 + (n-df+0.5)/(df+0.5)), syn: true, of: int32(qi)})
 		})
 	})
@@ -362,7 +355,12 @@ func (ix *Index) scoreLexical(s *scratch) {
 }
 
 // definitionCue recognizes a question asking what something is.
-var definitionCue = regexp.MustCompile(`(?i)^\W*(what(’s|'s| is| are| was| were)\s|define\b|what does .* mean\b|meaning of\b)`)
+var definitionCue = regexp.MustCompile(`(?i)^\W*(what(’s|'s| is| are| was| were)\b|define\b|meaning of\b|what does .+ (mean|stand for)\b)`)
+
+// AsksWhatIs reports whether question asks what something is ("what is a
+// leap second?", "what does RTK stand for?"): the answer is then where a
+// page about it opens.
+func AsksWhatIs(question string) bool { return definitionCue.MatchString(question) }
 
 // cueFits reports whether the chunk in slot d is placed to answer a
 // question asking what something is ("what is a leap second?"): it opens
@@ -403,18 +401,7 @@ func (ix *Index) proximity(s *scratch) {
 		return
 	}
 	for _, d := range s.touched {
-		c := cand{doc: d, score: s.score[d]}
-		switch {
-		case len(s.top) < proximityDepth:
-			s.top = append(s.top, c)
-		case c.score > s.top[len(s.top)-1].score:
-			s.top[len(s.top)-1] = c
-		default:
-			continue
-		}
-		for i := len(s.top) - 1; i > 0 && s.top[i].score > s.top[i-1].score; i-- {
-			s.top[i], s.top[i-1] = s.top[i-1], s.top[i]
-		}
+		s.top = ix.pushTop(s.top, proximityDepth, cand{g: ix.slots[d].group, doc: d, score: s.score[d]})
 	}
 	var total float64
 	for _, qt := range s.qterms {
@@ -659,16 +646,12 @@ func (ix *Index) coverage(s *scratch, doc int32, withTerms bool) (float64, int, 
 			wi *= ix.opt.NameWeight
 		}
 		total += wi
-		found := qt.term >= 0 && in(qt.term)
-		if found && withTerms {
-			if matched == nil {
-				matched = make([]string, 0, len(s.qterms))
-			}
-			matched = append(matched, qt.stem)
-		}
-		if found {
+		if qt.term >= 0 && in(qt.term) {
 			got += wi
 			n++
+			if withTerms {
+				matched = append(matched, qt.stem)
+			}
 			continue
 		}
 		// A synonym the chunk has stands for the word it lacks, at the
