@@ -165,9 +165,10 @@ func runIngest(ctx context.Context, args []string, getenv func(string) string, s
 // runEval is "lectern eval [-v] [--json] [--floors FILE] [--book PATH]
 // SET.jsonl… [--book PATH SET.jsonl…]…": how well the search ranks and the
 // assistant answers on evaluation sets, as one table; with --floors, an
-// error when a measure falls below its floor. The sets after a --book are that book's,
-// read into a scratch database of its own; sets before any --book are the
-// served book's. A set file named BOOK.SET.jsonl is shown as BOOK and SET.
+// error when a measure falls below its floor. The sets after a --book are
+// that book's, read into a scratch database of its own; sets before any
+// --book are the served book's. A set file named BOOK.SET.jsonl is shown
+// as BOOK and SET.
 func runEval(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	var verbose, asJSON, searchOnly bool
 	var floorsFile string
@@ -272,7 +273,7 @@ func evalBook(ctx context.Context, cfg config.Config, log *slog.Logger, path str
 			return nil, err
 		}
 		defer os.RemoveAll(dir)
-		cfg.DataDir, cfg.DatabaseURL, cfg.Book = dir, "", path
+		cfg.DataDir, cfg.DatabaseURL = dir, ""
 	}
 	st, err := openStore(ctx, &cfg, log)
 	if err != nil {

@@ -212,16 +212,20 @@ func (rep EvalReport) Print(w io.Writer, verbose bool) {
 		return
 	}
 	for _, r := range rep.Results {
-		if r.Correct(3) {
-			continue
+		if !r.Correct(3) {
+			r.WriteMiss(w, "")
 		}
-		fmt.Fprintf(w, "\nMISS %s (%s) %q\n  want %v %q; covered=%v rank=%d\n", r.Question.ID, r.Question.Kind, r.Question.Question,
-			r.Question.ExpectedDocs, r.Question.ExpectedHeading, r.Covered, r.Rank)
-		for i, h := range r.Top {
-			if i == 3 {
-				break
-			}
-			fmt.Fprintf(w, "  %d. %s — %s (%.2f)\n", i+1, h.DocPath, h.Heading, h.Score)
-		}
+	}
+}
+
+// WriteMiss writes what the search answered to a question it got wrong:
+// the question (its id after label), what was wanted, and the three
+// sections found.
+func (r EvalResult) WriteMiss(w io.Writer, label string) {
+	q := r.Question
+	fmt.Fprintf(w, "\nMISS %s%s (%s) %q\n  want %v %q; covered=%v rank=%d\n", label, q.ID, q.Kind, q.Question,
+		q.ExpectedDocs, q.ExpectedHeading, r.Covered, r.Rank)
+	for i, h := range r.Top[:min(3, len(r.Top))] {
+		fmt.Fprintf(w, "  %d. %s — %s (%.2f)\n", i+1, h.DocPath, h.Heading, h.Score)
 	}
 }

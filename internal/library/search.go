@@ -20,19 +20,16 @@ type Query struct {
 // Hit is one section found: where it is, how to link to it, and the text
 // that matched.
 type Hit struct {
-	DocPath     string
-	Slug        string
-	Title       string // the document's title
-	Heading     string // the section's heading
-	HeadingPath []string
-	URL         string // the page, with the heading's anchor
-	Snippet     string
-	Text        string // the best-matching chunk of the section
-	SectionText string // the whole section
-	Score       float64
-	// Coverage is the idf-weighted share of the question's terms that the
-	// best chunk contains (see package retrieval).
-	Coverage      float64
+	DocPath       string
+	Slug          string
+	Title         string // the document's title
+	Heading       string // the section's heading
+	HeadingPath   []string
+	URL           string // the page, with the heading's anchor
+	Snippet       string
+	Text          string // the best-matching chunk of the section
+	SectionText   string // the whole section
+	Score         float64
 	ChapterNumber int
 	Chapter       string
 	PageNumber    *int
@@ -78,7 +75,7 @@ func (l *Library) Search(ctx context.Context, q Query) (Result, error) {
 		}
 	}
 	res := s.index.Search(rq)
-	out := Result{Covered: res.Covered, Missing: res.Missing, Hits: s.hits(res.Hits, s.index), Closest: s.hits(res.Closest, s.index)}
+	out := Result{Covered: res.Covered, Missing: res.Missing, Hits: s.hits(res.Hits), Closest: s.hits(res.Closest)}
 	if l.opt.OnSearch != nil {
 		mode := "bm25"
 		if rq.Vector != nil {
@@ -90,7 +87,7 @@ func (l *Library) Search(ctx context.Context, q Query) (Result, error) {
 }
 
 // hits turns the index's hits into sections of the book.
-func (s *snapshot) hits(in []retrieval.Hit, ix *retrieval.Index) []Hit {
+func (s *snapshot) hits(in []retrieval.Hit) []Hit {
 	out := make([]Hit, 0, len(in))
 	for _, h := range in {
 		ref, ok := s.chunks[h.ID]
@@ -100,8 +97,8 @@ func (s *snapshot) hits(in []retrieval.Hit, ix *retrieval.Index) []Hit {
 		p, sec := ref.page, ref.page.Sections[ref.section]
 		out = append(out, Hit{
 			DocPath: p.DocPath, Slug: p.Slug, Title: p.Title, Heading: sec.Heading, HeadingPath: sec.Path,
-			URL: p.SectionURL(sec), Snippet: snippet(ref.text, h.Matched, snippetRunes, ix.Analyze), Text: ref.text,
-			SectionText: sec.Text, Score: h.Score, Coverage: h.Coverage, ChapterNumber: p.ChapterNumber, Chapter: p.Chapter, PageNumber: p.PageNumber,
+			URL: p.SectionURL(sec), Snippet: snippet(ref.text, h.Matched, snippetRunes, s.index.Analyze), Text: ref.text,
+			SectionText: sec.Text, Score: h.Score, ChapterNumber: p.ChapterNumber, Chapter: p.Chapter, PageNumber: p.PageNumber,
 			Matched: h.Matched,
 		})
 	}

@@ -28,17 +28,15 @@ type Answerer interface {
 // Searcher is the book's search, as the retrieval measures need it.
 type Searcher interface {
 	Evaluate(ctx context.Context, qs []library.EvalQuestion) (library.EvalReport, error)
-	Search(ctx context.Context, q library.Query) (library.Result, error)
 }
 
 // Row is how one evaluation set fared on one book.
 type Row struct {
-	Book      string               `json:"book"`
-	Set       string               `json:"set"`
-	Questions int                  `json:"questions"`
-	Retrieval library.EvalReport   `json:"retrieval"`
-	Answers   AnswerReport         `json:"answers"`
-	Misses    []library.EvalResult `json:"-"`
+	Book      string             `json:"book"`
+	Set       string             `json:"set"`
+	Questions int                `json:"questions"`
+	Retrieval library.EvalReport `json:"retrieval"`
+	Answers   AnswerReport       `json:"answers"`
 }
 
 // AnswerReport measures the answers over a set's answerable questions
@@ -73,17 +71,12 @@ func Measure(ctx context.Context, lib Searcher, ans Answerer, book, set string, 
 		return row, fmt.Errorf("%s/%s: %w", book, set, err)
 	}
 	row.Retrieval = rep
-	for _, r := range rep.Results {
-		if !r.Correct(3) {
-			row.Misses = append(row.Misses, r)
-		}
-	}
 	if ans == nil {
 		return row, nil
 	}
 	var answerable, cites, unanswerable int
 	var holds, found, declines int
-	for _, q := range qs {
+	for i, q := range qs {
 		reply, err := ans.Answer(ctx, chat.Question{Agent: chat.AgentTriage, Query: q.Question}, nil)
 		if err != nil {
 			return row, fmt.Errorf("%s/%s: %s: %w", book, set, q.ID, err)
@@ -103,11 +96,8 @@ func Measure(ctx context.Context, lib Searcher, ans Answerer, book, set string, 
 			continue
 		}
 		row.Answers.Answerable++
-		res, err := lib.Search(ctx, library.Query{Text: q.Question})
-		if err != nil {
-			return row, fmt.Errorf("%s/%s: %s: %w", book, set, q.ID, err)
-		}
-		for _, h := range res.Hits {
+		top := rep.Results[i].Top // the evaluation's own search, question by question
+		for _, h := range top[:min(3, len(top))] {
 			if ContainsFacts(h.SectionText, q.KeyFacts) {
 				found++
 				break
@@ -171,15 +161,9 @@ func PrintTable(w io.Writer, rows []Row) error {
 // the answers that miss a key fact.
 func PrintMisses(w io.Writer, rows []Row) {
 	for _, r := range rows {
-		for _, m := range r.Misses {
-			q := m.Question
-			fmt.Fprintf(w, "\nMISS %s/%s %s (%s) %q\n  want %v %q; covered=%v rank=%d\n", r.Book, r.Set, q.ID, q.Kind, q.Question,
-				q.ExpectedDocs, q.ExpectedHeading, m.Covered, m.Rank)
-			for i, h := range m.Top {
-				if i == 3 {
-					break
-				}
-				fmt.Fprintf(w, "  %d. %s — %s (%.2f)\n", i+1, h.DocPath, h.Heading, h.Score)
+		for _, m := range r.Retrieval.Results {
+			if !m.Correct(3) {
+				m.WriteMiss(w, r.Book+"/"+r.Set+" ")
 			}
 		}
 		if len(r.Answers.Failed) > 0 {
