@@ -426,7 +426,11 @@ func render(picked []sentence, secs []section, first int) (text string, order []
 				prose = ""
 			}
 		}
+		quotedBlocks := map[int]bool{} // lists and code already quoted whole
 		for i, s := range group {
+			if quotedBlocks[s.block] {
+				continue // an item of a list quoted above
+			}
 			intro := sec.introduced(s)
 			text := s.text
 			if intro < 0 && endsWithColon(text) {
@@ -441,6 +445,7 @@ func render(picked []sentence, secs []section, first int) (text string, order []
 			if intro < 0 {
 				continue
 			}
+			quotedBlocks[intro] = true
 			blk := sec.blocks[intro]
 			if blk.kind == codeBlock {
 				prose += " " + cite
