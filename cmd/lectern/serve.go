@@ -14,6 +14,7 @@ import (
 	"github.com/lectern/lectern/internal/authn"
 	"github.com/lectern/lectern/internal/chat"
 	"github.com/lectern/lectern/internal/config"
+	"github.com/lectern/lectern/internal/fault"
 	"github.com/lectern/lectern/internal/httpx"
 	"github.com/lectern/lectern/internal/identity"
 	"github.com/lectern/lectern/internal/keys"
@@ -230,10 +231,10 @@ func readiness(st store.Store, lib *library.Library) httpx.HandlerFunc {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
 		if err := st.Ping(ctx); err != nil {
-			return &httpx.Error{Status: http.StatusServiceUnavailable, Code: "NOT_READY", Message: "Database unreachable", Err: err, Header: http.Header{"Retry-After": {httpx.RetryAfterUnavailable}}}
+			return &fault.Error{Kind: fault.Unavailable, Code: "NOT_READY", Message: "Database unreachable", Err: err}
 		}
 		if lib != nil && !lib.Ready() {
-			return &httpx.Error{Status: http.StatusServiceUnavailable, Code: "NOT_READY", Message: "The book is not loaded", Header: http.Header{"Retry-After": {httpx.RetryAfterUnavailable}}}
+			return fault.New(fault.Unavailable, "NOT_READY", "The book is not loaded")
 		}
 		httpx.WriteJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 		return nil

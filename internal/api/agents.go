@@ -10,6 +10,7 @@ import (
 
 	"github.com/lectern/lectern/internal/authn"
 	"github.com/lectern/lectern/internal/chat"
+	"github.com/lectern/lectern/internal/fault"
 	"github.com/lectern/lectern/internal/httpx"
 	"github.com/lectern/lectern/internal/safehtml"
 	"github.com/lectern/lectern/internal/store"
@@ -51,16 +52,12 @@ func (s *Server) readRun(r *http.Request, p authn.Principal) (chat.RunRequest, e
 			if s.opt.OnRateLimited != nil {
 				s.opt.OnRateLimited()
 			}
-			return chat.RunRequest{}, &httpx.Error{Status: http.StatusTooManyRequests, Code: "RATE_LIMITED",
-				Message: "Too many questions; please wait a moment", Header: retryAfter(retry)}
+			return chat.RunRequest{}, &fault.Error{Kind: fault.Limited, Code: "RATE_LIMITED",
+				Message: "Too many questions; please wait a moment", RetryAfter: retry}
 		}
 	}
 	return chat.RunRequest{AgentType: req.AgentType, Query: req.Query, CurrentPage: req.CurrentPage,
 		HighlightedText: req.HighlightedText, SessionID: req.SessionID}, nil
-}
-
-func retryAfter(d time.Duration) http.Header {
-	return http.Header{"Retry-After": {itoa(int((d + time.Second - 1) / time.Second))}}
 }
 
 // renderAnswer is an answer's sanitized HTML, its [n] markers linked to the
@@ -225,10 +222,7 @@ func (s *Server) streamAgent(w http.ResponseWriter, r *http.Request, p authn.Pri
 // publicError is what a client may see of err, logged like the handler
 // errors are.
 func publicError(r *http.Request, err error) *httpx.Error {
-	var he *httpx.Error
-	if !errors.As(toHTTP(err), &he) {
-		he = &httpx.Error{Status: http.StatusInternalServerError, Code: "INTERNAL_SERVER_ERROR", Message: "Internal Server Error"}
-	}
+	he := httpx.Public(err)
 	httpx.Logger(r.Context()).Warn("answer failed mid-stream", "code", he.Code, "err", err)
 	return he
 }

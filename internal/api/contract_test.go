@@ -3,6 +3,7 @@ package api_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"sync"
@@ -236,24 +237,34 @@ func TestConcurrentRunsLoseNothing(t *testing.T) {
 func itoa(i int) string { return strconv.Itoa(i) }
 
 // faultStore fails chosen storage calls, standing in for a database that
-// goes away mid-request.
+// goes away mid-request (the engines' store.ErrUnavailable) or for a bug
+// in a query (an error of no kind).
 type faultStore struct {
 	chat.Store
 	failRole atomic.Value // the message role whose AppendMessage/StartConversation fails
+	bug      atomic.Bool  // fail as a broken query rather than an outage
 }
 
-var errDatabaseDown = errors.New("connection refused")
+func (f *faultStore) fail(role string) error {
+	if f.failRole.Load() != role {
+		return nil
+	}
+	if f.bug.Load() {
+		return errors.New(`postgres: append message: ERROR: column "sq" does not exist`)
+	}
+	return fmt.Errorf("postgres: append message: %w: dial tcp 127.0.0.1:5432: connect: connection refused", store.ErrUnavailable)
+}
 
 func (f *faultStore) AppendMessage(ctx context.Context, m store.Message) (store.Message, error) {
-	if f.failRole.Load() == m.Role {
-		return store.Message{}, errDatabaseDown
+	if err := f.fail(m.Role); err != nil {
+		return store.Message{}, err
 	}
 	return f.Store.AppendMessage(ctx, m)
 }
 
 func (f *faultStore) StartConversation(ctx context.Context, c store.Conversation, m store.Message) (store.Message, error) {
-	if f.failRole.Load() == m.Role {
-		return store.Message{}, errDatabaseDown
+	if err := f.fail(m.Role); err != nil {
+		return store.Message{}, err
 	}
 	return f.Store.StartConversation(ctx, c, m)
 }
@@ -283,6 +294,15 @@ func TestFailuresAnswer503AndStoreNothingHalf(t *testing.T) {
 			}
 			if c := u.conversations(t, 10); len(c) != 1 || c[0].MessageCount != 2 {
 				t.Errorf("conversations after the failure: %+v", c)
+			}
+		})
+		t.Run("a broken query is a 500, not an outage to retry", func(t *testing.T) {
+			fs.failRole.Store("user")
+			fs.bug.Store(true)
+			defer func() { fs.failRole.Store(""); fs.bug.Store(false) }()
+			r := u.do("POST", "/api/agents/run", map[string]any{"agent_type": "rag", "query": "bug?", "session_id": conv.SessionID})
+			if r.status != 500 || r.header.Get("Retry-After") != "" || strings.Contains(string(r.body), "column") {
+				t.Errorf("got %d %s Retry-After %q", r.status, r.body, r.header.Get("Retry-After"))
 			}
 		})
 		t.Run("a database error on the answer keeps the question, complete, for a retry", func(t *testing.T) {

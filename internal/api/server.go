@@ -7,7 +7,6 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -102,7 +101,7 @@ func (s *Server) syncProfile(ctx context.Context, p authn.Principal) error {
 	now := s.opt.Now()
 	if _, err := s.users.SyncUser(ctx, store.User{ID: p.UserID, Email: p.Email, Name: p.Name,
 		EmailVerified: p.EmailVerified, Image: p.Image, CreatedAt: now, UpdatedAt: now}); err != nil {
-		return fmt.Errorf("sync profile: %w: %w", chat.ErrUnavailable, err)
+		return fmt.Errorf("sync profile: %w", err)
 	}
 	s.synced.mu.Lock()
 	if len(s.synced.m) >= syncCacheMax {
@@ -122,40 +121,13 @@ func (s *Server) handle(h func(w http.ResponseWriter, r *http.Request, p authn.P
 			return errUnauthorized
 		}
 		if err := s.syncProfile(r.Context(), p); err != nil {
-			return toHTTP(err)
+			return err
 		}
-		return toHTTP(h(w, r, p))
+		return h(w, r, p)
 	})
 }
 
-var (
-	errUnauthorized = httpx.Errorf(http.StatusUnauthorized, "UNAUTHORIZED", "Unauthorized")
-	errNotFound     = httpx.Errorf(http.StatusNotFound, "NOT_FOUND", "Conversation not found")
-)
-
-// toHTTP maps service errors to client errors in one place.
-func toHTTP(err error) error {
-	var inv *chat.InvalidError
-	var he *httpx.Error
-	var be *chat.BudgetError
-	switch {
-	case err == nil:
-		return nil
-	case errors.As(err, &he):
-		return err
-	case errors.As(err, &be):
-		return &httpx.Error{Status: http.StatusTooManyRequests, Code: "DAILY_BUDGET_EXCEEDED",
-			Message: "You have asked as many questions as a day allows; the budget renews at midnight UTC", Err: err, Header: retryAfter(be.RetryAfter)}
-	case errors.Is(err, chat.ErrNotFound):
-		return errNotFound
-	case errors.As(err, &inv):
-		return &httpx.Error{Status: http.StatusBadRequest, Code: "VALIDATION_ERROR", Message: inv.Error(), Err: err}
-	case errors.Is(err, chat.ErrUnavailable):
-		return &httpx.Error{Status: http.StatusServiceUnavailable, Code: "SERVICE_UNAVAILABLE",
-			Message: "Service temporarily unavailable; please retry", Err: err, Header: http.Header{"Retry-After": {httpx.RetryAfterUnavailable}}}
-	}
-	return err
-}
+var errUnauthorized = httpx.Errorf(http.StatusUnauthorized, "UNAUTHORIZED", "Unauthorized")
 
 // Cursors are opaque to clients: base64url of the position.
 func encodeConvCursor(c *store.ConversationCursor) *string {

@@ -15,6 +15,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/lectern/lectern/internal/fault"
 	"github.com/lectern/lectern/internal/randid"
 	"github.com/lectern/lectern/internal/store"
 )
@@ -39,23 +40,19 @@ const (
 	AgentTriage     = "triage"
 )
 
-// Errors the service returns; callers branch with errors.Is.
+// Errors the service returns; callers branch with errors.Is, and the HTTP
+// layer answers by their fault kind. A storage error keeps the store's
+// kind: an outage is fault.Unavailable, a bug has no kind (500).
 var (
 	// ErrNotFound: the conversation does not exist or is not the caller's.
-	ErrNotFound = errors.New("chat: conversation not found")
-	// ErrUnavailable: storage or the answerer failed; the request may be retried.
-	ErrUnavailable = errors.New("chat: temporarily unavailable")
+	ErrNotFound = fault.New(fault.NotFound, "NOT_FOUND", "Conversation not found")
+	// ErrUnavailable: the answerer failed; the request may be retried.
+	ErrUnavailable = fault.New(fault.Unavailable, "SERVICE_UNAVAILABLE", "Service temporarily unavailable; please retry")
 )
 
-// InvalidError is a request the service refuses; Field names the input.
-type InvalidError struct {
-	Field, Message string
-}
-
-func (e *InvalidError) Error() string { return e.Field + ": " + e.Message }
-
+// invalid is a request the service refuses, naming the input at fault.
 func invalid(field, format string, a ...any) error {
-	return &InvalidError{Field: field, Message: fmt.Sprintf(format, a...)}
+	return fault.New(fault.Invalid, "VALIDATION_ERROR", field+": "+fmt.Sprintf(format, a...))
 }
 
 // Source is a section of the book an answer cites.
@@ -188,12 +185,13 @@ func New(st Store, a Answerer, opt Options) *Service {
 	return &Service{store: st, answerer: a, budget: opt.Budget, now: opt.Now, onAnswer: opt.OnAnswer, overBudget: opt.OnOverBudget}
 }
 
-// storeErr maps a storage error to the service's errors.
+// storeErr maps a storage error to the service's errors: "not found" is
+// the conversation's; anything else keeps the store's kind.
 func storeErr(op string, err error) error {
 	if errors.Is(err, store.ErrNotFound) {
 		return ErrNotFound
 	}
-	return fmt.Errorf("%s: %w: %w", op, ErrUnavailable, err)
+	return fmt.Errorf("%s: %w", op, err)
 }
 
 // Conversation returns the user's conversation.
@@ -462,8 +460,8 @@ func (s *Service) answer(ctx context.Context, q Question, emit func(Event) error
 	return reply, err
 }
 
-// checkBudget returns a *BudgetError when userID has used the day's
-// allowance.
+// checkBudget returns a fault.Limited error wrapping a *BudgetError when
+// userID has used the day's allowance.
 func (s *Service) checkBudget(ctx context.Context, userID, day string, now time.Time) error {
 	if s.budget.Requests <= 0 && s.budget.Tokens <= 0 {
 		return nil
@@ -477,7 +475,10 @@ func (s *Service) checkBudget(ctx context.Context, userID, day string, now time.
 			s.overBudget()
 		}
 		midnight := now.UTC().Truncate(24 * time.Hour).Add(24 * time.Hour)
-		return &BudgetError{RetryAfter: midnight.Sub(now)}
+		wait := midnight.Sub(now)
+		return &fault.Error{Kind: fault.Limited, Code: "DAILY_BUDGET_EXCEEDED",
+			Message:    "You have asked as many questions as a day allows; the budget renews at midnight UTC",
+			RetryAfter: wait, Err: &BudgetError{RetryAfter: wait}}
 	}
 	return nil
 }

@@ -11,13 +11,17 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"time"
 
-	"github.com/lectern/lectern/internal/store"
+	"github.com/lectern/lectern/internal/fault"
 )
 
-// Error is an error with an HTTP response attached. Message and Code are what
-// the client sees; Err is the cause, which goes to the log only.
+// Error is an error with an HTTP response attached, for what only the wire
+// decides (Better Auth's status for each of its error codes, a malformed
+// body). Services return fault errors instead, and WriteError maps their
+// kinds. Message and Code are what the client sees; Err is the cause, which
+// goes to the log only.
 //
 // Bodies follow Better Auth's error shape, {"message": …, "code": …}, on every
 // Lectern endpoint, so one client-side error path handles them all.
@@ -48,11 +52,8 @@ func Errorf(status int, code, message string) *Error {
 // writing it, so the response for every error is made in one place (Handle).
 type HandlerFunc func(w http.ResponseWriter, r *http.Request) error
 
-// Handle adapts h to an http.Handler. A returned *Error is sent as is (its
-// cause logged at debug level, or at error level for 5xx); an error wrapping
-// store.ErrUnavailable (the database is unreachable) is answered 503
-// SERVICE_UNAVAILABLE with Retry-After; any other error is logged and
-// answered with a generic 500 that reveals nothing internal.
+// Handle adapts h to an http.Handler; a returned error is answered by
+// WriteError.
 func Handle(h HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		err := h(w, r)
@@ -63,32 +64,97 @@ func Handle(h HandlerFunc) http.Handler {
 	})
 }
 
-// RetryAfterUnavailable is the Retry-After (seconds) of a 503 answered
-// because the database is unavailable.
-const RetryAfterUnavailable = "5"
+// RetryAfterUnavailable is the Retry-After of a 503 whose error names no
+// wait of its own.
+const RetryAfterUnavailable = 5 * time.Second
 
-// WriteError answers r with err as Handle does.
-func WriteError(w http.ResponseWriter, r *http.Request, err error) {
-	log := Logger(r.Context())
+// kindStatus is the one mapping from a fault kind to a response: status,
+// and the code and message sent when the error names none.
+var kindStatus = [...]struct {
+	status        int
+	code, message string
+}{
+	fault.Internal:        {http.StatusInternalServerError, "INTERNAL_SERVER_ERROR", "Internal server error"},
+	fault.Invalid:         {http.StatusBadRequest, "VALIDATION_ERROR", "Invalid request"},
+	fault.Unauthenticated: {http.StatusUnauthorized, "UNAUTHORIZED", "Unauthorized"},
+	fault.Forbidden:       {http.StatusForbidden, "FORBIDDEN", "Forbidden"},
+	fault.NotFound:        {http.StatusNotFound, "NOT_FOUND", "Not found"},
+	fault.Conflict:        {http.StatusConflict, "CONFLICT", "Conflict"},
+	fault.TooLarge:        {http.StatusRequestEntityTooLarge, "PAYLOAD_TOO_LARGE", "Request is too large"},
+	fault.Limited:         {http.StatusTooManyRequests, "RATE_LIMITED", "Too many requests. Please try again later."},
+	fault.Unavailable:     {http.StatusServiceUnavailable, "SERVICE_UNAVAILABLE", "Service temporarily unavailable; please retry"},
+}
+
+// StatusOf returns the HTTP status for an error of kind k.
+func StatusOf(k fault.Kind) int {
+	if int(k) >= len(kindStatus) {
+		k = fault.Internal
+	}
+	return kindStatus[k].status
+}
+
+// fromFault makes the response for a service error: its kind gives the
+// status, and the client sees only what a *fault.Error says for it (or the
+// kind's generic words), never the cause. An error of no kind is a bug:
+// 500, never 503, so that it does not pass for an outage.
+func fromFault(err error) *Error {
+	k := fault.KindOf(err)
+	if int(k) >= len(kindStatus) {
+		k = fault.Internal
+	}
+	d := kindStatus[k]
+	he := &Error{Status: d.status, Code: d.code, Message: d.message, Err: err}
+	retry := time.Duration(0)
+	if fe, ok := fault.As(err); ok && fe.Kind == k && k != fault.Internal {
+		if fe.Code != "" {
+			he.Code = fe.Code
+		}
+		if fe.Message != "" {
+			he.Message = fe.Message
+		}
+		retry = fe.RetryAfter
+	}
+	if k == fault.Unavailable && retry <= 0 {
+		retry = RetryAfterUnavailable
+	}
+	if retry > 0 && (k == fault.Unavailable || k == fault.Limited) {
+		he.Header = http.Header{"Retry-After": {RetryAfterSeconds(retry)}}
+	}
+	return he
+}
+
+// RetryAfterSeconds formats a wait for a Retry-After header: whole seconds,
+// rounded up, at least 1.
+func RetryAfterSeconds(d time.Duration) string {
+	return strconv.FormatInt(max(1, int64((d+time.Second-1)/time.Second)), 10)
+}
+
+// Public returns the response a client gets for err: an *Error as it
+// says; a body over its limit 413; a service error by its fault kind (see
+// fromFault).
+func Public(err error) *Error {
 	var he *Error
 	var mbe *http.MaxBytesError
 	switch {
 	case errors.As(err, &he):
+		return he
 	case errors.As(err, &mbe):
-		he = &Error{Status: http.StatusRequestEntityTooLarge, Code: "PAYLOAD_TOO_LARGE",
+		return &Error{Status: http.StatusRequestEntityTooLarge, Code: "PAYLOAD_TOO_LARGE",
 			Message: fmt.Sprintf("Request body is larger than %d bytes", mbe.Limit), Err: err}
-	case errors.Is(err, context.Canceled) && r.Context().Err() != nil:
-		// The client went away; there is nobody to answer.
+	}
+	return fromFault(err)
+}
+
+// WriteError answers r with err as Public says, and logs it: 5xx causes at
+// error level, others at debug level. An error of a client that went away
+// is not answered.
+func WriteError(w http.ResponseWriter, r *http.Request, err error) {
+	log := Logger(r.Context())
+	if errors.Is(err, context.Canceled) && r.Context().Err() != nil {
 		log.Debug("client canceled request", "err", err)
 		return
-	case errors.Is(err, store.ErrUnavailable):
-		he = &Error{Status: http.StatusServiceUnavailable, Code: "SERVICE_UNAVAILABLE",
-			Message: "Service temporarily unavailable; please retry", Err: err,
-			Header: http.Header{"Retry-After": {RetryAfterUnavailable}}}
-	default:
-		he = &Error{Status: http.StatusInternalServerError, Code: "INTERNAL_SERVER_ERROR",
-			Message: "Internal server error", Err: err}
 	}
+	he := Public(err)
 	if he.Status >= 500 {
 		log.Error("request failed", "status", he.Status, "code", he.Code, "err", he.Err)
 	} else if he.Err != nil {

@@ -8,22 +8,23 @@ package store
 
 import (
 	"context"
-	"errors"
 	"time"
+
+	"github.com/lectern/lectern/internal/fault"
 )
 
 // Errors every engine returns, so callers can branch with errors.Is.
 var (
 	// ErrNotFound means no row matched (including rows owned by another user).
-	ErrNotFound = errors.New("store: not found")
+	ErrNotFound = fault.Sentinel(fault.NotFound, "store: not found")
 	// ErrConflict means a uniqueness constraint was violated (e.g. duplicate email).
-	ErrConflict = errors.New("store: conflict")
+	ErrConflict = fault.Sentinel(fault.Conflict, "store: conflict")
 	// ErrUnavailable means the database could not be reached or could not
 	// take the operation now: the connection was refused, dropped or timed
 	// out, the server is shutting down or starting up, or (SQLite) the
 	// database stayed locked. Whether the operation took effect is unknown
 	// when the connection dropped mid-way; the caller may retry later.
-	ErrUnavailable = errors.New("store: database unavailable")
+	ErrUnavailable = fault.Sentinel(fault.Unavailable, "store: database unavailable")
 )
 
 // User is an account holder. Emails are stored lower-cased.
