@@ -17,6 +17,8 @@ import (
 
 	"github.com/MicahParks/jwkset"
 	"golang.org/x/time/rate"
+
+	"github.com/lectern/lectern/internal/backoff"
 )
 
 // Defaults applied by NewRemote to zero RemoteOptions fields.
@@ -212,16 +214,17 @@ func (r *Remote) Close() {
 // run refreshes the set every refreshEvery, sooner while it is empty.
 func (r *Remote) run() {
 	defer r.wg.Done()
-	first := min(time.Second, r.refreshEvery)
-	backoff := first
+	retry := backoff.Policy{Initial: min(time.Second, r.refreshEvery), Max: r.refreshEvery}
+	failures := 0
 	t := time.NewTimer(r.refreshEvery)
 	defer t.Stop()
 	for {
 		wait := r.refreshEvery
 		if r.idx.len() == 0 {
-			wait, backoff = backoff, min(2*backoff, r.refreshEvery)
+			failures++
+			wait = retry.Delay(failures)
 		} else {
-			backoff = first
+			failures = 0
 		}
 		t.Reset(wait)
 		select {

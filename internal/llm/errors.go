@@ -12,6 +12,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/lectern/lectern/internal/backoff"
 )
 
 // ErrTimeout is matched (errors.Is) by the error of a request that timed
@@ -73,7 +75,7 @@ func (c *Client) statusError(resp *http.Response) *Error {
 		Status:     s,
 		Message:    c.clean(errorMessage(body)),
 		Retryable:  retryableStatus(s),
-		RetryAfter: retryAfter(resp.Header, time.Now()),
+		RetryAfter: backoff.RetryAfter(resp.Header, time.Now()),
 	}
 }
 
@@ -173,31 +175,6 @@ func decodeAPIError(raw json.RawMessage) (msg string, retryable bool, ok bool) {
 func retryableCode(raw json.RawMessage) bool {
 	n, err := strconv.Atoi(strings.Trim(string(bytes.TrimSpace(raw)), `"`))
 	return err == nil && retryableStatus(n)
-}
-
-// retryAfter reads how long the server asked to wait: OpenAI's
-// retry-after-ms, or the standard Retry-After in seconds or as a date.
-func retryAfter(h http.Header, now time.Time) time.Duration {
-	const most = 24 * time.Hour
-	if v := h.Get("Retry-After-Ms"); v != "" {
-		if ms, err := strconv.ParseFloat(strings.TrimSpace(v), 64); err == nil && ms > 0 && ms < float64(most/time.Millisecond) {
-			return time.Duration(ms * float64(time.Millisecond))
-		}
-	}
-	v := strings.TrimSpace(h.Get("Retry-After"))
-	if v == "" {
-		return 0
-	}
-	if secs, err := strconv.ParseInt(v, 10, 64); err == nil {
-		if secs <= 0 {
-			return 0
-		}
-		return min(time.Duration(min(secs, int64(most/time.Second)))*time.Second, most)
-	}
-	if t, err := http.ParseTime(v); err == nil && t.After(now) {
-		return min(t.Sub(now), most)
-	}
-	return 0
 }
 
 // capReader fails with errTooLarge once more than max bytes were read.

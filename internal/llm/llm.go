@@ -15,12 +15,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"mime"
 	"net/http"
 	"strings"
 	"sync/atomic"
 	"time"
+
+	"github.com/lectern/lectern/internal/backoff"
 )
 
 // Defaults for the zero fields of Options.
@@ -185,7 +186,7 @@ func (c *Client) run(ctx context.Context, req Request, stream bool, onDelta func
 		if delivered || attempt >= c.opt.MaxAttempts || !errors.As(err, &apiErr) || !apiErr.Retryable || errors.Is(err, ErrTimeout) {
 			return text, usage, err
 		}
-		if err := sleep(ctx, c.backoff(attempt, apiErr.RetryAfter)); err != nil {
+		if err := backoff.Sleep(ctx, c.backoff(attempt, apiErr.RetryAfter)); err != nil {
 			return "", Usage{}, fmt.Errorf("model API: %w", err)
 		}
 	}
@@ -300,24 +301,5 @@ func (c *Client) backoff(attempt int, retryAfter time.Duration) time.Duration {
 	if retryAfter > 0 {
 		return min(retryAfter, c.opt.MaxBackoff)
 	}
-	d := c.opt.InitialBackoff
-	for i := 1; i < attempt && d < c.opt.MaxBackoff; i++ {
-		d *= 2
-	}
-	d = min(d, c.opt.MaxBackoff)
-	// Half fixed, half random, so that clients failing together do not
-	// retry together.
-	half := d / 2
-	return half + rand.N(d-half+1)
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	return backoff.Policy{Initial: c.opt.InitialBackoff, Max: c.opt.MaxBackoff}.Delay(attempt)
 }

@@ -737,30 +737,6 @@ func TestResponseSizeIsCapped(t *testing.T) {
 	}
 }
 
-func TestRetryAfterIsRead(t *testing.T) {
-	now := time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
-	for _, tc := range []struct {
-		name   string
-		header http.Header
-		want   time.Duration
-	}{
-		{"seconds are read", http.Header{"Retry-After": {"3"}}, 3 * time.Second},
-		{"a date is read as the wait until then", http.Header{"Retry-After": {now.Add(90 * time.Second).Format(http.TimeFormat)}}, 90 * time.Second},
-		{"a date in the past means no wait", http.Header{"Retry-After": {now.Add(-time.Minute).Format(http.TimeFormat)}}, 0},
-		{"OpenAI's milliseconds win over seconds", http.Header{"Retry-After": {"1"}, "Retry-After-Ms": {"250"}}, 250 * time.Millisecond},
-		{"garbage means no wait", http.Header{"Retry-After": {"soon"}}, 0},
-		{"a negative wait means no wait", http.Header{"Retry-After": {"-5"}}, 0},
-		{"an absurd wait is bounded", http.Header{"Retry-After": {"99999999999999999"}}, 24 * time.Hour},
-		{"no header means no wait", http.Header{}, 0},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			if got := retryAfter(tc.header, now); got != tc.want {
-				t.Errorf("got %v, want %v", got, tc.want)
-			}
-		})
-	}
-}
-
 func TestBackoffGrowsWithJitterWithinBounds(t *testing.T) {
 	c := New("http://x/v1", "m", "", Options{InitialBackoff: 100 * time.Millisecond, MaxBackoff: time.Second})
 	for attempt, base := range map[int]time.Duration{1: 100 * time.Millisecond, 2: 200 * time.Millisecond, 3: 400 * time.Millisecond, 4: 800 * time.Millisecond, 5: time.Second, 30: time.Second} {

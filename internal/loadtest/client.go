@@ -15,6 +15,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/lectern/lectern/internal/backoff"
 )
 
 // maxBody bounds what is read of any response; Lectern's largest, a page of
@@ -161,7 +163,7 @@ func classify(res *http.Response, b []byte) outcome {
 	case res.StatusCode >= 200 && res.StatusCode < 300:
 	case res.StatusCode == http.StatusTooManyRequests:
 		o.kind = KindRateLimited
-		o.retryAfter = parseRetryAfter(res.Header.Get("Retry-After"), time.Now())
+		o.retryAfter = retryWait(res.Header, time.Now())
 	case res.StatusCode == http.StatusUnauthorized:
 		o.kind = KindUnauthorized
 	case res.StatusCode >= 500:
@@ -277,17 +279,11 @@ func failed(ctx context.Context, err error) outcome {
 // defaultRetryAfter is the wait after a 429 that does not say how long.
 const defaultRetryAfter = time.Second
 
-// parseRetryAfter reads Retry-After as seconds or as an HTTP date.
-func parseRetryAfter(v string, now time.Time) time.Duration {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return defaultRetryAfter
-	}
-	if n, err := strconv.Atoi(v); err == nil {
-		return time.Duration(max(n, 0)) * time.Second
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		return max(t.Sub(now), 0)
+// retryWait is how long a reader waits after a 429: its Retry-After, or
+// defaultRetryAfter when it names no wait.
+func retryWait(h http.Header, now time.Time) time.Duration {
+	if d := backoff.RetryAfter(h, now); d > 0 {
+		return d
 	}
 	return defaultRetryAfter
 }

@@ -29,6 +29,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/lectern/lectern/internal/backoff"
 )
 
 // DefaultTarget is the server a run drives unless told otherwise: a local
@@ -431,24 +433,9 @@ func (r *runner) preflight(ctx context.Context) error {
 		if time.Now().After(deadline) {
 			return fmt.Errorf("%s is not ready after %s: GET /readyz answered %s", r.cfg.Target, r.cfg.ReadyTimeout, o.describe())
 		}
-		if !sleep(ctx, 250*time.Millisecond) {
+		if backoff.Sleep(ctx, 250*time.Millisecond) != nil {
 			return ctx.Err()
 		}
-	}
-}
-
-// sleep waits d or until ctx is done, and reports whether it waited all of d.
-func sleep(ctx context.Context, d time.Duration) bool {
-	if d <= 0 {
-		return ctx.Err() == nil
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
 	}
 }
 
@@ -508,7 +495,7 @@ func (r *runner) setup(ctx context.Context, rd *reader) error {
 			} else if failures++; failures == 3 {
 				return fmt.Errorf("reader %d: %s: %s", rd.n, s.op, o.describe())
 			}
-			if !sleep(ctx, wait) {
+			if backoff.Sleep(ctx, wait) != nil {
 				return fmt.Errorf("reader %d: %s: %s, then %w", rd.n, s.op, o.describe(), context.Cause(ctx))
 			}
 		}
@@ -843,7 +830,7 @@ func (r *runner) closedLoop(ctx, loadCtx context.Context, readers []*reader) {
 				if r.cfg.Think > 0 {
 					wait += time.Duration((0.5 + rd.rng.Float64()) * float64(r.cfg.Think))
 				}
-				sleep(loadCtx, wait)
+				backoff.Sleep(loadCtx, wait)
 			}
 		})
 	}
@@ -899,7 +886,7 @@ func (r *runner) openLoop(ctx, loadCtx context.Context, readers []*reader) (drop
 					if !ok {
 						return
 					}
-					sleep(loadCtx, r.iterate(ctx, rd, t))
+					backoff.Sleep(loadCtx, r.iterate(ctx, rd, t))
 				case <-loadCtx.Done():
 					return
 				}

@@ -2,6 +2,7 @@ package loadtest
 
 import (
 	"bufio"
+	"net/http"
 	"os"
 	"strings"
 	"testing"
@@ -68,13 +69,13 @@ func TestJWTLifetimeAndRetryAfter(t *testing.T) {
 	for v, want := range map[string]time.Duration{
 		"":                              defaultRetryAfter,
 		"7":                             7 * time.Second,
-		"0":                             0,
-		"-3":                            0,
+		"0":                             defaultRetryAfter,
+		"-3":                            defaultRetryAfter,
 		"soon":                          defaultRetryAfter,
 		"Thu, 01 Jan 2026 00:00:30 GMT": 30 * time.Second,
 	} {
-		if got := parseRetryAfter(v, now); got != want {
-			t.Errorf("parseRetryAfter(%q) = %v, want %v", v, got, want)
+		if got := retryWait(http.Header{"Retry-After": {v}}, now); got != want {
+			t.Errorf("retryWait(%q) = %v, want %v", v, got, want)
 		}
 	}
 }

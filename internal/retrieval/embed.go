@@ -7,11 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
+
+	"github.com/lectern/lectern/internal/backoff"
 )
 
 // Embedder turns texts into dense vectors, one per text, in order.
@@ -102,7 +102,7 @@ func NewOpenAIEmbedder(baseURL, model, apiKey string, opt EmbedderOptions) *Open
 		apiKey:   apiKey,
 		opt:      opt,
 		client:   client,
-		sleep:    sleepCtx,
+		sleep:    backoff.Sleep,
 	}
 }
 
@@ -162,7 +162,7 @@ func (e *OpenAIEmbedder) embedBatch(ctx context.Context, batch []string) ([][]fl
 	if err != nil {
 		return nil, err
 	}
-	backoff := e.opt.InitialBackoff
+	policy := backoff.Policy{Initial: e.opt.InitialBackoff, Max: e.opt.MaxBackoff}
 	for attempt := 1; ; attempt++ {
 		vecs, err := e.post(ctx, body, len(batch))
 		if err == nil {
@@ -179,7 +179,7 @@ func (e *OpenAIEmbedder) embedBatch(ctx context.Context, batch []string) ([][]fl
 		if attempt >= e.opt.MaxAttempts {
 			return nil, fmt.Errorf("giving up after %d attempts: %w", attempt, err)
 		}
-		wait := backoff/2 + rand.N(backoff/2+1)
+		wait := policy.Delay(attempt)
 		if isHTTP && herr.RetryAfter > 0 {
 			if herr.RetryAfter > e.opt.MaxBackoff {
 				return nil, fmt.Errorf("server asks to retry after %v, longer than the %v allowed: %w",
@@ -190,7 +190,6 @@ func (e *OpenAIEmbedder) embedBatch(ctx context.Context, batch []string) ([][]fl
 		if err := e.sleep(ctx, wait); err != nil {
 			return nil, err
 		}
-		backoff = min(2*backoff, e.opt.MaxBackoff)
 	}
 }
 
@@ -232,7 +231,7 @@ func (e *OpenAIEmbedder) post(ctx context.Context, body []byte, n int) ([][]floa
 		return nil, &HTTPError{
 			StatusCode: resp.StatusCode,
 			Message:    e.redactString(errorMessage(raw)),
-			RetryAfter: parseRetryAfter(resp.Header.Get("Retry-After"), time.Now()),
+			RetryAfter: backoff.RetryAfter(resp.Header, time.Now()),
 		}
 	}
 	raw, err := io.ReadAll(io.LimitReader(resp.Body, e.opt.MaxResponseBytes+1))
@@ -311,24 +310,6 @@ func truncate(s string) string {
 	return s[:cut] + "…"
 }
 
-// parseRetryAfter reads a Retry-After header: seconds or an HTTP date.
-func parseRetryAfter(v string, now time.Time) time.Duration {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return 0
-	}
-	if secs, err := strconv.ParseInt(v, 10, 64); err == nil {
-		if secs <= 0 {
-			return 0
-		}
-		return time.Duration(min(secs, 1<<20)) * time.Second
-	}
-	if t, err := http.ParseTime(v); err == nil && t.After(now) {
-		return t.Sub(now)
-	}
-	return 0
-}
-
 // redact removes the API key from an error, in case a server or proxy
 // echoed it into a message.
 func (e *OpenAIEmbedder) redact(err error) error {
@@ -343,16 +324,4 @@ func (e *OpenAIEmbedder) redactString(s string) string {
 		return s
 	}
 	return strings.ReplaceAll(s, e.apiKey, "[redacted]")
-}
-
-// sleepCtx waits for d or until ctx is done.
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }

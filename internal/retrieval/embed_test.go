@@ -311,27 +311,5 @@ func TestEmbedConnectionRefused(t *testing.T) {
 	}
 }
 
-func TestParseRetryAfter(t *testing.T) {
-	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
-	tests := []struct {
-		name, v string
-		want    time.Duration
-	}{
-		{"a number is seconds", "12", 12 * time.Second},
-		{"an HTTP date is the time until then", now.Add(90 * time.Second).Format(http.TimeFormat), 90 * time.Second},
-		{"a date in the past means no wait", now.Add(-time.Minute).Format(http.TimeFormat), 0},
-		{"zero means no wait", "0", 0},
-		{"garbage means no wait", "soon", 0},
-		{"no header means no wait", "", 0},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if got := parseRetryAfter(tt.v, now); got != tt.want {
-				t.Errorf("parseRetryAfter(%q) = %v, want %v", tt.v, got, tt.want)
-			}
-		})
-	}
-}
-
 // The interface is what callers hold.
 var _ Embedder = (*OpenAIEmbedder)(nil)
