@@ -39,7 +39,7 @@ func versions(t *testing.T) []string {
 	}
 	var out []string
 	for _, m := range all {
-		out = append(out, m.version)
+		out = append(out, m.Version)
 	}
 	return out
 }
