@@ -15,11 +15,11 @@ import (
 	"github.com/lectern/lectern/books"
 	"github.com/lectern/lectern/internal/answer"
 	"github.com/lectern/lectern/internal/config"
+	"github.com/lectern/lectern/internal/embeddings"
 	"github.com/lectern/lectern/internal/library"
 	"github.com/lectern/lectern/internal/llm"
 	"github.com/lectern/lectern/internal/metrics"
 	"github.com/lectern/lectern/internal/quality"
-	"github.com/lectern/lectern/internal/retrieval"
 	"github.com/lectern/lectern/internal/store"
 )
 
@@ -28,7 +28,7 @@ import (
 func newLibrary(cfg *config.Config, log *slog.Logger, st store.Store, m *metrics.Metrics) *library.Library {
 	opt := library.Options{BookID: cfg.BookID, Log: log, OnSearch: observeSearches(m)}
 	if cfg.EmbeddingsBaseURL != "" {
-		opt.Embedder = retrieval.NewOpenAIEmbedder(cfg.EmbeddingsBaseURL, cfg.EmbeddingsModel, cfg.EmbeddingsAPIKey, retrieval.EmbedderOptions{})
+		opt.Embedder = embeddings.New(cfg.EmbeddingsBaseURL, cfg.EmbeddingsModel, cfg.EmbeddingsAPIKey, embeddings.Options{})
 		opt.EmbeddingModel = cfg.EmbeddingsModel
 	}
 	return library.New(st, opt)

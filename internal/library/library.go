@@ -38,13 +38,19 @@ type Store interface {
 	SetChunkEmbeddings(ctx context.Context, bookID, model string, vectors map[string][]float32) error
 }
 
+// Embedder turns texts into dense vectors, one per text, in order
+// (embeddings.Client does, over HTTP).
+type Embedder interface {
+	Embed(ctx context.Context, texts []string) ([][]float32, error)
+}
+
 // Options configures a Library.
 type Options struct {
 	// BookID is the book this library serves (DefaultBookID when empty).
 	BookID string
 	// Embedder, when set, adds the dense path: chunks are embedded at
 	// ingestion, questions at search time, and the two rankings fused.
-	Embedder retrieval.Embedder
+	Embedder Embedder
 	// EmbeddingModel names the Embedder's model; vectors of another model
 	// are recomputed.
 	EmbeddingModel string

@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/lectern/lectern/internal/embeddings"
 	"github.com/lectern/lectern/internal/library"
 	"github.com/lectern/lectern/internal/retrieval"
 	"github.com/lectern/lectern/internal/store"
@@ -202,7 +203,7 @@ func TestEmbeddingsAreComputedOnceAndFusedWithBM25(t *testing.T) {
 	var inputs atomic.Int64
 	url := embeddingServer(t, &fail, &inputs)
 	st := testdb.Engines()[0].Open(t)
-	emb := retrieval.NewOpenAIEmbedder(url, "toy", "", retrieval.EmbedderOptions{MaxAttempts: 1})
+	emb := embeddings.New(url, "toy", "", embeddings.Options{MaxAttempts: 1})
 	lib := library.New(st, library.Options{Embedder: emb, EmbeddingModel: "toy"})
 	root := copyBook(t)
 	sum, err := lib.Ingest(ctx, library.Source{Path: root}, library.IngestOptions{})

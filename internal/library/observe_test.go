@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lectern/lectern/internal/embeddings"
 	"github.com/lectern/lectern/internal/library"
-	"github.com/lectern/lectern/internal/retrieval"
 	"github.com/lectern/lectern/internal/store/testdb"
 )
 
@@ -25,13 +25,13 @@ func TestSearchReportsItsModeToOnSearch(t *testing.T) {
 	}
 	for _, tc := range []struct {
 		name     string
-		embedder retrieval.Embedder
+		embedder library.Embedder
 		failing  bool
 		want     string
 	}{
 		{"a search without embeddings is bm25", nil, false, "bm25"},
-		{"a search that fused the question's embedding is hybrid", retrieval.NewOpenAIEmbedder(url, "toy", "", retrieval.EmbedderOptions{MaxAttempts: 1}), false, "hybrid"},
-		{"a search whose embedding failed fell back to bm25", retrieval.NewOpenAIEmbedder(url, "toy", "", retrieval.EmbedderOptions{MaxAttempts: 1}), true, "bm25"},
+		{"a search that fused the question's embedding is hybrid", embeddings.New(url, "toy", "", embeddings.Options{MaxAttempts: 1}), false, "hybrid"},
+		{"a search whose embedding failed fell back to bm25", embeddings.New(url, "toy", "", embeddings.Options{MaxAttempts: 1}), true, "bm25"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			fail.Store(false)

@@ -1,4 +1,9 @@
-package retrieval
+// Package embeddings is a client for the embeddings endpoint of a server
+// speaking OpenAI's protocol (OpenAI, Ollama, llama.cpp, vLLM, LM Studio,
+// ...): it turns a book's chunks and a reader's questions into vectors for
+// the hybrid search, in batches, with retries, bounded responses and the API
+// key kept out of every error.
+package embeddings
 
 import (
 	"bytes"
@@ -14,24 +19,19 @@ import (
 	"github.com/lectern/lectern/internal/backoff"
 )
 
-// Embedder turns texts into dense vectors, one per text, in order.
-type Embedder interface {
-	Embed(ctx context.Context, texts []string) ([][]float32, error)
-}
-
-// Defaults for EmbedderOptions; each applies when the field is zero.
+// Defaults for Options; each applies when the field is zero.
 const (
-	DefaultEmbedBatchSize        = 64
-	DefaultEmbedTimeout          = 60 * time.Second
-	DefaultEmbedMaxAttempts      = 5
-	DefaultEmbedInitialBackoff   = 500 * time.Millisecond
-	DefaultEmbedMaxBackoff       = 20 * time.Second
-	DefaultEmbedMaxResponseBytes = 64 << 20
+	DefaultBatchSize        = 64
+	DefaultTimeout          = 60 * time.Second
+	DefaultMaxAttempts      = 5
+	DefaultInitialBackoff   = 500 * time.Millisecond
+	DefaultMaxBackoff       = 20 * time.Second
+	DefaultMaxResponseBytes = 64 << 20
 )
 
-// EmbedderOptions tunes an OpenAIEmbedder. The zero value gives the
+// Options tunes a Client. The zero value gives the
 // defaults above.
-type EmbedderOptions struct {
+type Options struct {
 	// BatchSize is the most texts sent in one request.
 	BatchSize int
 	// Timeout bounds each HTTP attempt, including reading the response.
@@ -56,47 +56,47 @@ type EmbedderOptions struct {
 	HTTPClient *http.Client
 }
 
-// OpenAIEmbedder calls the embeddings endpoint of an OpenAI-compatible
+// Client calls the embeddings endpoint of an OpenAI-compatible
 // server (OpenAI, Ollama, llama.cpp, vLLM, LM Studio, ...). It is safe
 // for concurrent use.
-type OpenAIEmbedder struct {
+type Client struct {
 	endpoint string
 	model    string
 	apiKey   string
-	opt      EmbedderOptions
+	opt      Options
 	client   *http.Client
 	// sleep waits between attempts; tests replace it to record waits.
 	sleep func(ctx context.Context, d time.Duration) error
 }
 
-// NewOpenAIEmbedder returns an embedder that posts to baseURL +
+// New returns a client that posts to baseURL +
 // "/embeddings", baseURL being what OpenAI clients take (for Ollama,
 // "http://localhost:11434/v1"). An empty apiKey sends no Authorization
 // header.
-func NewOpenAIEmbedder(baseURL, model, apiKey string, opt EmbedderOptions) *OpenAIEmbedder {
+func New(baseURL, model, apiKey string, opt Options) *Client {
 	if opt.BatchSize <= 0 {
-		opt.BatchSize = DefaultEmbedBatchSize
+		opt.BatchSize = DefaultBatchSize
 	}
 	if opt.Timeout <= 0 {
-		opt.Timeout = DefaultEmbedTimeout
+		opt.Timeout = DefaultTimeout
 	}
 	if opt.MaxAttempts <= 0 {
-		opt.MaxAttempts = DefaultEmbedMaxAttempts
+		opt.MaxAttempts = DefaultMaxAttempts
 	}
 	if opt.InitialBackoff <= 0 {
-		opt.InitialBackoff = DefaultEmbedInitialBackoff
+		opt.InitialBackoff = DefaultInitialBackoff
 	}
 	if opt.MaxBackoff <= 0 {
-		opt.MaxBackoff = DefaultEmbedMaxBackoff
+		opt.MaxBackoff = DefaultMaxBackoff
 	}
 	if opt.MaxResponseBytes <= 0 {
-		opt.MaxResponseBytes = DefaultEmbedMaxResponseBytes
+		opt.MaxResponseBytes = DefaultMaxResponseBytes
 	}
 	client := opt.HTTPClient
 	if client == nil {
 		client = &http.Client{}
 	}
-	return &OpenAIEmbedder{
+	return &Client{
 		endpoint: strings.TrimRight(baseURL, "/") + "/embeddings",
 		model:    model,
 		apiKey:   apiKey,
@@ -132,11 +132,11 @@ func (e *HTTPError) retryable() bool {
 // ErrBadResponse marks a response that is not a valid embeddings answer
 // (check with errors.Is); such a response is not retried, as the server
 // would likely repeat it.
-var ErrBadResponse = errors.New("retrieval: malformed embeddings response")
+var ErrBadResponse = errors.New("embeddings: malformed embeddings response")
 
 // Embed returns one embedding per text, in the order of texts, sending
 // them in batches of BatchSize. It fails if any batch fails.
-func (e *OpenAIEmbedder) Embed(ctx context.Context, texts []string) ([][]float32, error) {
+func (e *Client) Embed(ctx context.Context, texts []string) ([][]float32, error) {
 	out := make([][]float32, 0, len(texts))
 	for start := 0; start < len(texts); start += e.opt.BatchSize {
 		batch := texts[start:min(start+e.opt.BatchSize, len(texts))]
@@ -145,10 +145,10 @@ func (e *OpenAIEmbedder) Embed(ctx context.Context, texts []string) ([][]float32
 			if len(texts) > len(batch) {
 				err = fmt.Errorf("texts %d to %d: %w", start, start+len(batch)-1, err)
 			}
-			return nil, fmt.Errorf("retrieval: embedding with %q: %w", e.model, err)
+			return nil, fmt.Errorf("embeddings: embedding with %q: %w", e.model, err)
 		}
 		if len(out) > 0 && len(vecs[0]) != len(out[0]) {
-			return nil, fmt.Errorf("retrieval: embedding with %q: %w: dimension changed from %d to %d between batches",
+			return nil, fmt.Errorf("embeddings: embedding with %q: %w: dimension changed from %d to %d between batches",
 				e.model, ErrBadResponse, len(out[0]), len(vecs[0]))
 		}
 		out = append(out, vecs...)
@@ -157,7 +157,7 @@ func (e *OpenAIEmbedder) Embed(ctx context.Context, texts []string) ([][]float32
 }
 
 // embedBatch sends one batch, retrying as the options allow.
-func (e *OpenAIEmbedder) embedBatch(ctx context.Context, batch []string) ([][]float32, error) {
+func (e *Client) embedBatch(ctx context.Context, batch []string) ([][]float32, error) {
 	body, err := json.Marshal(embeddingRequest{Model: e.model, Input: batch, Dimensions: e.opt.Dimensions})
 	if err != nil {
 		return nil, err
@@ -207,7 +207,7 @@ type embeddingResponse struct {
 }
 
 // post makes one attempt at a batch of n texts.
-func (e *OpenAIEmbedder) post(ctx context.Context, body []byte, n int) ([][]float32, error) {
+func (e *Client) post(ctx context.Context, body []byte, n int) ([][]float32, error) {
 	ctx, cancel := context.WithTimeout(ctx, e.opt.Timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, e.endpoint, bytes.NewReader(body))
@@ -312,14 +312,14 @@ func truncate(s string) string {
 
 // redact removes the API key from an error, in case a server or proxy
 // echoed it into a message.
-func (e *OpenAIEmbedder) redact(err error) error {
+func (e *Client) redact(err error) error {
 	if e.apiKey == "" || !strings.Contains(err.Error(), e.apiKey) {
 		return err
 	}
 	return errors.New(e.redactString(err.Error()))
 }
 
-func (e *OpenAIEmbedder) redactString(s string) string {
+func (e *Client) redactString(s string) string {
 	if e.apiKey == "" {
 		return s
 	}

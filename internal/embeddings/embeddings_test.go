@@ -1,4 +1,4 @@
-package retrieval
+package embeddings
 
 import (
 	"context"
@@ -103,12 +103,12 @@ func (s *embedServer) seen() ([]embeddingRequest, []string) {
 
 // newTestEmbedder starts a server answering by script and an embedder for
 // it that records its waits instead of sleeping.
-func newTestEmbedder(t *testing.T, key string, opt EmbedderOptions, script ...string) (*OpenAIEmbedder, *embedServer, *[]time.Duration) {
+func newTestEmbedder(t *testing.T, key string, opt Options, script ...string) (*Client, *embedServer, *[]time.Duration) {
 	t.Helper()
 	srv := &embedServer{t: t, script: script}
 	ts := httptest.NewServer(srv)
 	t.Cleanup(ts.Close)
-	e := NewOpenAIEmbedder(ts.URL+"/v1/", "nomic-embed-text", key, opt)
+	e := New(ts.URL+"/v1/", "nomic-embed-text", key, opt)
 	var waits []time.Duration
 	e.sleep = func(ctx context.Context, d time.Duration) error {
 		waits = append(waits, d)
@@ -126,7 +126,7 @@ func texts(n int) []string {
 }
 
 func TestEmbedBatchesAndOrders(t *testing.T) {
-	e, srv, _ := newTestEmbedder(t, testKey, EmbedderOptions{BatchSize: 64, Dimensions: 3}, "ok")
+	e, srv, _ := newTestEmbedder(t, testKey, Options{BatchSize: 64, Dimensions: 3}, "ok")
 	in := texts(150)
 	got, err := e.Embed(context.Background(), in)
 	if err != nil {
@@ -167,7 +167,7 @@ func TestEmbedAuthorization(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			e, srv, _ := newTestEmbedder(t, tt.key, EmbedderOptions{}, "ok")
+			e, srv, _ := newTestEmbedder(t, tt.key, Options{}, "ok")
 			if _, err := e.Embed(context.Background(), []string{"a"}); err != nil {
 				t.Fatal(err)
 			}
@@ -180,7 +180,7 @@ func TestEmbedAuthorization(t *testing.T) {
 
 func TestEmbedRetries(t *testing.T) {
 	t.Run("a 429 is retried after the Retry-After wait", func(t *testing.T) {
-		e, srv, waits := newTestEmbedder(t, testKey, EmbedderOptions{}, "429", "ok")
+		e, srv, waits := newTestEmbedder(t, testKey, Options{}, "429", "ok")
 		got, err := e.Embed(context.Background(), []string{"abc"})
 		if err != nil {
 			t.Fatal(err)
@@ -193,7 +193,7 @@ func TestEmbedRetries(t *testing.T) {
 		}
 	})
 	t.Run("5xx errors are retried with growing backoff until the attempts run out", func(t *testing.T) {
-		opt := EmbedderOptions{MaxAttempts: 4, InitialBackoff: 100 * time.Millisecond, MaxBackoff: 250 * time.Millisecond}
+		opt := Options{MaxAttempts: 4, InitialBackoff: 100 * time.Millisecond, MaxBackoff: 250 * time.Millisecond}
 		e, srv, waits := newTestEmbedder(t, testKey, opt, "500")
 		_, err := e.Embed(context.Background(), []string{"abc"})
 		var herr *HTTPError
@@ -217,7 +217,7 @@ func TestEmbedRetries(t *testing.T) {
 		}
 	})
 	t.Run("a 400 is not retried", func(t *testing.T) {
-		e, srv, _ := newTestEmbedder(t, testKey, EmbedderOptions{}, "400", "ok")
+		e, srv, _ := newTestEmbedder(t, testKey, Options{}, "400", "ok")
 		_, err := e.Embed(context.Background(), []string{"abc"})
 		var herr *HTTPError
 		if !errors.As(err, &herr) || herr.StatusCode != 400 || herr.Message != "model not found" {
@@ -228,7 +228,7 @@ func TestEmbedRetries(t *testing.T) {
 		}
 	})
 	t.Run("a Retry-After beyond MaxBackoff fails at once", func(t *testing.T) {
-		e, srv, waits := newTestEmbedder(t, testKey, EmbedderOptions{}, "429-long", "ok")
+		e, srv, waits := newTestEmbedder(t, testKey, Options{}, "429-long", "ok")
 		_, err := e.Embed(context.Background(), []string{"abc"})
 		if err == nil || !strings.Contains(err.Error(), "1h0m0s") {
 			t.Fatalf("error %v, want one naming the 1h wait", err)
@@ -238,7 +238,7 @@ func TestEmbedRetries(t *testing.T) {
 		}
 	})
 	t.Run("a cancelled context stops the retries", func(t *testing.T) {
-		e, srv, _ := newTestEmbedder(t, testKey, EmbedderOptions{}, "500")
+		e, srv, _ := newTestEmbedder(t, testKey, Options{}, "500")
 		ctx, cancel := context.WithCancel(context.Background())
 		e.sleep = func(context.Context, time.Duration) error {
 			cancel()
@@ -250,7 +250,7 @@ func TestEmbedRetries(t *testing.T) {
 		}
 	})
 	t.Run("a request that exceeds the timeout is retried", func(t *testing.T) {
-		e, srv, _ := newTestEmbedder(t, "", EmbedderOptions{Timeout: 100 * time.Millisecond}, "hang", "ok")
+		e, srv, _ := newTestEmbedder(t, "", Options{Timeout: 100 * time.Millisecond}, "hang", "ok")
 		got, err := e.Embed(context.Background(), []string{"abcd"})
 		// A slow machine may time out the second request too; the third
 		// is answered like the second.
@@ -278,7 +278,7 @@ func TestEmbedBadResponses(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run("a response with "+tt.name+" is an error and is not retried", func(t *testing.T) {
-			e, srv, _ := newTestEmbedder(t, testKey, EmbedderOptions{MaxResponseBytes: 1024}, tt.body, "ok")
+			e, srv, _ := newTestEmbedder(t, testKey, Options{MaxResponseBytes: 1024}, tt.body, "ok")
 			got, err := e.Embed(context.Background(), []string{"a", "b"})
 			if !errors.Is(err, ErrBadResponse) || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("got %v, error %v; want ErrBadResponse mentioning %q", got, err, tt.want)
@@ -291,7 +291,7 @@ func TestEmbedBadResponses(t *testing.T) {
 }
 
 func TestEmbedNothing(t *testing.T) {
-	e, srv, _ := newTestEmbedder(t, testKey, EmbedderOptions{}, "ok")
+	e, srv, _ := newTestEmbedder(t, testKey, Options{}, "ok")
 	got, err := e.Embed(context.Background(), nil)
 	if err != nil || len(got) != 0 || srv.count() != 0 {
 		t.Errorf("got %v, %v after %d requests; want nothing and no request", got, err, srv.count())
@@ -302,7 +302,7 @@ func TestEmbedConnectionRefused(t *testing.T) {
 	ts := httptest.NewServer(http.NotFoundHandler())
 	url := ts.URL
 	ts.Close()
-	e := NewOpenAIEmbedder(url, "m", testKey, EmbedderOptions{MaxAttempts: 2})
+	e := New(url, "m", testKey, Options{MaxAttempts: 2})
 	var waits int
 	e.sleep = func(context.Context, time.Duration) error { waits++; return nil }
 	_, err := e.Embed(context.Background(), []string{"a"})
@@ -310,6 +310,3 @@ func TestEmbedConnectionRefused(t *testing.T) {
 		t.Errorf("error %v after %d waits; want an error after one retry, without the key", err, waits)
 	}
 }
-
-// The interface is what callers hold.
-var _ Embedder = (*OpenAIEmbedder)(nil)
