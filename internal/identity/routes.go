@@ -30,7 +30,7 @@ func (s *Server) Handler() http.Handler {
 					return err
 				}
 			}
-			return h(w, r)
+			return wireError(h(w, r))
 		}))
 	}
 	get := func(path string, rule ratelimit.Rule, h httpx.HandlerFunc) {

@@ -15,61 +15,26 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"time"
 
+	"github.com/lectern/lectern/internal/account"
 	"github.com/lectern/lectern/internal/httpx"
 	"github.com/lectern/lectern/internal/password"
 	"github.com/lectern/lectern/internal/ratelimit"
-	"github.com/lectern/lectern/internal/store"
 )
 
-// Session and token lifetimes: Better Auth's defaults.
-const (
-	SessionTTL         = 7 * 24 * time.Hour // expiresIn
-	sessionUpdateAge   = 24 * time.Hour     // sliding refresh at most once a day
-	sessionFreshAge    = 24 * time.Hour     // delete-user without a password needs a session this young
-	dontRememberTTL    = 24 * time.Hour     // rememberMe=false sessions
-	resetTokenTTL      = time.Hour
-	verifyTokenTTL     = 24 * time.Hour
-	resetPrefix        = "reset-password:"
-	verifyPrefix       = "verify-email:"
-	failedSignInMax    = 10
-	failedSignInWindow = 15 * time.Minute
-)
+// SessionTTL is how long a remembered session lives without use.
+const SessionTTL = account.SessionTTL
 
-// Store is what the identity service needs from storage.
-type Store interface {
-	CreateUser(ctx context.Context, u store.User, a store.Account) error
-	UserByID(ctx context.Context, id string) (store.User, error)
-	UserByEmail(ctx context.Context, email string) (store.User, error)
-	UpdateUser(ctx context.Context, u store.User) error
-	DeleteUser(ctx context.Context, id string) error
-	CredentialAccount(ctx context.Context, userID string) (store.Account, error)
-	SetPassword(ctx context.Context, userID, hash string, now time.Time) error
-	CreateSession(ctx context.Context, s store.Session) error
-	SessionByTokenHash(ctx context.Context, hash []byte) (store.Session, error)
-	ExtendSession(ctx context.Context, id string, expiresAt, now time.Time) error
-	ListSessions(ctx context.Context, userID string, now time.Time) ([]store.Session, error)
-	DeleteSession(ctx context.Context, userID, id string) error
-	DeleteSessions(ctx context.Context, userID, exceptID string) error
-	DeleteExpiredSessions(ctx context.Context, now time.Time) (int64, error)
-	DeleteExpiredVerifications(ctx context.Context, now time.Time) (int64, error)
-	CreateVerification(ctx context.Context, v store.Verification) error
-	ConsumeVerification(ctx context.Context, identifier string, now time.Time) (store.Verification, error)
-	DeleteVerifications(ctx context.Context, prefix, value string) error
-}
+// Store is what the identity service needs from storage: what the account
+// service needs.
+type Store = account.Store
 
 // Signer signs JWTs and publishes the keys that verify them.
-type Signer interface {
-	Sign(ctx context.Context, payload []byte) (string, error)
-	JWKS(ctx context.Context) ([]byte, error)
-}
+type Signer = account.Signer
 
 // Mailer delivers a message to one address.
-type Mailer interface {
-	Send(ctx context.Context, to, subject, body string) error
-}
+type Mailer = account.Mailer
 
 // Options configures a Server.
 type Options struct {
@@ -98,43 +63,45 @@ type Options struct {
 
 // Scopes of the rate limits, as OnRateLimited reports them.
 const (
-	ScopeIP                = "auth_ip"            // per client IP and path
-	ScopeSignInLockout     = "sign_in_lockout"    // per account, after failed sign-ins
-	ScopePasswordReset     = "password_reset"     // per address, reset mail
-	ScopeVerificationEmail = "verification_email" // per address, verification mail
+	ScopeIP                = "auth_ip"                      // per client IP and path
+	ScopeSignInLockout     = account.ScopeSignInLockout     // per account, after failed sign-ins
+	ScopePasswordReset     = account.ScopePasswordReset     // per address, reset mail
+	ScopeVerificationEmail = account.ScopeVerificationEmail // per address, verification mail
 )
 
 // SignInInvalidCredentials is the reason OnSignInFailure reports for an
 // unknown email or a wrong password (the two are not told apart, here as
 // in the response).
-const SignInInvalidCredentials = "invalid_credentials"
+const SignInInvalidCredentials = account.SignInInvalidCredentials
 
-// Server serves the identity endpoints. Build it with New.
+// Server serves Better Auth's wire for the account service: it decodes
+// requests, calls the service, and encodes its answers and cookies. Build
+// it with New.
 type Server struct {
-	opt     Options
-	store   Store
-	keys    Signer
-	hasher  *password.Hasher
-	limiter *ratelimit.Limiter
-	mail    Mailer
-	log     *slog.Logger
-	trusted map[string]bool
-	cookies cookieNames
-	wg      sync.WaitGroup // mail being sent in the background
+	opt      Options
+	accounts *account.Service
+	limiter  *ratelimit.Limiter
+	log      *slog.Logger
+	trusted  map[string]bool
+	cookies  cookieNames
 }
 
 type cookieNames struct{ token, data, dontRemember string }
 
-// New returns a Server. Every dependency is explicit; none may be nil.
+// New returns a Server and the account service behind it. Every
+// dependency is explicit; none may be nil.
 func New(opt Options, st Store, keys Signer, hasher *password.Hasher, limiter *ratelimit.Limiter, mailer Mailer, log *slog.Logger) *Server {
 	if opt.Now == nil {
 		opt.Now = time.Now
 	}
-	if opt.TokenTTL == 0 {
-		opt.TokenTTL = 15 * time.Minute
-	}
-	s := &Server{opt: opt, store: st, keys: keys, hasher: hasher, limiter: limiter, mail: mailer, log: log,
+	s := &Server{opt: opt, limiter: limiter, log: log,
 		trusted: map[string]bool{opt.BaseURL.Scheme + "://" + opt.BaseURL.Host: true}}
+	s.accounts = account.New(account.Options{
+		Issuer: opt.Issuer, Audience: opt.Audience, TokenTTL: opt.TokenTTL,
+		LimitsOn: opt.RateLimitOn, VerifyOnSignUp: opt.VerifyOnSignUp,
+		ResetLink: s.resetLink, VerifyLink: s.verifyLink, Now: opt.Now, Log: httpx.Logger,
+		OnLimited: opt.OnRateLimited, OnSignInFailure: opt.OnSignInFailure,
+	}, st, keys, hasher, limiter, mailer)
 	for _, o := range opt.TrustedOrigins {
 		s.trusted[o] = true
 	}
@@ -148,19 +115,11 @@ func New(opt Options, st Store, keys Signer, hasher *password.Hasher, limiter *r
 
 // Wait blocks until mail sent in the background has gone out or failed;
 // call it after the HTTP server has stopped.
-func (s *Server) Wait() { s.wg.Wait() }
+func (s *Server) Wait() { s.accounts.Wait() }
 
 // Sweep deletes expired sessions and unused expired tokens; run it now and
 // then. It returns how many rows it removed.
-func (s *Server) Sweep(ctx context.Context) (int64, error) {
-	now := s.opt.Now()
-	n, err := s.store.DeleteExpiredSessions(ctx, now)
-	if err != nil {
-		return n, err
-	}
-	m, err := s.store.DeleteExpiredVerifications(ctx, now)
-	return n + m, err
-}
+func (s *Server) Sweep(ctx context.Context) (int64, error) { return s.accounts.Sweep(ctx) }
 
 // sign returns value.base64std(HMAC-SHA256(secret, value)), Better Auth's
 // signed-cookie format.
@@ -191,11 +150,6 @@ func (s *Server) unsign(signed string) (string, bool) {
 	m := hmac.New(sha256.New, s.opt.Secret)
 	m.Write([]byte(value))
 	return value, hmac.Equal(got, m.Sum(nil))
-}
-
-func hashToken(token string) []byte {
-	h := sha256.Sum256([]byte(token))
-	return h[:]
 }
 
 // setCookie writes a cookie with Better Auth's attributes; maxAge < 0 means a
@@ -232,60 +186,30 @@ func (s *Server) clearCookies(w http.ResponseWriter) {
 	}
 }
 
-// current is the outcome of reading the session cookie.
-type current struct {
-	token   string
-	session store.Session
-	user    store.User
-}
-
-// errDeadSession means the cookie was correctly signed but its session is
-// gone or expired: the client should drop its cookies.
-var errDeadSession = errors.New("session expired or revoked")
-
 // errNoSession means there was no usable session cookie at all.
 var errNoSession = errors.New("no session cookie")
 
-// session reads and checks the session cookie of r.
-func (s *Server) session(r *http.Request) (current, error) {
+// session reads the session cookie of r and returns its live session:
+// errNoSession without a correctly signed cookie, account.ErrNoSession when
+// its session is gone or expired (the client should drop its cookies).
+func (s *Server) session(r *http.Request) (account.Current, error) {
 	c, err := r.Cookie(s.cookies.token)
 	if err != nil {
-		return current{}, errNoSession
+		return account.Current{}, errNoSession
 	}
 	token, ok := s.unsign(c.Value)
 	if !ok {
-		return current{}, errNoSession
+		return account.Current{}, errNoSession
 	}
-	ctx := r.Context()
-	sess, err := s.store.SessionByTokenHash(ctx, hashToken(token))
-	if errors.Is(err, store.ErrNotFound) {
-		return current{}, errDeadSession
-	}
-	if err != nil {
-		return current{}, fmt.Errorf("look up session: %w", err)
-	}
-	if !s.opt.Now().Before(sess.ExpiresAt) {
-		if err := s.store.DeleteSession(ctx, sess.UserID, sess.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
-			httpx.Logger(ctx).Warn("delete expired session", "err", err)
-		}
-		return current{}, errDeadSession
-	}
-	u, err := s.store.UserByID(ctx, sess.UserID)
-	if errors.Is(err, store.ErrNotFound) {
-		return current{}, errDeadSession
-	}
-	if err != nil {
-		return current{}, fmt.Errorf("look up session user: %w", err)
-	}
-	return current{token: token, session: sess, user: u}, nil
+	return s.accounts.Session(r.Context(), token)
 }
 
 // requireSession is session for endpoints that need one: no session answers
-// 401, with clearing cookies when a dead session's cookie came in.
-func (s *Server) requireSession(w http.ResponseWriter, r *http.Request) (current, error) {
+// 401, and clears the cookies when a dead session's cookie came in.
+func (s *Server) requireSession(w http.ResponseWriter, r *http.Request) (account.Current, error) {
 	cur, err := s.session(r)
 	switch {
-	case errors.Is(err, errDeadSession):
+	case errors.Is(err, account.ErrNoSession):
 		s.clearCookies(w)
 		return cur, errUnauthorized
 	case errors.Is(err, errNoSession):
@@ -294,24 +218,9 @@ func (s *Server) requireSession(w http.ResponseWriter, r *http.Request) (current
 	return cur, err
 }
 
-// newSession creates a session for u and sets its cookie.
-func (s *Server) newSession(w http.ResponseWriter, r *http.Request, u store.User, dontRemember bool) (string, store.Session, error) {
-	now := s.opt.Now()
-	ttl := SessionTTL
-	if dontRemember {
-		ttl = dontRememberTTL
-	}
-	token := newToken()
-	sess := store.Session{
-		ID: newID(), TokenHash: hashToken(token), UserID: u.ID,
-		ExpiresAt: now.Add(ttl), CreatedAt: now, UpdatedAt: now,
-		IPAddress: s.clientIP(r), UserAgent: truncate(r.UserAgent(), 512), DontRemember: dontRemember,
-	}
-	if err := s.store.CreateSession(r.Context(), sess); err != nil {
-		return "", sess, fmt.Errorf("create session: %w", err)
-	}
-	s.setSessionCookie(w, token, dontRemember)
-	return token, sess, nil
+// client is what the account service keeps of where a session comes from.
+func (s *Server) client(r *http.Request) account.Client {
+	return account.Client{IP: s.clientIP(r), UserAgent: r.UserAgent()}
 }
 
 func (s *Server) clientIP(r *http.Request) string {
@@ -319,13 +228,6 @@ func (s *Server) clientIP(r *http.Request) string {
 		return a.String()
 	}
 	return ""
-}
-
-func truncate(s string, n int) string {
-	if len(s) > n {
-		return s[:n]
-	}
-	return s
 }
 
 // limit applies the per-IP-and-path rule to r.
@@ -414,6 +316,24 @@ func (s *Server) checkCallback(raw string) error {
 		return errInvalidCallback
 	}
 	return nil
+}
+
+// resetLink is the link a reset mail carries: this service's landing
+// path for the token, which sends the browser on to redirectTo.
+func (s *Server) resetLink(token, redirectTo string) string {
+	if redirectTo == "" {
+		redirectTo = "/reset-password"
+	}
+	return s.absolute("/api/auth/reset-password/"+token) + "?callbackURL=" + url.QueryEscape(s.absolute(redirectTo))
+}
+
+// verifyLink is the link a verification mail carries.
+func (s *Server) verifyLink(token, callbackURL string) string {
+	link := s.absolute("/api/auth/verify-email") + "?token=" + token
+	if callbackURL != "" {
+		link += "&callbackURL=" + url.QueryEscape(s.absolute(callbackURL))
+	}
+	return link
 }
 
 // absolute resolves a relative callback against the base URL.

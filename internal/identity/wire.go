@@ -7,41 +7,16 @@ import (
 	"io"
 	"mime"
 	"net/http"
-	"net/mail"
-	"net/url"
 	"reflect"
-	"strings"
-	"unicode/utf8"
 
+	"github.com/lectern/lectern/internal/account"
+	"github.com/lectern/lectern/internal/fault"
 	"github.com/lectern/lectern/internal/httpx"
 	"github.com/lectern/lectern/internal/store"
 )
 
-// Limits on client input. Better Auth's own: passwords 8..128 characters.
-const (
-	minPasswordLen = 8
-	maxPasswordLen = 128
-	maxNameLen     = 256
-	maxEmailLen    = 254 // RFC 5321 path limit
-	maxURLLen      = 2048
-	maxBodyBytes   = 64 << 10
-)
-
-// userJSON is Better Auth's user object, fields in the order it emits them.
-type userJSON struct {
-	Name          string     `json:"name"`
-	Email         string     `json:"email"`
-	EmailVerified bool       `json:"emailVerified"`
-	Image         *string    `json:"image"`
-	CreatedAt     httpx.Time `json:"createdAt"`
-	UpdatedAt     httpx.Time `json:"updatedAt"`
-	ID            string     `json:"id"`
-}
-
-func toUserJSON(u store.User) userJSON {
-	return userJSON{Name: u.Name, Email: u.Email, EmailVerified: u.EmailVerified, Image: u.Image,
-		CreatedAt: httpx.Time(u.CreatedAt), UpdatedAt: httpx.Time(u.UpdatedAt), ID: u.ID}
-}
+// maxURLLen bounds a callback URL.
+const maxURLLen = 2048
 
 // sessionJSON is Better Auth's session object. Token is the raw session token
 // for the caller's own session. Lectern keeps only token hashes, so for the
@@ -63,21 +38,36 @@ func toSessionJSON(s store.Session, token string) sessionJSON {
 		UpdatedAt: httpx.Time(s.UpdatedAt), IPAddress: s.IPAddress, UserAgent: s.UserAgent, UserID: s.UserID, ID: s.ID}
 }
 
-// Errors with Better Auth's codes and messages.
+// Errors only the wire gives, with Better Auth's codes and messages; the
+// account service's own carry theirs (see wireError).
 var (
-	errInvalidCredentials = httpx.Errorf(http.StatusUnauthorized, "INVALID_EMAIL_OR_PASSWORD", "Invalid email or password")
-	errUnauthorized       = httpx.Errorf(http.StatusUnauthorized, "UNAUTHORIZED", "Unauthorized")
-	errUserExists         = httpx.Errorf(http.StatusUnprocessableEntity, "USER_ALREADY_EXISTS_USE_ANOTHER_EMAIL", "User already exists. Use another email.")
-	errPasswordShort      = httpx.Errorf(http.StatusBadRequest, "PASSWORD_TOO_SHORT", "Password too short")
-	errPasswordLong       = httpx.Errorf(http.StatusBadRequest, "PASSWORD_TOO_LONG", "Password too long")
-	errInvalidPassword    = httpx.Errorf(http.StatusBadRequest, "INVALID_PASSWORD", "Invalid password")
-	errInvalidEmail       = httpx.Errorf(http.StatusBadRequest, "INVALID_EMAIL", "Invalid email")
-	errEmailImmutable     = httpx.Errorf(http.StatusBadRequest, "EMAIL_CAN_NOT_BE_UPDATED", "Email can not be updated")
-	errInvalidToken       = httpx.Errorf(http.StatusBadRequest, "INVALID_TOKEN", "Invalid token")
-	errInvalidCallback    = httpx.Errorf(http.StatusForbidden, "INVALID_CALLBACK_URL", "Invalid callbackURL")
-	errBadJSON            = httpx.Errorf(http.StatusBadRequest, "BAD_REQUEST", "Invalid JSON in request body")
-	errTooManyRequests    = "Too many requests. Please try again later."
+	errUnauthorized    = httpx.Errorf(http.StatusUnauthorized, "UNAUTHORIZED", "Unauthorized")
+	errEmailImmutable  = httpx.Errorf(http.StatusBadRequest, "EMAIL_CAN_NOT_BE_UPDATED", "Email can not be updated")
+	errInvalidCallback = httpx.Errorf(http.StatusForbidden, "INVALID_CALLBACK_URL", "Invalid callbackURL")
+	errBadJSON         = httpx.Errorf(http.StatusBadRequest, "BAD_REQUEST", "Invalid JSON in request body")
+	errTooManyRequests = "Too many requests. Please try again later."
 )
+
+// wireError turns the account service's errors into Better Auth's
+// responses where its status or shape is not what the fault kind alone
+// gives: a field error as its validation message, a limit with both of its
+// retry headers and no code, and an existing user as 422. The rest go to
+// httpx as they are.
+func wireError(err error) error {
+	var fe *account.FieldError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &fe):
+		return validationError(fe.Field, fe.Message)
+	case errors.Is(err, account.ErrUserExists):
+		return &httpx.Error{Status: http.StatusUnprocessableEntity, Code: account.ErrUserExists.Code, Message: account.ErrUserExists.Message, Err: err}
+	}
+	if f, ok := fault.As(err); ok && f.Kind == fault.Limited {
+		return tooMany(f.RetryAfter)
+	}
+	return err
+}
 
 func validationError(field, msg string) *httpx.Error {
 	return httpx.Errorf(http.StatusBadRequest, "VALIDATION_ERROR", fmt.Sprintf("[body.%s] %s", field, msg))
@@ -159,38 +149,4 @@ func typeError(te *json.UnmarshalTypeError) error {
 		return httpx.Errorf(http.StatusBadRequest, "VALIDATION_ERROR", "[body] "+msg)
 	}
 	return validationError(te.Field, msg)
-}
-
-// normalizeEmail lower-cases and checks an address the way Better Auth
-// does (a plain addr-spec, no display name).
-func normalizeEmail(s string) (string, bool) {
-	s = strings.ToLower(strings.TrimSpace(s))
-	if s == "" || len(s) > maxEmailLen {
-		return "", false
-	}
-	a, err := mail.ParseAddress(s)
-	if err != nil || a.Address != s || a.Name != "" || !strings.Contains(s[strings.LastIndexByte(s, '@'):], ".") {
-		return "", false
-	}
-	return s, true
-}
-
-// checkPassword applies Better Auth's length rules, in characters.
-func checkPassword(pw string) error {
-	n := utf8.RuneCountInString(pw)
-	switch {
-	case n < minPasswordLen:
-		return errPasswordShort
-	case n > maxPasswordLen:
-		return errPasswordLong
-	}
-	return nil
-}
-
-func validImage(s string) bool {
-	if len(s) > maxURLLen {
-		return false
-	}
-	u, err := url.Parse(s)
-	return err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != ""
 }
