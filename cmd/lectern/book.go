@@ -113,7 +113,7 @@ func (p *progressBar) update(stage string, done, total int) {
 // parseWithPath parses "[flags] PATH [flags]": flags may come on either side
 // of the one positional argument.
 func parseWithPath(name string, args []string, getenv func(string) string, stderr io.Writer) (*config.Config, string, error) {
-	cfg, rest, err := config.Parse("lectern "+name, args, getenv, stderr)
+	cfg, rest, err := config.Parse("lectern "+name, settingsOf(name), args, getenv, stderr)
 	if err != nil {
 		return nil, "", err
 	}
@@ -123,7 +123,7 @@ func parseWithPath(name string, args []string, getenv func(string) string, stder
 	path := rest[0]
 	if len(rest) > 1 {
 		before := args[:len(args)-len(rest)]
-		if cfg, rest, err = config.Parse("lectern "+name, append(slices.Clone(before), rest[1:]...), getenv, stderr); err != nil {
+		if cfg, rest, err = config.Parse("lectern "+name, settingsOf(name), append(slices.Clone(before), rest[1:]...), getenv, stderr); err != nil {
 			return nil, "", err
 		}
 		if len(rest) > 0 {
@@ -162,6 +162,40 @@ func runIngest(ctx context.Context, args []string, getenv func(string) string, s
 	return nil
 }
 
+const evalUsage = `Usage: lectern eval [-v] [--json] [--search-only] [--floors FILE]
+                    [SET.jsonl…] [--book PATH SET.jsonl…]…
+
+Measures how well the search finds, and the assistant answers, the questions
+of evaluation sets, and prints one table: a row a book and set.
+
+  --book PATH     the sets that follow are about the book at PATH (a folder or
+                  an .epub), read into a scratch database of its own; sets
+                  before any --book are about the served book
+  -v              list every miss, with the sections found instead
+  --json          the table as JSON
+  --search-only   measure the search only, not the answers
+  --floors FILE   fail when a measure falls below its floor; FILE has lines
+                  "book<TAB>set<TAB>measure<TAB>value" (hit@3, wrongly_nc as a
+                  ceiling, unans_caught, key_facts, cites)
+
+A set file is JSON Lines, one question a line, named BOOK.SET.jsonl (shown as
+BOOK and SET):
+
+  {"id": "q1", "question": "What is a leap second?", "kind": "factual",
+   "expected_docs": ["01-foundations/03-leap-seconds.md"], "alt_docs": [],
+   "expected_heading": "Leap seconds", "key_facts": ["one second"]}
+
+  kind              factual, conceptual, paraphrase (in words the book does
+                    not use) or unanswerable (the book does not answer it)
+  expected_docs     the documents (paths in the book) that answer it; empty
+                    for, and only for, an unanswerable question
+  alt_docs          other documents that count as right (optional)
+  expected_heading  the heading of the section that answers it (optional)
+  key_facts         short phrases of that section that an answer should hold
+
+Settings:
+`
+
 // runEval is "lectern eval [-v] [--json] [--floors FILE] [--book PATH]
 // SET.jsonl… [--book PATH SET.jsonl…]…": how well the search ranks and the
 // assistant answers on evaluation sets, as one table; with --floors, an
@@ -170,6 +204,11 @@ func runIngest(ctx context.Context, args []string, getenv func(string) string, s
 // --book are the served book's. A set file named BOOK.SET.jsonl is shown
 // as BOOK and SET.
 func runEval(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if slices.ContainsFunc(args, func(a string) bool { return a == "-h" || a == "-help" || a == "--help" }) {
+		fmt.Fprint(stderr, evalUsage)
+		_, err := parseConfig("eval", []string{"-h"}, getenv, stderr)
+		return err
+	}
 	var verbose, asJSON, searchOnly bool
 	var floorsFile string
 	type group struct {

@@ -39,8 +39,9 @@ Usage:
   lectern keys rotate [flags]    make a new JWT signing key; older keys stay published until their tokens expire
   lectern keys list [flags]      list signing keys
 
-Run "lectern <command> -h" for the flags; every flag can also be set through
-the environment variable of the same name (--base-url is LECTERN_BASE_URL).
+Run "lectern help <command>" (or "lectern <command> -h") for the settings a
+command reads; every flag can also be set through the environment variable
+of the same name (--base-url is LECTERN_BASE_URL).
 `
 
 // run is the whole program; main only calls it, so tests can too.
@@ -76,6 +77,9 @@ func dispatch(ctx context.Context, cmd string, rest []string, getenv func(string
 		}
 		return runKeys(ctx, rest[0], rest[1:], getenv, stdout, stderr)
 	case "help", "-h", "--help":
+		if len(rest) > 0 && rest[0] != "help" && !strings.HasPrefix(rest[0], "-") {
+			return dispatch(ctx, rest[0], append(rest[1:], "-h"), getenv, stdout, stdout)
+		}
 		fmt.Fprint(stdout, usage)
 		return nil
 	}
@@ -83,9 +87,31 @@ func dispatch(ctx context.Context, cmd string, rest []string, getenv func(string
 	return fmt.Errorf("unknown command %q", cmd)
 }
 
-// parseConfig parses flags and environment, treating -h as success.
+// settingsOf returns the groups of settings that a command reads; its -h
+// lists those and no others.
+func settingsOf(cmd string) config.Group {
+	switch cmd {
+	case "serve":
+		return config.All &^ config.JWKS
+	case "auth":
+		return config.Database | config.Listen | config.Accounts | config.Signing | config.Claims
+	case "api":
+		return config.Database | config.Listen | config.Claims | config.JWKS | config.Chat | config.Book | config.Model | config.Embeddings
+	case "web":
+		return config.Database | config.Listen | config.Book | config.Embeddings | config.Pages
+	case "ingest":
+		return config.Database | config.Book | config.Embeddings
+	case "eval":
+		return config.Database | config.Book | config.Model | config.Embeddings
+	case "keys rotate", "keys list":
+		return config.Database | config.Signing
+	}
+	return config.Database // migrate, backup
+}
+
+// parseConfig parses the command's flags and environment.
 func parseConfig(name string, args []string, getenv func(string) string, stderr io.Writer) (*config.Config, error) {
-	cfg, rest, err := config.Parse("lectern "+name, args, getenv, stderr)
+	cfg, rest, err := config.Parse("lectern "+name, settingsOf(name), args, getenv, stderr)
 	if err != nil {
 		return nil, err
 	}

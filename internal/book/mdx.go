@@ -34,128 +34,164 @@ func reduce(body string, dialect int) string {
 		})
 	}
 	lines := strings.Split(strings.ReplaceAll(body, "\r\n", "\n"), "\n")
-	out := make([]string, 0, len(lines)+16)
-
-	var fence string      // the open fence's marker, "" outside code
-	var admonitions []int // colon counts of open admonitions
-	inESM := false
-	var pendingTag strings.Builder // a JSX tag spread over several lines
-	var jsxIndent []int            // per open JSX element: content indentation (-1 unknown)
-
-	dedent := func(l string) string {
-		if len(jsxIndent) == 0 {
-			return l
-		}
-		n := jsxIndent[len(jsxIndent)-1]
-		if n < 0 {
-			return l
-		}
-		i := 0
-		for i < len(l) && i < n && (l[i] == ' ' || l[i] == '\t') {
-			i++
-		}
-		return l[i:]
-	}
-
+	r := reducer{mdx: dialect == dialectMDX, out: make([]string, 0, len(lines)+16)}
 	for _, l := range lines {
-		if fence != "" {
-			l = dedent(l)
-			out = append(out, l)
-			t := strings.TrimSpace(l)
-			if strings.HasPrefix(t, fence[:1]) && strings.Trim(t, fence[:1]) == "" && len(t) >= len(fence) && indentOf(l) < 4 {
-				fence = ""
-			}
-			continue
-		}
-		if dialect == dialectMDX {
-			if pendingTag.Len() > 0 {
-				pendingTag.WriteString(" " + strings.TrimSpace(l))
-				if !strings.Contains(l, ">") {
-					continue
-				}
-				l = pendingTag.String()
-				pendingTag.Reset()
-			}
-			t := strings.TrimSpace(l)
-			if inESM {
-				if t == "" {
-					inESM = false
-					out = append(out, "")
-				}
-				continue
-			}
-			if len(jsxIndent) == 0 && (strings.HasPrefix(t, "import ") || strings.HasPrefix(t, "export ") || t == "import" || t == "export") && indentOf(l) == 0 {
-				inESM = true
-				continue
-			}
-			if strings.HasPrefix(t, "<") && len(t) > 1 && (isLetter(t[1]) || t[1] == '/') && !strings.Contains(t, ">") {
-				pendingTag.WriteString(t)
-				continue
-			}
-			if strings.HasPrefix(t, "<") && onlyTags(t) {
-				for _, tag := range jsxTag.FindAllString(t, -1) {
-					switch {
-					case strings.HasPrefix(tag, "</"):
-						if len(jsxIndent) > 0 {
-							jsxIndent = jsxIndent[:len(jsxIndent)-1]
-						}
-					case strings.HasSuffix(tag, "/>"):
-					default:
-						jsxIndent = append(jsxIndent, -1)
-					}
-					if m := jsxLabelProp.FindStringSubmatch(tag); m != nil && !strings.HasPrefix(tag, "</") {
-						if label := strings.TrimSpace(m[1] + m[2] + m[3]); label != "" {
-							out = append(out, "", "**"+escapeInline(label)+"**", "")
-						}
-					}
-				}
-				out = append(out, "")
-				continue
-			}
-			if len(jsxIndent) > 0 && jsxIndent[len(jsxIndent)-1] < 0 && t != "" {
-				jsxIndent[len(jsxIndent)-1] = indentOf(l)
-			}
-			l = dedent(l)
-			if strings.Contains(l, "<") {
-				l = stripInlineTags(l)
-			}
-		}
-		if m := fenceOpen.FindStringSubmatch(l); m != nil && !(m[2][0] == '`' && strings.Contains(m[3], "`")) {
-			fence = m[2]
-			out = append(out, l)
-			continue
-		}
-		if m := admonitionEnd.FindStringSubmatch(l); m != nil && len(admonitions) > 0 {
-			n := len(m[1])
-			for len(admonitions) > 0 {
-				top := admonitions[len(admonitions)-1]
-				admonitions = admonitions[:len(admonitions)-1]
-				out = append(out, "", "</div>", "")
-				if top == n {
-					break
-				}
-			}
-			continue
-		}
-		if m := admonitionRe.FindStringSubmatch(l); m != nil {
-			kind := strings.ToLower(m[2])
-			title := strings.TrimSpace(m[3])
-			if title == "" {
-				title = m[4]
-			}
-			if title == "" {
-				title = humanize(kind)
-			}
-			admonitions = append(admonitions, len(m[1]))
-			out = append(out, "", `<div class="admonition admonition-`+cssClass(kind)+`">`, "", "**"+escapeInline(title)+"**", "")
-			continue
-		}
-		out = append(out, l)
+		r.line(l)
 	}
-	for range admonitions {
-		out = append(out, "", "</div>", "")
+	for range r.admonitions {
+		r.out = append(r.out, "", "</div>", "")
 	}
-	return strings.Join(out, "\n")
+	return strings.Join(r.out, "\n")
+}
+
+// reducer is reduce's state as it goes through the lines.
+type reducer struct {
+	mdx         bool
+	out         []string
+	fence       string          // the open fence's marker, "" outside code
+	admonitions []int           // colon counts of open admonitions
+	inESM       bool            // inside an import/export block
+	pendingTag  strings.Builder // a JSX tag spread over several lines
+	jsxIndent   []int           // per open JSX element: content indentation (-1 unknown)
+}
+
+// dedent removes the indentation of the innermost JSX element's content.
+func (r *reducer) dedent(l string) string {
+	if len(r.jsxIndent) == 0 {
+		return l
+	}
+	n := r.jsxIndent[len(r.jsxIndent)-1]
+	if n < 0 {
+		return l
+	}
+	i := 0
+	for i < len(l) && i < n && (l[i] == ' ' || l[i] == '\t') {
+		i++
+	}
+	return l[i:]
+}
+
+func (r *reducer) line(l string) {
+	if r.fence != "" {
+		l = r.dedent(l)
+		r.out = append(r.out, l)
+		t := strings.TrimSpace(l)
+		if strings.HasPrefix(t, r.fence[:1]) && strings.Trim(t, r.fence[:1]) == "" && len(t) >= len(r.fence) && indentOf(l) < 4 {
+			r.fence = ""
+		}
+		return
+	}
+	if r.mdx {
+		var done bool
+		if l, done = r.jsx(l); done {
+			return
+		}
+	}
+	if m := fenceOpen.FindStringSubmatch(l); m != nil && !(m[2][0] == '`' && strings.Contains(m[3], "`")) {
+		r.fence = m[2]
+		r.out = append(r.out, l)
+		return
+	}
+	if r.admonition(l) {
+		return
+	}
+	r.out = append(r.out, l)
+}
+
+// jsx handles what MDX adds to Markdown on line l: ESM blocks, JSX tags
+// (on their own lines or spread over several) and inline tags. It returns
+// the line left for Markdown, or done when nothing is left.
+func (r *reducer) jsx(l string) (string, bool) {
+	if r.pendingTag.Len() > 0 {
+		r.pendingTag.WriteString(" " + strings.TrimSpace(l))
+		if !strings.Contains(l, ">") {
+			return "", true
+		}
+		l = r.pendingTag.String()
+		r.pendingTag.Reset()
+	}
+	t := strings.TrimSpace(l)
+	if r.inESM {
+		if t == "" {
+			r.inESM = false
+			r.out = append(r.out, "")
+		}
+		return "", true
+	}
+	if len(r.jsxIndent) == 0 && (strings.HasPrefix(t, "import ") || strings.HasPrefix(t, "export ") || t == "import" || t == "export") && indentOf(l) == 0 {
+		r.inESM = true
+		return "", true
+	}
+	if strings.HasPrefix(t, "<") && len(t) > 1 && (isLetter(t[1]) || t[1] == '/') && !strings.Contains(t, ">") {
+		r.pendingTag.WriteString(t)
+		return "", true
+	}
+	if strings.HasPrefix(t, "<") && onlyTags(t) {
+		r.tags(t)
+		return "", true
+	}
+	if len(r.jsxIndent) > 0 && r.jsxIndent[len(r.jsxIndent)-1] < 0 && t != "" {
+		r.jsxIndent[len(r.jsxIndent)-1] = indentOf(l)
+	}
+	l = r.dedent(l)
+	if strings.Contains(l, "<") {
+		l = stripInlineTags(l)
+	}
+	return l, false
+}
+
+// tags follows a line of JSX tags alone: the elements they open and close,
+// and the labels (of tabs, details) they carry, kept as bold lines.
+func (r *reducer) tags(t string) {
+	for _, tag := range jsxTag.FindAllString(t, -1) {
+		switch {
+		case strings.HasPrefix(tag, "</"):
+			if len(r.jsxIndent) > 0 {
+				r.jsxIndent = r.jsxIndent[:len(r.jsxIndent)-1]
+			}
+		case strings.HasSuffix(tag, "/>"):
+		default:
+			r.jsxIndent = append(r.jsxIndent, -1)
+		}
+		if m := jsxLabelProp.FindStringSubmatch(tag); m != nil && !strings.HasPrefix(tag, "</") {
+			if label := strings.TrimSpace(m[1] + m[2] + m[3]); label != "" {
+				r.out = append(r.out, "", "**"+escapeInline(label)+"**", "")
+			}
+		}
+	}
+	r.out = append(r.out, "")
+}
+
+// admonition opens or closes a Docusaurus admonition (":::note Title" …
+// ":::") on line l as a div, and reports whether l was one.
+func (r *reducer) admonition(l string) bool {
+	if m := admonitionEnd.FindStringSubmatch(l); m != nil && len(r.admonitions) > 0 {
+		n := len(m[1])
+		for len(r.admonitions) > 0 {
+			top := r.admonitions[len(r.admonitions)-1]
+			r.admonitions = r.admonitions[:len(r.admonitions)-1]
+			r.out = append(r.out, "", "</div>", "")
+			if top == n {
+				break
+			}
+		}
+		return true
+	}
+	m := admonitionRe.FindStringSubmatch(l)
+	if m == nil {
+		return false
+	}
+	kind := strings.ToLower(m[2])
+	title := strings.TrimSpace(m[3])
+	if title == "" {
+		title = m[4]
+	}
+	if title == "" {
+		title = humanize(kind)
+	}
+	r.admonitions = append(r.admonitions, len(m[1]))
+	r.out = append(r.out, "", `<div class="admonition admonition-`+cssClass(kind)+`">`, "", "**"+escapeInline(title)+"**", "")
+	return true
 }
 
 func indentOf(l string) int {

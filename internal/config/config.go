@@ -111,103 +111,202 @@ func (c *Config) Audience() string {
 // Secure attribute, which Better Auth does when the base URL is https.
 func (c *Config) SecureCookies() bool { return c.BaseURL.Scheme == "https" }
 
-// option is one setting: a flag and the environment variable of the same name.
+// Group is a set of settings that belong together. Each command parses
+// only the groups it uses, so its -h lists only what it reads; the
+// settings of other groups keep their defaults, and their environment
+// variables are not read. LECTERN_ENV, LECTERN_LOG_LEVEL and
+// LECTERN_LOG_FORMAT belong to every command.
+type Group uint16
+
+// The groups.
+const (
+	Database   Group = 1 << iota // --data-dir, --database-url
+	Listen                       // the HTTP server: address, base URL, proxies, CORS, metrics, shutdown
+	Accounts                     // the identity service: trusted origins, sign-in limit, mail
+	Signing                      // the JWT signing algorithm
+	Claims                       // the JWT issuer and audience
+	JWKS                         // where the api role fetches verification keys
+	Chat                         // the assistant's per-reader limits
+	Book                         // the book: path, id, title
+	Model                        // the language model
+	Embeddings                   // the embeddings endpoint
+	Pages                        // where the reader's pages find the API and the identity service
+
+	All = Database | Listen | Accounts | Signing | Claims | JWKS | Chat | Book | Model | Embeddings | Pages
+)
+
+// option is one setting: a flag and the environment variable of the same
+// name, in the groups that take it (none: every command).
 type option struct {
 	flag, usage, def string
 	val              *string
+	groups           Group
+}
+
+// raw holds the settings as given, before they are checked.
+type raw struct {
+	env, addr, dataDir, dbURL, baseURL, origins, logLevel, logFormat string
+	alg, issuer, audience, rateLimit, proxies, smtp, mailFrom, grace string
+	jwksURL, cors, agentLimit, book, bookID, embURL, embModel, title string
+	budget, llmURL, llmModel, llmTimeout, apiURL, authURL            string
+	metricsAddr, pprof                                               string
+}
+
+func (r *raw) options() []option {
+	return []option{
+		{"env", "development or production (production refuses a missing or weak secret)", "development", &r.env, 0},
+		{"log-level", "debug, info, warn or error", "info", &r.logLevel, 0},
+		{"log-format", "text or json; default json in production, text otherwise", "", &r.logFormat, 0},
+		{"data-dir", "directory for the SQLite database and generated files", "./data", &r.dataDir, Database},
+		{"database-url", "PostgreSQL URL (postgres://…); empty uses SQLite in the data directory", "", &r.dbURL, Database},
+		{"addr", "address to listen on", ":8080", &r.addr, Listen},
+		{"metrics-addr", "address to serve Prometheus metrics on, at /metrics, apart from --addr (e.g. 127.0.0.1:9090); empty: no metrics", "", &r.metricsAddr, Listen},
+		{"pprof", "on: also serve Go's runtime profiles at /debug/pprof/ on --metrics-addr", "off", &r.pprof, Listen},
+		{"base-url", "public URL of this server; default http://localhost:<port of --addr>", "", &r.baseURL, Listen},
+		{"cors-origins", "comma-separated origins allowed to call the API and identity service from a browser with credentials", "", &r.cors, Listen},
+		{"trusted-proxies", "comma-separated CIDRs of reverse proxies whose X-Forwarded-For is believed", "", &r.proxies, Listen},
+		{"shutdown-timeout", "how long to drain requests on SIGINT/SIGTERM", "15s", &r.grace, Listen},
+		{"trusted-origins", "comma-separated origins allowed to make cookie-authenticated requests, besides the base URL's", "", &r.origins, Accounts},
+		{"auth-rate-limit", "per-IP limit on sign-in, sign-up and password changes, as N/duration (e.g. 3/10s), or off", "3/10s", &r.rateLimit, Accounts},
+		{"smtp-url", "smtp://user:password@host:port for password-reset and verification mail; empty writes links to the log", "", &r.smtp, Accounts},
+		{"mail-from", "From address of outgoing mail", "Lectern <no-reply@localhost>", &r.mailFrom, Accounts},
+		{"jwt-alg", "JWT signing algorithm: RS256, ES256 or EdDSA", "RS256", &r.alg, Signing},
+		{"jwt-issuer", "JWT iss claim to issue and require; serve and auth default to the base URL, api checks it only when set", "", &r.issuer, Claims},
+		{"jwt-audience", "JWT aud claim to issue and require; serve and auth default to the base URL, api checks it only when set", "", &r.audience, Claims},
+		{"jwks-url", "JWKS URL of the identity service (e.g. https://auth.example/api/auth/jwks)", "", &r.jwksURL, JWKS},
+		{"chat-rate-limit", "per-user limit on questions to the assistant, as N/duration, or off", "20/1m", &r.agentLimit, Chat},
+		{"chat-daily-budget", "per-user daily allowance as QUESTIONS/TOKENS (model tokens, when the model reports them; 0 is unlimited), or off", "300/500000", &r.budget, Chat},
+		{"book", "the book to serve: a Docusaurus site or docs folder, a folder of Markdown/MDX files, or an .epub; ingested at start when it changed (empty: the book already ingested, else the bundled demo book)", "", &r.book, Book},
+		{"book-id", "id of the book in the database", "default", &r.bookID, Book},
+		{"book-title", "title of the book, instead of the one it gives itself", "", &r.title, Book},
+		{"llm-base-url", "OpenAI-compatible API base URL of the language model (e.g. https://api.openai.com/v1, http://localhost:11434/v1); empty: the built-in extractive answerer", "", &r.llmURL, Model},
+		{"llm-model", "the language model, with --llm-base-url", "", &r.llmModel, Model},
+		{"llm-timeout", "how long a model may take to start answering, and to pause between pieces of its answer", "60s", &r.llmTimeout, Model},
+		{"embeddings-base-url", "OpenAI-compatible API base URL for embeddings (e.g. http://localhost:11434/v1); empty: keyword search only", "", &r.embURL, Embeddings},
+		{"embeddings-model", "embedding model name, with --embeddings-base-url", "", &r.embModel, Embeddings},
+		{"api-url", "origin of the API (https://api.example) for pages served by the web role; empty: this server", "", &r.apiURL, Pages},
+		{"auth-url", "origin of the identity service for pages served by the web role; empty: this server", "", &r.authURL, Pages},
+	}
 }
 
 func envName(flagName string) string {
 	return "LECTERN_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
 }
 
-// Parse reads the flags in args (without the command name) and the
-// environment through getenv, validates them and returns the Config and the
-// remaining positional arguments. Help output and errors go to stderr.
-func Parse(name string, args []string, getenv func(string) string, stderr io.Writer) (*Config, []string, error) {
-	var raw struct {
-		env, addr, dataDir, dbURL, baseURL, origins, logLevel, logFormat string
-		alg, issuer, audience, rateLimit, proxies, smtp, mailFrom, grace string
-		jwksURL, cors, agentLimit, book, bookID, embURL, embModel, title string
-		budget, llmURL, llmModel, llmTimeout, apiURL, authURL            string
-		metricsAddr, pprof                                               string
-	}
-	opts := []option{
-		{"env", "development or production (production refuses a missing or weak secret)", "development", &raw.env},
-		{"addr", "address to listen on", ":8080", &raw.addr},
-		{"metrics-addr", "address to serve Prometheus metrics on, at /metrics, apart from --addr (e.g. 127.0.0.1:9090); empty: no metrics", "", &raw.metricsAddr},
-		{"pprof", "on: also serve Go's runtime profiles at /debug/pprof/ on --metrics-addr", "off", &raw.pprof},
-		{"data-dir", "directory for the SQLite database and generated files", "./data", &raw.dataDir},
-		{"database-url", "PostgreSQL URL (postgres://…); empty uses SQLite in the data directory", "", &raw.dbURL},
-		{"base-url", "public URL of this server; default http://localhost:<port of --addr>", "", &raw.baseURL},
-		{"trusted-origins", "comma-separated origins allowed to make cookie-authenticated requests, besides the base URL's", "", &raw.origins},
-		{"log-level", "debug, info, warn or error", "info", &raw.logLevel},
-		{"log-format", "text or json; default json in production, text otherwise", "", &raw.logFormat},
-		{"jwt-alg", "JWT signing algorithm: RS256, ES256 or EdDSA", "RS256", &raw.alg},
-		{"jwt-issuer", "JWT iss claim to issue and require; serve and auth default to the base URL, api checks it only when set", "", &raw.issuer},
-		{"jwt-audience", "JWT aud claim to issue and require; serve and auth default to the base URL, api checks it only when set", "", &raw.audience},
-		{"jwks-url", "JWKS URL of the identity service, for the api role (e.g. https://auth.example/api/auth/jwks)", "", &raw.jwksURL},
-		{"cors-origins", "comma-separated origins allowed to call the API and identity service from a browser with credentials", "", &raw.cors},
-		{"chat-rate-limit", "per-user limit on questions to the assistant, as N/duration, or off", "20/1m", &raw.agentLimit},
-		{"chat-daily-budget", "per-user daily allowance as QUESTIONS/TOKENS (model tokens, when the model reports them; 0 is unlimited), or off", "300/500000", &raw.budget},
-		{"llm-base-url", "OpenAI-compatible API base URL of the language model (e.g. https://api.openai.com/v1, http://localhost:11434/v1); empty: the built-in extractive answerer", "", &raw.llmURL},
-		{"llm-model", "the language model, with --llm-base-url", "", &raw.llmModel},
-		{"llm-timeout", "how long a model may take to start answering, and to pause between pieces of its answer", "60s", &raw.llmTimeout},
-		{"api-url", "origin of the API (https://api.example) for pages served by the web role; empty: this server", "", &raw.apiURL},
-		{"auth-url", "origin of the identity service for pages served by the web role; empty: this server", "", &raw.authURL},
-		{"auth-rate-limit", "per-IP limit on sign-in, sign-up and password changes, as N/duration (e.g. 3/10s), or off", "3/10s", &raw.rateLimit},
-		{"trusted-proxies", "comma-separated CIDRs of reverse proxies whose X-Forwarded-For is believed", "", &raw.proxies},
-		{"smtp-url", "smtp://user:password@host:port for password-reset and verification mail; empty writes links to the log", "", &raw.smtp},
-		{"mail-from", "From address of outgoing mail", "Lectern <no-reply@localhost>", &raw.mailFrom},
-		{"shutdown-timeout", "how long to drain requests on SIGINT/SIGTERM", "15s", &raw.grace},
-		{"book", "the book to serve: a Docusaurus site or docs folder, a folder of Markdown/MDX files, or an .epub; ingested at start when it changed (empty: the book already ingested, else the bundled demo book)", "", &raw.book},
-		{"book-id", "id of the book in the database", "default", &raw.bookID},
-		{"book-title", "title of the book, instead of the one it gives itself", "", &raw.title},
-		{"embeddings-base-url", "OpenAI-compatible API base URL for embeddings (e.g. http://localhost:11434/v1); empty: keyword search only", "", &raw.embURL},
-		{"embeddings-model", "embedding model name, with --embeddings-base-url", "", &raw.embModel},
-	}
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+// Parse reads the flags of the given groups in args (without the command
+// name) and their environment variables through getenv, validates them and
+// returns the Config and the remaining positional arguments. Settings of
+// other groups keep their defaults. Help output and errors go to stderr.
+func Parse(name string, groups Group, args []string, getenv func(string) string, stderr io.Writer) (*Config, []string, error) {
+	fs, r := flagSet(name, groups, getenv)
 	fs.SetOutput(stderr)
-	for _, o := range opts {
+	if err := fs.Parse(args); err != nil {
+		return nil, nil, err
+	}
+	c, errs := r.config(getenv)
+	if len(errs) > 0 {
+		return nil, nil, fmt.Errorf("invalid configuration:\n  %w", joinIndented(errs))
+	}
+	return c, fs.Args(), nil
+}
+
+// flagSet returns a flag set holding the settings of groups, their
+// defaults taken from the environment, and where they are parsed to.
+func flagSet(name string, groups Group, getenv func(string) string) (*flag.FlagSet, *raw) {
+	r := new(raw)
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	for _, o := range r.options() {
 		def := o.def
+		if o.groups != 0 && o.groups&groups == 0 {
+			*o.val = def
+			continue
+		}
 		if v := getenv(envName(o.flag)); v != "" {
 			def = v
 		}
 		fs.StringVar(o.val, o.flag, def, o.usage+" ($"+envName(o.flag)+")")
 	}
-	if err := fs.Parse(args); err != nil {
-		return nil, nil, err
-	}
+	return fs, r
+}
 
+// config checks every setting and returns the Config and every problem.
+func (r *raw) config(getenv func(string) string) (*Config, []error) {
 	c := &Config{
-		Env:              raw.env,
-		Addr:             raw.addr,
-		MetricsAddr:      raw.metricsAddr,
-		DataDir:          raw.dataDir,
-		DatabaseURL:      raw.dbURL,
+		Env:              r.env,
+		Addr:             r.addr,
+		MetricsAddr:      r.metricsAddr,
+		DataDir:          r.dataDir,
+		DatabaseURL:      r.dbURL,
 		Secret:           getenv("LECTERN_SECRET"),
-		Book:             raw.book,
-		BookID:           raw.bookID,
-		BookTitle:        strings.TrimSpace(raw.title),
-		EmbeddingsModel:  raw.embModel,
+		Book:             r.book,
+		BookID:           r.bookID,
+		BookTitle:        strings.TrimSpace(r.title),
+		EmbeddingsModel:  r.embModel,
 		EmbeddingsAPIKey: getenv("LECTERN_EMBEDDINGS_API_KEY"),
 		LLMAPIKey:        getenv("LECTERN_LLM_API_KEY"),
-		JWTAlg:           raw.alg,
-		MailFrom:         raw.mailFrom,
+		JWTAlg:           r.alg,
+		MailFrom:         r.mailFrom,
+		JWTIssuer:        r.issuer,
+		JWTAudience:      r.audience,
 	}
 	var errs []error
 	bad := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
+	c.checkProcess(r, bad)
+	c.checkServer(r, bad)
+	c.checkTokens(r, bad)
+	c.checkServices(r, bad)
+	c.checkLimits(r, bad)
+	return c, errs
+}
 
+// checkProcess checks what every command uses: environment, logging,
+// database, and the secret in production.
+func (c *Config) checkProcess(r *raw, bad func(string, ...any)) {
 	switch c.Env {
 	case "development", "production":
 	default:
 		bad("LECTERN_ENV: %q is neither development nor production", c.Env)
 	}
+	if err := c.LogLevel.UnmarshalText([]byte(r.logLevel)); err != nil {
+		bad("LECTERN_LOG_LEVEL: %q is not debug, info, warn or error", r.logLevel)
+	}
+	switch c.LogFormat = r.logFormat; c.LogFormat {
+	case "":
+		c.LogFormat = "text"
+		if c.Production() {
+			c.LogFormat = "json"
+		}
+	case "text", "json":
+	default:
+		bad("LECTERN_LOG_FORMAT: %q is neither text nor json", r.logFormat)
+	}
+	if c.DataDir == "" {
+		bad("LECTERN_DATA_DIR must not be empty")
+	}
+	if c.DatabaseURL != "" && !strings.HasPrefix(c.DatabaseURL, "postgres://") && !strings.HasPrefix(c.DatabaseURL, "postgresql://") {
+		bad("LECTERN_DATABASE_URL must start with postgres:// or postgresql://")
+	}
+	if !validBookID(c.BookID) {
+		bad("LECTERN_BOOK_ID: %q must be 1-64 letters, digits, '-' or '_'", c.BookID)
+	}
+	if c.Production() {
+		switch {
+		case c.Secret == "":
+			bad("LECTERN_SECRET is required when LECTERN_ENV=production (generate one with: openssl rand -base64 48)")
+		case len(c.Secret) < MinSecretLen:
+			bad("LECTERN_SECRET is too short: %d characters, production needs at least %d", len(c.Secret), MinSecretLen)
+		}
+	}
+}
+
+// checkServer checks the HTTP server's settings: addresses, public URL,
+// origins, proxies, shutdown.
+func (c *Config) checkServer(r *raw, bad func(string, ...any)) {
 	_, port, err := net.SplitHostPort(c.Addr)
 	if err != nil {
 		bad("LECTERN_ADDR: %q is not host:port (%v)", c.Addr, err)
 	}
-	switch raw.pprof {
+	switch r.pprof {
 	case "off", "":
 	case "on":
 		c.PProf = true
@@ -215,7 +314,7 @@ func Parse(name string, args []string, getenv func(string) string, stderr io.Wri
 			bad("LECTERN_PPROF: on needs LECTERN_METRICS_ADDR: profiles are served only on the metrics address")
 		}
 	default:
-		bad("LECTERN_PPROF: %q is neither on nor off", raw.pprof)
+		bad("LECTERN_PPROF: %q is neither on nor off", r.pprof)
 	}
 	if c.MetricsAddr != "" {
 		if _, _, err := net.SplitHostPort(c.MetricsAddr); err != nil {
@@ -224,129 +323,17 @@ func Parse(name string, args []string, getenv func(string) string, stderr io.Wri
 			bad("LECTERN_METRICS_ADDR must differ from LECTERN_ADDR: metrics are never served on the public address")
 		}
 	}
-	if c.DataDir == "" {
-		bad("LECTERN_DATA_DIR must not be empty")
+	if r.baseURL == "" {
+		r.baseURL = "http://localhost:" + port
 	}
-	if c.DatabaseURL != "" && !strings.HasPrefix(c.DatabaseURL, "postgres://") && !strings.HasPrefix(c.DatabaseURL, "postgresql://") {
-		bad("LECTERN_DATABASE_URL must start with postgres:// or postgresql://")
-	}
-
-	if raw.baseURL == "" {
-		raw.baseURL = "http://localhost:" + port
-	}
-	if u, err := parseOrigin(raw.baseURL, true); err != nil {
+	if u, err := parseOrigin(r.baseURL, true); err != nil {
 		bad("LECTERN_BASE_URL: %v", err)
 	} else {
 		c.BaseURL = u
 	}
-	for _, o := range splitList(raw.origins) {
-		u, err := parseOrigin(o, false)
-		if err != nil {
-			bad("LECTERN_TRUSTED_ORIGINS: %v", err)
-			continue
-		}
-		c.TrustedOrigins = append(c.TrustedOrigins, u.Scheme+"://"+u.Host)
-	}
-
-	if err := c.LogLevel.UnmarshalText([]byte(raw.logLevel)); err != nil {
-		bad("LECTERN_LOG_LEVEL: %q is not debug, info, warn or error", raw.logLevel)
-	}
-	switch c.LogFormat = raw.logFormat; c.LogFormat {
-	case "":
-		c.LogFormat = "text"
-		if c.Production() {
-			c.LogFormat = "json"
-		}
-	case "text", "json":
-	default:
-		bad("LECTERN_LOG_FORMAT: %q is neither text nor json", raw.logFormat)
-	}
-
-	switch c.JWTAlg {
-	case "RS256", "ES256", "EdDSA":
-	default:
-		bad("LECTERN_JWT_ALG: %q is not RS256, ES256 or EdDSA", c.JWTAlg)
-	}
-	c.JWTIssuer, c.JWTAudience = raw.issuer, raw.audience
-	if raw.jwksURL != "" {
-		u, err := url.Parse(raw.jwksURL)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			bad("LECTERN_JWKS_URL: %q is not an absolute http(s) URL", raw.jwksURL)
-		} else {
-			c.JWKSURL = u.String()
-		}
-	}
-	if raw.embURL != "" {
-		u, err := url.Parse(raw.embURL)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			bad("LECTERN_EMBEDDINGS_BASE_URL: %q is not an absolute http(s) URL", raw.embURL)
-		} else {
-			c.EmbeddingsBaseURL = strings.TrimSuffix(u.String(), "/")
-		}
-		if c.EmbeddingsModel == "" {
-			bad("LECTERN_EMBEDDINGS_MODEL is required with LECTERN_EMBEDDINGS_BASE_URL")
-		}
-	}
-	if raw.budget != "off" {
-		q, t, ok := strings.Cut(raw.budget, "/")
-		var qe, te error
-		c.ChatBudgetRequests, qe = strconv.ParseInt(strings.TrimSpace(q), 10, 64)
-		if ok {
-			c.ChatBudgetTokens, te = strconv.ParseInt(strings.TrimSpace(t), 10, 64)
-		}
-		if qe != nil || te != nil || c.ChatBudgetRequests < 0 || c.ChatBudgetTokens < 0 {
-			bad("LECTERN_CHAT_DAILY_BUDGET: %q is not QUESTIONS/TOKENS (e.g. 300/500000), QUESTIONS, or off", raw.budget)
-		}
-	}
-	if raw.llmURL != "" {
-		u, err := url.Parse(raw.llmURL)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			bad("LECTERN_LLM_BASE_URL: %q is not an absolute http(s) URL", raw.llmURL)
-		} else {
-			c.LLMBaseURL = strings.TrimSuffix(u.String(), "/")
-		}
-		if c.LLMModel = strings.TrimSpace(raw.llmModel); c.LLMModel == "" {
-			bad("LECTERN_LLM_MODEL is required with LECTERN_LLM_BASE_URL")
-		}
-	}
-	if c.LLMTimeout, err = time.ParseDuration(raw.llmTimeout); err != nil || c.LLMTimeout <= 0 {
-		bad("LECTERN_LLM_TIMEOUT: %q is not a positive duration", raw.llmTimeout)
-	}
-	for _, o := range []struct {
-		env, raw string
-		dst      *string
-	}{{"LECTERN_API_URL", raw.apiURL, &c.APIURL}, {"LECTERN_AUTH_URL", raw.authURL, &c.AuthURL}} {
-		if o.raw == "" {
-			continue
-		}
-		u, err := parseOrigin(o.raw, false)
-		if err != nil {
-			bad("%s: %v", o.env, err)
-			continue
-		}
-		*o.dst = u.Scheme + "://" + u.Host
-	}
-	if !validBookID(c.BookID) {
-		bad("LECTERN_BOOK_ID: %q must be 1-64 letters, digits, '-' or '_'", c.BookID)
-	}
-	for _, o := range splitList(raw.cors) {
-		u, err := parseOrigin(o, false)
-		if err != nil {
-			bad("LECTERN_CORS_ORIGINS: %v", err)
-			continue
-		}
-		c.CORSOrigins = append(c.CORSOrigins, u.Scheme+"://"+u.Host)
-	}
-	if raw.agentLimit != "off" {
-		if c.ChatRateLimit, err = ratelimit.ParseRule(raw.agentLimit); err != nil {
-			bad("LECTERN_CHAT_RATE_LIMIT: %v", err)
-		}
-	}
-
-	if c.AuthRateLimit, c.RateLimitOn, err = ratelimit.ParseSetting(raw.rateLimit); err != nil {
-		bad("LECTERN_AUTH_RATE_LIMIT: %v", err)
-	}
-	for _, p := range splitList(raw.proxies) {
+	c.TrustedOrigins = origins("LECTERN_TRUSTED_ORIGINS", r.origins, bad)
+	c.CORSOrigins = origins("LECTERN_CORS_ORIGINS", r.cors, bad)
+	for _, p := range splitList(r.proxies) {
 		pfx, err := netip.ParsePrefix(p)
 		if err != nil {
 			addr, aerr := netip.ParseAddr(p)
@@ -358,37 +345,123 @@ func Parse(name string, args []string, getenv func(string) string, stderr io.Wri
 		}
 		c.TrustedProxies = append(c.TrustedProxies, pfx.Masked())
 	}
-	if raw.smtp != "" {
-		u, err := url.Parse(raw.smtp)
+	if c.ShutdownTimeout, err = time.ParseDuration(r.grace); err != nil || c.ShutdownTimeout <= 0 {
+		bad("LECTERN_SHUTDOWN_TIMEOUT: %q is not a positive duration", r.grace)
+	}
+	for _, o := range []struct {
+		env, raw string
+		dst      *string
+	}{{"LECTERN_API_URL", r.apiURL, &c.APIURL}, {"LECTERN_AUTH_URL", r.authURL, &c.AuthURL}} {
+		if o.raw == "" {
+			continue
+		}
+		if u, err := parseOrigin(o.raw, false); err != nil {
+			bad("%s: %v", o.env, err)
+		} else {
+			*o.dst = u.Scheme + "://" + u.Host
+		}
+	}
+}
+
+// checkTokens checks the JWT settings and the mail of the identity service.
+func (c *Config) checkTokens(r *raw, bad func(string, ...any)) {
+	switch c.JWTAlg {
+	case "RS256", "ES256", "EdDSA":
+	default:
+		bad("LECTERN_JWT_ALG: %q is not RS256, ES256 or EdDSA", c.JWTAlg)
+	}
+	c.JWKSURL = serviceURL("LECTERN_JWKS_URL", r.jwksURL, bad)
+	if r.smtp != "" {
+		u, err := url.Parse(r.smtp)
 		if err != nil || (u.Scheme != "smtp" && u.Scheme != "smtps") || u.Host == "" {
 			bad("LECTERN_SMTP_URL: want smtp://user:password@host:port or smtps://…")
 		} else {
 			c.SMTPURL = u
 		}
 	}
-	if c.ShutdownTimeout, err = time.ParseDuration(raw.grace); err != nil || c.ShutdownTimeout <= 0 {
-		bad("LECTERN_SHUTDOWN_TIMEOUT: %q is not a positive duration", raw.grace)
-	}
+}
 
-	if c.Production() {
-		switch {
-		case c.Secret == "":
-			bad("LECTERN_SECRET is required when LECTERN_ENV=production (generate one with: openssl rand -base64 48)")
-		case len(c.Secret) < MinSecretLen:
-			bad("LECTERN_SECRET is too short: %d characters, production needs at least %d", len(c.Secret), MinSecretLen)
+// checkServices checks the language model and the embeddings endpoint.
+func (c *Config) checkServices(r *raw, bad func(string, ...any)) {
+	c.EmbeddingsBaseURL = strings.TrimSuffix(serviceURL("LECTERN_EMBEDDINGS_BASE_URL", r.embURL, bad), "/")
+	if r.embURL != "" && c.EmbeddingsModel == "" {
+		bad("LECTERN_EMBEDDINGS_MODEL is required with LECTERN_EMBEDDINGS_BASE_URL")
+	}
+	c.LLMBaseURL = strings.TrimSuffix(serviceURL("LECTERN_LLM_BASE_URL", r.llmURL, bad), "/")
+	if c.LLMModel = strings.TrimSpace(r.llmModel); r.llmURL != "" && c.LLMModel == "" {
+		bad("LECTERN_LLM_MODEL is required with LECTERN_LLM_BASE_URL")
+	}
+	var err error
+	if c.LLMTimeout, err = time.ParseDuration(r.llmTimeout); err != nil || c.LLMTimeout <= 0 {
+		bad("LECTERN_LLM_TIMEOUT: %q is not a positive duration", r.llmTimeout)
+	}
+}
+
+// checkLimits checks the rate limits and the daily budget.
+func (c *Config) checkLimits(r *raw, bad func(string, ...any)) {
+	if r.budget != "off" {
+		q, t, ok := strings.Cut(r.budget, "/")
+		var qe, te error
+		c.ChatBudgetRequests, qe = strconv.ParseInt(strings.TrimSpace(q), 10, 64)
+		if ok {
+			c.ChatBudgetTokens, te = strconv.ParseInt(strings.TrimSpace(t), 10, 64)
+		}
+		if qe != nil || te != nil || c.ChatBudgetRequests < 0 || c.ChatBudgetTokens < 0 {
+			bad("LECTERN_CHAT_DAILY_BUDGET: %q is not QUESTIONS/TOKENS (e.g. 300/500000), QUESTIONS, or off", r.budget)
 		}
 	}
-	if len(errs) > 0 {
-		return nil, nil, fmt.Errorf("invalid configuration:\n  %w", joinIndented(errs))
+	var err error
+	if r.agentLimit != "off" {
+		if c.ChatRateLimit, err = ratelimit.ParseRule(r.agentLimit); err != nil {
+			bad("LECTERN_CHAT_RATE_LIMIT: %v", err)
+		}
 	}
-	return c, fs.Args(), nil
+	if c.AuthRateLimit, c.RateLimitOn, err = ratelimit.ParseSetting(r.rateLimit); err != nil {
+		bad("LECTERN_AUTH_RATE_LIMIT: %v", err)
+	}
+}
+
+// origins reads a comma-separated list of origins.
+func origins(env, list string, bad func(string, ...any)) []string {
+	var out []string
+	for _, o := range splitList(list) {
+		u, err := parseOrigin(o, false)
+		if err != nil {
+			bad("%s: %v", env, err)
+			continue
+		}
+		out = append(out, u.Scheme+"://"+u.Host)
+	}
+	return out
+}
+
+// serviceURL checks the URL of an outside service; empty stays empty.
+func serviceURL(env, raw string, bad func(string, ...any)) string {
+	if raw == "" {
+		return ""
+	}
+	u, err := absoluteHTTP(raw)
+	if err != nil {
+		bad("%s: %v", env, err)
+		return ""
+	}
+	return u.String()
+}
+
+// absoluteHTTP parses an absolute http(s) URL.
+func absoluteHTTP(s string) (*url.URL, error) {
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("%q is not an absolute http(s) URL", s)
+	}
+	return u, nil
 }
 
 // parseOrigin accepts an absolute http(s) URL. Origins may not carry a path;
 // the base URL may.
 func parseOrigin(s string, allowPath bool) (*url.URL, error) {
-	u, err := url.Parse(strings.TrimSuffix(s, "/"))
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+	u, err := absoluteHTTP(strings.TrimSuffix(s, "/"))
+	if err != nil {
 		return nil, fmt.Errorf("%q is not an absolute http(s) URL", s)
 	}
 	if u.User != nil || u.RawQuery != "" || u.Fragment != "" || (!allowPath && u.Path != "") {

@@ -9,7 +9,7 @@ import (
 
 func parse(t *testing.T, args []string, env map[string]string) (*Config, error) {
 	t.Helper()
-	c, _, err := Parse("test", args, func(k string) string { return env[k] }, io.Discard)
+	c, _, err := Parse("test", All, args, func(k string) string { return env[k] }, io.Discard)
 	return c, err
 }
 
@@ -135,5 +135,39 @@ func TestMetricsAddr(t *testing.T) {
 				t.Fatalf("PProf = %v, want %v", c.PProf, want)
 			}
 		})
+	}
+}
+
+// TestGroupsLimitWhatACommandReads checks that a command takes only the
+// settings of its groups: other flags are unknown, other variables are not
+// read (so a bad one cannot stop it), and -h lists only its own.
+func TestGroupsLimitWhatACommandReads(t *testing.T) {
+	env := func(k string) string {
+		return map[string]string{"LECTERN_ADDR": "not an address", "LECTERN_DATA_DIR": "/tmp/lectern-db"}[k]
+	}
+	c, _, err := Parse("migrate", Database, nil, env, io.Discard)
+	if err != nil {
+		t.Fatalf("a bad setting of another group stopped the command: %v", err)
+	}
+	if c.DataDir != "/tmp/lectern-db" || c.Addr != ":8080" {
+		t.Errorf("data dir %q, addr %q", c.DataDir, c.Addr)
+	}
+	if _, _, err := Parse("migrate", Database, []string{"--addr", ":9000"}, env, io.Discard); err == nil {
+		t.Error("a flag of another group was accepted")
+	}
+	if _, _, err := Parse("serve", All, nil, env, io.Discard); err == nil || !strings.Contains(err.Error(), "LECTERN_ADDR") {
+		t.Errorf("a command of that group did not check it: %v", err)
+	}
+	var help strings.Builder
+	Parse("migrate", Database, []string{"-h"}, env, &help)
+	for _, want := range []string{"-data-dir", "-database-url", "-log-level"} {
+		if !strings.Contains(help.String(), want) {
+			t.Errorf("-h lacks %s", want)
+		}
+	}
+	for _, other := range []string{"-addr", "-jwt-alg", "-llm-model", "-book"} {
+		if strings.Contains(help.String(), other+" ") {
+			t.Errorf("-h of migrate lists %s", other)
+		}
 	}
 }
