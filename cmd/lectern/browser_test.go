@@ -636,7 +636,7 @@ func (b *tab) checkPage(t *testing.T, mark int) {
 func hostPage(lectern string) string {
 	return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Another site</title></head>
+<title>Another site</title><link rel="icon" href="data:,"></head>
 <body><main><h1>A page on another site</h1>
 <p>This page is served from another origin and embeds Lectern's reading assistant with one script tag.</p></main>
 <script src="` + lectern + `/static/widget.js" data-lectern="` + lectern + `" defer></script>
@@ -661,7 +661,22 @@ func screenshotDir(t *testing.T) string {
 	return t.TempDir()
 }
 
-func TestBrowser(t *testing.T) {
+// browserPassword is the password of every reader the browser tests make.
+const browserPassword = "correct horse battery staple"
+
+// browserEnv is what a browser test drives: a Lectern server, another
+// site whose page embeds Lectern's widget, and a headless browser.
+type browserEnv struct {
+	browser context.Context
+	base    string
+	host    *httptest.Server
+	logs    *syncBuffer
+}
+
+// newBrowserEnv starts the browser, the other site and a Lectern server
+// that trusts it; on failure the server's warnings and errors are logged.
+func newBrowserEnv(t *testing.T) *browserEnv {
+	t.Helper()
 	browser := newBrowser(t)
 
 	// The page of another site for the widget; it needs Lectern's URL, and
@@ -701,42 +716,55 @@ func TestBrowser(t *testing.T) {
 			t.Logf("the server's warnings and errors:\n%s", strings.Join(bad, "\n"))
 		}
 	})
-	const password = "correct horse battery staple"
+	return &browserEnv{browser: browser, base: base, host: host, logs: logs}
+}
 
-	t.Run("a visitor signs up through the form and lands on the book, signed in", func(t *testing.T) {
-		b := newTab(t, browser)
-		b.navigate(t, base+"/signup")
-		b.waitGuest(t, "before signing up")
-		b.fill(t, "form#signup-form input[name=name]", "Ada Reader")
-		b.fill(t, "form#signup-form input[name=email]", newEmail("signup"))
-		b.fill(t, "form#signup-form input[name=password]", password)
-		b.submit(t, "form#signup-form")
-		waitFor[bool](t, b, "the browser leaves the sign-up page for the book",
-			`['home', 'page'].includes(document.body.dataset.view) && location.pathname !== '/signup'`)
-		b.waitSignedIn(t, "after signing up")
-		if eval[bool](t, b, "look for the sign-up link", visibleExpr("a#nav-signup")) {
-			t.Error("a signed-in reader's header still shows a#nav-signup")
-		}
-	})
+// TestBrowserSignUp: a visitor signs up through the form and lands on the book, signed in.
+func TestBrowserSignUp(t *testing.T) {
+	e := newBrowserEnv(t)
+	browser, base, password := e.browser, e.base, browserPassword
+	b := newTab(t, browser)
+	b.navigate(t, base+"/signup")
+	b.waitGuest(t, "before signing up")
+	b.fill(t, "form#signup-form input[name=name]", "Ada Reader")
+	b.fill(t, "form#signup-form input[name=email]", newEmail("signup"))
+	b.fill(t, "form#signup-form input[name=password]", password)
+	b.submit(t, "form#signup-form")
+	waitFor[bool](t, b, "the browser leaves the sign-up page for the book",
+		`['home', 'page'].includes(document.body.dataset.view) && location.pathname !== '/signup'`)
+	b.waitSignedIn(t, "after signing up")
+	if eval[bool](t, b, "look for the sign-up link", visibleExpr("a#nav-signup")) {
+		t.Error("a signed-in reader's header still shows a#nav-signup")
+	}
+}
 
-	t.Run("a guest who opens the chat panel sees the sign-in gate and no input", func(t *testing.T) {
-		b := newTab(t, browser)
-		b.navigate(t, base+docPath)
-		b.waitVisible(t, "the panel is closed at first", "button#chat-toggle")
-		if eval[bool](t, b, "look at the closed panel", visibleExpr("aside#chat-panel")) {
-			t.Error("aside#chat-panel is visible before the toggle is pressed")
-		}
-		b.openPanel(t)
-		b.waitVisible(t, "the gate is shown", "#chat-gate")
-		b.waitVisible(t, "the gate links to sign-in", "#chat-gate a#chat-login")
-		b.waitVisible(t, "the gate links to sign-up", "#chat-gate a#chat-signup")
-		if eval[bool](t, b, "look for the input", visibleExpr("#chat-input")) {
-			t.Error("a guest sees #chat-input")
-		}
-		b.do(t, "press Escape", chromedp.KeyEvent(kb.Escape))
-		b.waitGone(t, "Escape closes the panel", "aside#chat-panel")
-		waitFor[bool](t, b, "the toggle reports the panel collapsed", `document.querySelector('#chat-toggle').getAttribute('aria-expanded') === 'false'`)
-	})
+// TestBrowserGuestGate: a guest who opens the chat panel sees the sign-in gate and no input.
+func TestBrowserGuestGate(t *testing.T) {
+	e := newBrowserEnv(t)
+	browser, base := e.browser, e.base
+	b := newTab(t, browser)
+	b.navigate(t, base+docPath)
+	b.waitVisible(t, "the panel is closed at first", "button#chat-toggle")
+	if eval[bool](t, b, "look at the closed panel", visibleExpr("aside#chat-panel")) {
+		t.Error("aside#chat-panel is visible before the toggle is pressed")
+	}
+	b.openPanel(t)
+	b.waitVisible(t, "the gate is shown", "#chat-gate")
+	b.waitVisible(t, "the gate links to sign-in", "#chat-gate a#chat-login")
+	b.waitVisible(t, "the gate links to sign-up", "#chat-gate a#chat-signup")
+	if eval[bool](t, b, "look for the input", visibleExpr("#chat-input")) {
+		t.Error("a guest sees #chat-input")
+	}
+	b.do(t, "press Escape", chromedp.KeyEvent(kb.Escape))
+	b.waitGone(t, "Escape closes the panel", "aside#chat-panel")
+	waitFor[bool](t, b, "the toggle reports the panel collapsed", `document.querySelector('#chat-toggle').getAttribute('aria-expanded') === 'false'`)
+}
+
+// TestBrowserReaderConversation follows one reader who asks, summarizes a
+// selection, reloads, renames, deletes, retries a failed answer and signs out.
+func TestBrowserReaderConversation(t *testing.T) {
+	e := newBrowserEnv(t)
+	browser, base, password := e.browser, e.base, browserPassword
 
 	// One reader asks, summarizes, reloads, renames, deletes and signs out;
 	// each of those tests signs them up if an earlier one could not.
@@ -908,310 +936,328 @@ func TestBrowser(t *testing.T) {
 			t.Error("a signed-out reader still sees #chat-input")
 		}
 	})
+}
 
-	t.Run("a reader resets a forgotten password and only the new one signs in", func(t *testing.T) {
-		email := newEmail("forgetful")
-		if res, body := post(t, base+"/api/auth/sign-up/email", `{"name":"F","email":"`+email+`","password":"`+password+`"}`); res.StatusCode != 200 {
-			t.Fatalf("sign-up: %d %s", res.StatusCode, body)
-		}
+// TestBrowserPasswordReset: a reader resets a forgotten password and only the new one signs in.
+func TestBrowserPasswordReset(t *testing.T) {
+	e := newBrowserEnv(t)
+	browser, base, logs, password := e.browser, e.base, e.logs, browserPassword
+	email := newEmail("forgetful")
+	if res, body := post(t, base+"/api/auth/sign-up/email", `{"name":"F","email":"`+email+`","password":"`+password+`"}`); res.StatusCode != 200 {
+		t.Fatalf("sign-up: %d %s", res.StatusCode, body)
+	}
+	b := newTab(t, browser)
+	b.navigate(t, base+"/login")
+	b.click(t, "follow the forgot-password link", "a#forgot-link")
+	waitFor[bool](t, b, "the forgot-password page opens", `location.pathname === '/forgot-password'`)
+	b.fill(t, "form#forgot-form input[name=email]", email)
+	b.submit(t, "form#forgot-form")
+	waitFor[bool](t, b, "the form says the mail is on its way", in(`const s = $('#form-status'); return visible(s) && s.textContent.trim().length > 0;`))
+
+	var link string
+	for deadline := time.Now().Add(5 * time.Second); link == "" && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		link = resetLink(logs, email)
+	}
+	if link == "" {
+		t.Fatalf("no reset link for %s in the log:\n%s", email, logs)
+	}
+	// The emailed link redirects to the reset page with the token (which
+	// the page may then take out of the address bar).
+	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	res, err := noFollow.Get(link)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if to, _ := url.Parse(res.Header.Get("Location")); res.StatusCode != http.StatusFound || to == nil || to.Path != "/reset-password" || to.Query().Get("token") == "" {
+		t.Fatalf("the reset link answers %d to %q, want a redirect to /reset-password?token=…", res.StatusCode, res.Header.Get("Location"))
+	}
+	b.navigate(t, link)
+	waitFor[bool](t, b, "the link lands on the reset page", `location.pathname === '/reset-password'`)
+	const newPassword = "a brand new passphrase"
+	b.fill(t, "form#reset-form input[name=password]", newPassword)
+	b.submit(t, "form#reset-form")
+	b.waitVisible(t, "the page confirms the reset", "#form-status")
+	b.click(t, "go to sign-in", "a#login-after-reset")
+	waitFor[bool](t, b, "the sign-in page opens", `location.pathname === '/login'`)
+
+	b.fill(t, "form#login-form input[name=email]", email)
+	b.fill(t, "form#login-form input[name=password]", password)
+	b.submit(t, "form#login-form")
+	waitFor[bool](t, b, "the old password is refused", in(`const e = $('#form-error'); return visible(e) && e.textContent.trim().length > 0;`))
+	if eval[bool](t, b, "look at the header", visibleExpr("a#nav-account")) {
+		t.Error("the old password signed in")
+	}
+
+	b.navigate(t, base+"/login?next="+url.QueryEscape(docPath+"#why-leap-seconds-exist"))
+	b.fill(t, "form#login-form input[name=email]", email)
+	b.fill(t, "form#login-form input[name=password]", newPassword)
+	b.submit(t, "form#login-form")
+	waitFor[bool](t, b, "the new password signs in and ?next= leads back to the page", `location.pathname === `+js(docPath))
+	b.waitSignedIn(t, "after signing in with the new password")
+}
+
+// TestBrowserAccountSettings: a reader renames themselves, signs out another device, changes the password and deletes the account.
+func TestBrowserAccountSettings(t *testing.T) {
+	e := newBrowserEnv(t)
+	browser, base, password := e.browser, e.base, browserPassword
+	email := newEmail("account")
+	b := newTab(t, browser)
+	b.signUpByAPI(t, base, email, password)
+	other := newTab(t, browser)
+	other.signInByAPI(t, base, email, password)
+
+	b.navigate(t, base+"/account")
+	waitFor[bool](t, b, "both devices are listed, the other with a sign-out button",
+		`document.querySelectorAll('#sessions-list li').length === 2 && document.querySelectorAll('#sessions-list li button.revoke').length === 1`)
+
+	b.fill(t, "form#name-form input[name=name]", "Grace Reader")
+	b.submit(t, "form#name-form")
+	waitFor[bool](t, b, "the header shows the new name", `document.querySelector('#nav-account')?.textContent.trim() === 'Grace Reader'`)
+
+	b.click(t, "sign the other device out", "#sessions-list li button.revoke")
+	waitFor[bool](t, b, "only this device is left", `document.querySelectorAll('#sessions-list li').length === 1`)
+	other.navigate(t, base+docPath)
+	other.waitGuest(t, "on the signed-out device")
+
+	const newPassword = "another long passphrase"
+	b.fill(t, "form#password-form input[name=currentPassword]", password)
+	b.fill(t, "form#password-form input[name=newPassword]", newPassword)
+	b.submit(t, "form#password-form")
+	waitFor[bool](t, b, "the page confirms the change", in(`const s = $('#password-status'); return visible(s) && s.textContent.trim().length > 0 && !s.classList.contains('error');`))
+	signIn := func(pw string) int {
+		res, _ := post(t, base+"/api/auth/sign-in/email", `{"email":"`+email+`","password":"`+pw+`"}`)
+		return res.StatusCode
+	}
+	if got := signIn(newPassword); got != 200 {
+		t.Errorf("sign-in with the changed password: %d", got)
+	}
+	if got := signIn(password); got == 200 {
+		t.Error("the old password still signs in after the change")
+	}
+
+	other.signInByAPI(t, base, email, newPassword)
+	b.navigate(t, base+"/account")
+	b.click(t, "sign out everywhere", "button#sign-out-everywhere")
+	b.waitGuest(t, "after signing out everywhere")
+	other.navigate(t, base+docPath)
+	other.waitGuest(t, "the other device after signing out everywhere")
+
+	b.signInByAPI(t, base, email, newPassword)
+	b.navigate(t, base+"/account")
+	b.fill(t, "form#delete-form input[name=password]", newPassword)
+	b.submit(t, "form#delete-form")
+	b.waitGuest(t, "after deleting the account")
+	if got := signIn(newPassword); got == 200 {
+		t.Error("the deleted account still signs in")
+	}
+}
+
+// TestBrowserWidget: the widget adds the panel to a page on another origin.
+func TestBrowserWidget(t *testing.T) {
+	e := newBrowserEnv(t)
+	browser, base, host, password := e.browser, e.base, e.host, browserPassword
+	t.Run("a guest sees the gate", func(t *testing.T) {
 		b := newTab(t, browser)
-		b.navigate(t, base+"/login")
-		b.click(t, "follow the forgot-password link", "a#forgot-link")
-		waitFor[bool](t, b, "the forgot-password page opens", `location.pathname === '/forgot-password'`)
-		b.fill(t, "form#forgot-form input[name=email]", email)
-		b.submit(t, "form#forgot-form")
-		waitFor[bool](t, b, "the form says the mail is on its way", in(`const s = $('#form-status'); return visible(s) && s.textContent.trim().length > 0;`))
+		b.navigate(t, host.URL)
+		b.openPanel(t)
+		b.waitVisible(t, "the gate is shown", "#chat-gate")
+		b.waitVisible(t, "the gate links to sign-in", "a#chat-login")
+		href := eval[string](t, b, "read the sign-in link", `document.querySelector('#chat-login').href`)
+		if !strings.HasPrefix(href, base+"/") {
+			t.Errorf("the widget's sign-in link is %q, want one on %s", href, base)
+		}
+	})
+	t.Run("a reader signed in to Lectern gets an answer", func(t *testing.T) {
+		b := newTab(t, browser)
+		b.signUpByAPI(t, base, newEmail("widget"), password)
+		b.navigate(t, host.URL)
+		a := b.ask(t, question)
+		if !strings.Contains(a.Body, "Quoted from the book") {
+			t.Errorf("the widget's answer lacks %q: %.400s", "Quoted from the book", a.Body)
+		}
+		for _, s := range a.Sources {
+			if !strings.HasPrefix(s, base+"/docs/") {
+				t.Errorf("the widget's source link %q does not point into the book at %s", s, base)
+			}
+		}
+	})
+}
 
-		var link string
-		for deadline := time.Now().Add(5 * time.Second); link == "" && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-			link = resetLink(logs, email)
-		}
-		if link == "" {
-			t.Fatalf("no reset link for %s in the log:\n%s", email, logs)
-		}
-		// The emailed link redirects to the reset page with the token (which
-		// the page may then take out of the address bar).
-		noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-		res, err := noFollow.Get(link)
+// TestBrowserAccessibility: every page passes the accessibility smoke check without console errors.
+func TestBrowserAccessibility(t *testing.T) {
+	e := newBrowserEnv(t)
+	browser, base, host, password := e.browser, e.base, e.host, browserPassword
+	guest := newTab(t, browser)
+	member := newTab(t, browser)
+	member.signUpByAPI(t, base, newEmail("a11y"), password)
+	for _, tc := range []struct {
+		name   string
+		who    *tab
+		path   string
+		ready  string                     // a selector shown once the scripts ran
+		action func(t *testing.T, b *tab) // after loading, before checking
+	}{
+		{"the home page", guest, "/", "button#chat-toggle", nil},
+		{"a book page", guest, docPath, "button#chat-toggle", nil},
+		{"the search page", guest, "/search?q=leap+second", "button#chat-toggle", nil},
+		{"the sign-in page", guest, "/login", "form#login-form", nil},
+		{"the sign-up page", guest, "/signup", "form#signup-form", nil},
+		{"the forgot-password page", guest, "/forgot-password", "form#forgot-form", nil},
+		{"the reset-password page", guest, "/reset-password?token=" + strings.Repeat("x", 32), "form#reset-form", nil},
+		{"the account page", member, "/account", "form#name-form", nil},
+		{"a book page with the guest's chat panel open", guest, docPath, "button#chat-toggle", func(t *testing.T, b *tab) {
+			b.openPanel(t)
+			b.waitVisible(t, "the gate", "#chat-gate")
+		}},
+		{"a book page with a reader's chat panel and an answer", member, docPath, "button#chat-toggle", func(t *testing.T, b *tab) {
+			b.ask(t, question)
+		}},
+		{"a book page with the selection menu", member, docPath, "button#chat-toggle", func(t *testing.T, b *tab) {
+			b.selectParagraph(t)
+			b.waitVisible(t, "the selection menu", "div#selection-menu")
+		}},
+		{"another site's page with the widget's panel open", member, host.URL, "button#chat-toggle", func(t *testing.T, b *tab) {
+			b.openPanel(t)
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b := tc.who
+			mark := b.mark()
+			u := tc.path
+			if strings.HasPrefix(u, "/") {
+				u = base + u
+			}
+			b.navigate(t, u)
+			b.waitVisible(t, "the page is ready", tc.ready)
+			if tc.action != nil {
+				tc.action(t, b)
+			}
+			// Requests the scripts start on load (the session, the
+			// conversation) report their failures asynchronously.
+			time.Sleep(300 * time.Millisecond)
+			b.checkPage(t, mark)
+		})
+	}
+}
+
+// TestBrowserScreenshots: screenshots of the main states at desktop and phone widths.
+func TestBrowserScreenshots(t *testing.T) {
+	e := newBrowserEnv(t)
+	browser, base, host, password := e.browser, e.base, e.host, browserPassword
+	dir := screenshotDir(t)
+	guest := newTab(t, browser)
+	member := newTab(t, browser)
+	member.signUpAs(t, base, "Ada", "ada@example.com", password) // the only Ada: each run has a fresh database
+	shoot := func(t *testing.T, b *tab, name string) {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(b.ctx, stepTimeout)
+		defer cancel()
+		png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
 		if err != nil {
+			t.Fatalf("screenshot %s: %v", name, err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		res.Body.Close()
-		if to, _ := url.Parse(res.Header.Get("Location")); res.StatusCode != http.StatusFound || to == nil || to.Path != "/reset-password" || to.Query().Get("token") == "" {
-			t.Fatalf("the reset link answers %d to %q, want a redirect to /reset-password?token=…", res.StatusCode, res.Header.Get("Location"))
-		}
-		b.navigate(t, link)
-		waitFor[bool](t, b, "the link lands on the reset page", `location.pathname === '/reset-password'`)
-		const newPassword = "a brand new passphrase"
-		b.fill(t, "form#reset-form input[name=password]", newPassword)
-		b.submit(t, "form#reset-form")
-		b.waitVisible(t, "the page confirms the reset", "#form-status")
-		b.click(t, "go to sign-in", "a#login-after-reset")
-		waitFor[bool](t, b, "the sign-in page opens", `location.pathname === '/login'`)
+	}
+	for _, vp := range []struct {
+		name          string
+		width, height int64
+		mobile        bool
+	}{{"desktop", 1280, 800, false}, {"phone", 390, 844, true}} {
+		t.Run(vp.name, func(t *testing.T) {
+			for _, b := range []*tab{guest, member} {
+				opts := []chromedp.EmulateViewportOption{chromedp.EmulateScale(1)}
+				if vp.mobile {
+					opts = append(opts, chromedp.EmulateMobile, chromedp.EmulatePortrait)
+				}
+				b.do(t, "set the viewport", chromedp.EmulateViewport(vp.width, vp.height, opts...))
+			}
+			for _, st := range []struct {
+				name  string // of the file, after the viewport's
+				who   *tab
+				setUp func(t *testing.T, b *tab)
+			}{
+				{"book-page", member, func(t *testing.T, b *tab) {
+					b.navigate(t, base+docPath)
+					b.waitSignedIn(t, "on the book page")
+				}},
+				{"chat-answer", member, func(t *testing.T, b *tab) {
+					b.navigate(t, base+docPath)
+					b.ask(t, question)
+				}},
+				{"selection-menu", member, func(t *testing.T, b *tab) {
+					b.navigate(t, base+docPath)
+					b.selectParagraph(t)
+				}},
+				{"account", member, func(t *testing.T, b *tab) {
+					b.navigate(t, base+"/account")
+					b.waitVisible(t, "the account page", "form#name-form")
+					b.waitVisible(t, "the sessions", "ul#sessions-list li")
+				}},
+				{"widget", member, func(t *testing.T, b *tab) {
+					b.navigate(t, host.URL)
+					b.ask(t, question)
+				}},
+				{"login", guest, func(t *testing.T, b *tab) {
+					b.navigate(t, base+"/login")
+					b.waitVisible(t, "the sign-in form", "form#login-form")
+				}},
+				{"signup", guest, func(t *testing.T, b *tab) {
+					b.navigate(t, base+"/signup")
+					b.waitVisible(t, "the sign-up form", "form#signup-form")
+				}},
+			} {
+				t.Run(st.name, func(t *testing.T) {
+					st.setUp(t, st.who)
+					shoot(t, st.who, vp.name+"-"+st.name)
+				})
+			}
+		})
+	}
+	if os.Getenv("LECTERN_SCREENSHOTS") != "" {
+		t.Logf("screenshots in %s", dir)
+	}
+}
 
-		b.fill(t, "form#login-form input[name=email]", email)
-		b.fill(t, "form#login-form input[name=password]", password)
-		b.submit(t, "form#login-form")
-		waitFor[bool](t, b, "the old password is refused", in(`const e = $('#form-error'); return visible(e) && e.textContent.trim().length > 0;`))
-		if eval[bool](t, b, "look at the header", visibleExpr("a#nav-account")) {
-			t.Error("the old password signed in")
-		}
-
-		b.navigate(t, base+"/login?next="+url.QueryEscape(docPath+"#why-leap-seconds-exist"))
-		b.fill(t, "form#login-form input[name=email]", email)
-		b.fill(t, "form#login-form input[name=password]", newPassword)
-		b.submit(t, "form#login-form")
-		waitFor[bool](t, b, "the new password signs in and ?next= leads back to the page", `location.pathname === `+js(docPath))
-		b.waitSignedIn(t, "after signing in with the new password")
-	})
-
-	t.Run("a reader renames themselves, signs out another device, changes the password and deletes the account", func(t *testing.T) {
-		email := newEmail("account")
+// TestBrowserFirstPaint: first paint, chat readiness and bytes shipped are measured.
+func TestBrowserFirstPaint(t *testing.T) {
+	e := newBrowserEnv(t)
+	browser, base := e.browser, e.base
+	// Each load is a fresh reader (a new browser context: no cache);
+	// the line reports the median of a few, as timings on a shared
+	// machine vary.
+	const loads = 3
+	var runs []paintTimes
+	for range loads {
 		b := newTab(t, browser)
-		b.signUpByAPI(t, base, email, password)
-		other := newTab(t, browser)
-		other.signInByAPI(t, base, email, password)
-
-		b.navigate(t, base+"/account")
-		waitFor[bool](t, b, "both devices are listed, the other with a sign-out button",
-			`document.querySelectorAll('#sessions-list li').length === 2 && document.querySelectorAll('#sessions-list li button.revoke').length === 1`)
-
-		b.fill(t, "form#name-form input[name=name]", "Grace Reader")
-		b.submit(t, "form#name-form")
-		waitFor[bool](t, b, "the header shows the new name", `document.querySelector('#nav-account')?.textContent.trim() === 'Grace Reader'`)
-
-		b.click(t, "sign the other device out", "#sessions-list li button.revoke")
-		waitFor[bool](t, b, "only this device is left", `document.querySelectorAll('#sessions-list li').length === 1`)
-		other.navigate(t, base+docPath)
-		other.waitGuest(t, "on the signed-out device")
-
-		const newPassword = "another long passphrase"
-		b.fill(t, "form#password-form input[name=currentPassword]", password)
-		b.fill(t, "form#password-form input[name=newPassword]", newPassword)
-		b.submit(t, "form#password-form")
-		waitFor[bool](t, b, "the page confirms the change", in(`const s = $('#password-status'); return visible(s) && s.textContent.trim().length > 0 && !s.classList.contains('error');`))
-		signIn := func(pw string) int {
-			res, _ := post(t, base+"/api/auth/sign-in/email", `{"email":"`+email+`","password":"`+pw+`"}`)
-			return res.StatusCode
+		if _, err := chromedp.Call(b.ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: chatShownJS}); err != nil {
+			t.Fatal(err)
 		}
-		if got := signIn(newPassword); got != 200 {
-			t.Errorf("sign-in with the changed password: %d", got)
+		b.navigate(t, base+docPath)
+		b.waitVisible(t, "the chat toggle", "button#chat-toggle")
+		runs = append(runs, waitFor[paintTimes](t, b, "the paint and load timings are recorded", paintJS))
+	}
+	med := func(f func(paintTimes) float64) float64 {
+		v := make([]float64, len(runs))
+		for i, r := range runs {
+			v[i] = f(r)
 		}
-		if got := signIn(password); got == 200 {
-			t.Error("the old password still signs in after the change")
-		}
-
-		other.signInByAPI(t, base, email, newPassword)
-		b.navigate(t, base+"/account")
-		b.click(t, "sign out everywhere", "button#sign-out-everywhere")
-		b.waitGuest(t, "after signing out everywhere")
-		other.navigate(t, base+docPath)
-		other.waitGuest(t, "the other device after signing out everywhere")
-
-		b.signInByAPI(t, base, email, newPassword)
-		b.navigate(t, base+"/account")
-		b.fill(t, "form#delete-form input[name=password]", newPassword)
-		b.submit(t, "form#delete-form")
-		b.waitGuest(t, "after deleting the account")
-		if got := signIn(newPassword); got == 200 {
-			t.Error("the deleted account still signs in")
-		}
-	})
-
-	t.Run("the widget adds the panel to a page on another origin", func(t *testing.T) {
-		t.Run("a guest sees the gate", func(t *testing.T) {
-			b := newTab(t, browser)
-			b.navigate(t, host.URL)
-			b.openPanel(t)
-			b.waitVisible(t, "the gate is shown", "#chat-gate")
-			b.waitVisible(t, "the gate links to sign-in", "a#chat-login")
-			href := eval[string](t, b, "read the sign-in link", `document.querySelector('#chat-login').href`)
-			if !strings.HasPrefix(href, base+"/") {
-				t.Errorf("the widget's sign-in link is %q, want one on %s", href, base)
-			}
-		})
-		t.Run("a reader signed in to Lectern gets an answer", func(t *testing.T) {
-			b := newTab(t, browser)
-			b.signUpByAPI(t, base, newEmail("widget"), password)
-			b.navigate(t, host.URL)
-			a := b.ask(t, question)
-			if !strings.Contains(a.Body, "Quoted from the book") {
-				t.Errorf("the widget's answer lacks %q: %.400s", "Quoted from the book", a.Body)
-			}
-			for _, s := range a.Sources {
-				if !strings.HasPrefix(s, base+"/docs/") {
-					t.Errorf("the widget's source link %q does not point into the book at %s", s, base)
-				}
-			}
-		})
-	})
-
-	t.Run("every page passes the accessibility smoke check without console errors", func(t *testing.T) {
-		guest := newTab(t, browser)
-		member := newTab(t, browser)
-		member.signUpByAPI(t, base, newEmail("a11y"), password)
-		for _, tc := range []struct {
-			name   string
-			who    *tab
-			path   string
-			ready  string                     // a selector shown once the scripts ran
-			action func(t *testing.T, b *tab) // after loading, before checking
-		}{
-			{"the home page", guest, "/", "button#chat-toggle", nil},
-			{"a book page", guest, docPath, "button#chat-toggle", nil},
-			{"the search page", guest, "/search?q=leap+second", "button#chat-toggle", nil},
-			{"the sign-in page", guest, "/login", "form#login-form", nil},
-			{"the sign-up page", guest, "/signup", "form#signup-form", nil},
-			{"the forgot-password page", guest, "/forgot-password", "form#forgot-form", nil},
-			{"the reset-password page", guest, "/reset-password?token=" + strings.Repeat("x", 32), "form#reset-form", nil},
-			{"the account page", member, "/account", "form#name-form", nil},
-			{"a book page with the guest's chat panel open", guest, docPath, "button#chat-toggle", func(t *testing.T, b *tab) {
-				b.openPanel(t)
-				b.waitVisible(t, "the gate", "#chat-gate")
-			}},
-			{"a book page with a reader's chat panel and an answer", member, docPath, "button#chat-toggle", func(t *testing.T, b *tab) {
-				b.ask(t, question)
-			}},
-			{"a book page with the selection menu", member, docPath, "button#chat-toggle", func(t *testing.T, b *tab) {
-				b.selectParagraph(t)
-				b.waitVisible(t, "the selection menu", "div#selection-menu")
-			}},
-			{"another site's page with the widget's panel open", member, host.URL, "button#chat-toggle", func(t *testing.T, b *tab) {
-				b.openPanel(t)
-			}},
-		} {
-			t.Run(tc.name, func(t *testing.T) {
-				b := tc.who
-				mark := b.mark()
-				u := tc.path
-				if strings.HasPrefix(u, "/") {
-					u = base + u
-				}
-				b.navigate(t, u)
-				b.waitVisible(t, "the page is ready", tc.ready)
-				if tc.action != nil {
-					tc.action(t, b)
-				}
-				// Requests the scripts start on load (the session, the
-				// conversation) report their failures asynchronously.
-				time.Sleep(300 * time.Millisecond)
-				b.checkPage(t, mark)
-			})
-		}
-	})
-
-	t.Run("screenshots of the main states at desktop and phone widths", func(t *testing.T) {
-		dir := screenshotDir(t)
-		guest := newTab(t, browser)
-		member := newTab(t, browser)
-		member.signUpAs(t, base, "Ada", "ada@example.com", password) // the only Ada: each run has a fresh database
-		shoot := func(t *testing.T, b *tab, name string) {
-			t.Helper()
-			ctx, cancel := context.WithTimeout(b.ctx, stepTimeout)
-			defer cancel()
-			png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
-			if err != nil {
-				t.Fatalf("screenshot %s: %v", name, err)
-			}
-			if err := os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644); err != nil {
-				t.Fatal(err)
-			}
-		}
-		for _, vp := range []struct {
-			name          string
-			width, height int64
-			mobile        bool
-		}{{"desktop", 1280, 800, false}, {"phone", 390, 844, true}} {
-			t.Run(vp.name, func(t *testing.T) {
-				for _, b := range []*tab{guest, member} {
-					opts := []chromedp.EmulateViewportOption{chromedp.EmulateScale(1)}
-					if vp.mobile {
-						opts = append(opts, chromedp.EmulateMobile, chromedp.EmulatePortrait)
-					}
-					b.do(t, "set the viewport", chromedp.EmulateViewport(vp.width, vp.height, opts...))
-				}
-				for _, st := range []struct {
-					name  string // of the file, after the viewport's
-					who   *tab
-					setUp func(t *testing.T, b *tab)
-				}{
-					{"book-page", member, func(t *testing.T, b *tab) {
-						b.navigate(t, base+docPath)
-						b.waitSignedIn(t, "on the book page")
-					}},
-					{"chat-answer", member, func(t *testing.T, b *tab) {
-						b.navigate(t, base+docPath)
-						b.ask(t, question)
-					}},
-					{"selection-menu", member, func(t *testing.T, b *tab) {
-						b.navigate(t, base+docPath)
-						b.selectParagraph(t)
-					}},
-					{"account", member, func(t *testing.T, b *tab) {
-						b.navigate(t, base+"/account")
-						b.waitVisible(t, "the account page", "form#name-form")
-						b.waitVisible(t, "the sessions", "ul#sessions-list li")
-					}},
-					{"widget", member, func(t *testing.T, b *tab) {
-						b.navigate(t, host.URL)
-						b.ask(t, question)
-					}},
-					{"login", guest, func(t *testing.T, b *tab) {
-						b.navigate(t, base+"/login")
-						b.waitVisible(t, "the sign-in form", "form#login-form")
-					}},
-					{"signup", guest, func(t *testing.T, b *tab) {
-						b.navigate(t, base+"/signup")
-						b.waitVisible(t, "the sign-up form", "form#signup-form")
-					}},
-				} {
-					t.Run(st.name, func(t *testing.T) {
-						st.setUp(t, st.who)
-						shoot(t, st.who, vp.name+"-"+st.name)
-					})
-				}
-			})
-		}
-		if os.Getenv("LECTERN_SCREENSHOTS") != "" {
-			t.Logf("screenshots in %s", dir)
-		}
-	})
-
-	t.Run("first paint, chat readiness and bytes shipped are measured", func(t *testing.T) {
-		// Each load is a fresh reader (a new browser context: no cache);
-		// the line reports the median of a few, as timings on a shared
-		// machine vary.
-		const loads = 3
-		var runs []paintTimes
-		for range loads {
-			b := newTab(t, browser)
-			if _, err := chromedp.Call(b.ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: chatShownJS}); err != nil {
-				t.Fatal(err)
-			}
-			b.navigate(t, base+docPath)
-			b.waitVisible(t, "the chat toggle", "button#chat-toggle")
-			runs = append(runs, waitFor[paintTimes](t, b, "the paint and load timings are recorded", paintJS))
-		}
-		med := func(f func(paintTimes) float64) float64 {
-			v := make([]float64, len(runs))
-			for i, r := range runs {
-				v[i] = f(r)
-			}
-			slices.Sort(v)
-			return v[len(v)/2]
-		}
-		m := runs[0] // the sizes are the same on every load
-		t.Logf("FIRSTPAINT page=%s median of %d fresh loads: first-contentful-paint=%.0fms domcontentloaded=%.0fms load=%.0fms "+
-			"chat-ready=%.0fms (toggle shown by chat.js) last-js-responseEnd=%.0fms; "+
-			"document=%.0fB css=%.0fB (%d files) js=%.0fB (%d files) (encoded = decoded: no compression)",
-			docPath, loads, med(func(r paintTimes) float64 { return r.FCP }), med(func(r paintTimes) float64 { return r.DCL }),
-			med(func(r paintTimes) float64 { return r.Load }), med(func(r paintTimes) float64 { return r.ChatShown }),
-			med(func(r paintTimes) float64 { return r.JSEnd }),
-			m.Doc, m.CSS, m.CSSFiles, m.JS, m.JSFiles)
-		if m.Doc != m.DocRaw || m.CSS != m.CSSRaw || m.JS != m.JSRaw {
-			t.Logf("compressed sizes differ from decoded: document %.0f/%.0fB css %.0f/%.0fB js %.0f/%.0fB", m.Doc, m.DocRaw, m.CSS, m.CSSRaw, m.JS, m.JSRaw)
-		}
-	})
+		slices.Sort(v)
+		return v[len(v)/2]
+	}
+	m := runs[0] // the sizes are the same on every load
+	t.Logf("FIRSTPAINT page=%s median of %d fresh loads: first-contentful-paint=%.0fms domcontentloaded=%.0fms load=%.0fms "+
+		"chat-ready=%.0fms (toggle shown by chat.js) last-js-responseEnd=%.0fms; "+
+		"document=%.0fB css=%.0fB (%d files) js=%.0fB (%d files) (encoded = decoded: no compression)",
+		docPath, loads, med(func(r paintTimes) float64 { return r.FCP }), med(func(r paintTimes) float64 { return r.DCL }),
+		med(func(r paintTimes) float64 { return r.Load }), med(func(r paintTimes) float64 { return r.ChatShown }),
+		med(func(r paintTimes) float64 { return r.JSEnd }),
+		m.Doc, m.CSS, m.CSSFiles, m.JS, m.JSFiles)
+	if m.Doc != m.DocRaw || m.CSS != m.CSSRaw || m.JS != m.JSRaw {
+		t.Logf("compressed sizes differ from decoded: document %.0f/%.0fB css %.0f/%.0fB js %.0f/%.0fB", m.Doc, m.DocRaw, m.CSS, m.CSSRaw, m.JS, m.JSRaw)
+	}
 }
 
 // paintTimes is what a page load measured, in milliseconds from the start
