@@ -78,31 +78,11 @@ func runServe(ctx context.Context, role string, args []string, getenv func(strin
 
 	var apiSrv *api.Server
 	if role == "serve" || role == "api" {
-		var src authn.KeySource = authn.InProcess(kr)
-		issuer, audience := cfg.Issuer(), cfg.Audience()
-		if role == "api" {
-			remote, err := authn.NewRemote(ctx, cfg.JWKSURL, authn.RemoteOptions{Logger: log})
-			if err != nil {
-				return fmt.Errorf("JWKS: %w", err)
-			}
-			defer remote.Close()
-			src, issuer, audience = remote, cfg.JWTIssuer, cfg.JWTAudience
-			if issuer == "" || audience == "" {
-				log.Warn("LECTERN_JWT_ISSUER or LECTERN_JWT_AUDIENCE is not set: any token signed by a key in the JWKS is accepted, whoever it was issued for")
-			}
+		var closeKeys func()
+		if apiSrv, closeKeys, err = newAPI(ctx, role, cfg, log, st, kr, lib, limiter, m); err != nil {
+			return err
 		}
-		guard := authn.NewVerifier(src, authn.Options{Issuer: issuer, Audience: audience, OnReject: observeRejects(m)})
-		svc := chat.New(st, newAssistant(cfg, log, lib, m), chat.Options{
-			Budget:   chat.Budget{Requests: cfg.ChatBudgetRequests, Tokens: cfg.ChatBudgetTokens},
-			OnAnswer: observeAnswers(m, cfg),
-			// Nil-safe, as the identity hooks.
-			OnOverBudget: func() { m.RateLimited("daily_budget") },
-		})
-		apiSrv = api.New(api.Options{
-			ChatRule: cfg.ChatRateLimit,
-			// Nil-safe, as the identity hooks.
-			OnRateLimited: func() { m.RateLimited("chat") },
-		}, svc, st, guard, limiter)
+		defer closeKeys()
 	}
 
 	var reader *web.Server
@@ -136,6 +116,13 @@ func runServe(ctx context.Context, role string, args []string, getenv func(strin
 	log.Info("lectern listening", "role", role, "addr", ln.Addr().String(), "base_url", cfg.BaseURL.String(),
 		"database", engineName(cfg), tokens, "env", cfg.Env)
 
+	return serveUntilDone(ctx, srv, ln, apiSrv, cfg.ShutdownTimeout, log)
+}
+
+// serveUntilDone serves on ln until ctx is done, then drains: answers still
+// running near the end of the grace period stop and tell their readers to
+// ask again, so that the shutdown ends in time.
+func serveUntilDone(ctx context.Context, srv *http.Server, ln net.Listener, apiSrv *api.Server, grace time.Duration, log *slog.Logger) error {
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
@@ -143,13 +130,11 @@ func runServe(ctx context.Context, role string, args []string, getenv func(strin
 		return fmt.Errorf("serve: %w", err)
 	case <-ctx.Done():
 	}
-	log.Info("shutting down", "grace", cfg.ShutdownTimeout)
+	log.Info("shutting down", "grace", grace)
 	if apiSrv != nil {
-		// Answers still running near the end of the grace period stop and
-		// tell their readers to ask again, so that Shutdown ends in time.
-		apiSrv.Drain(cfg.ShutdownTimeout)
+		apiSrv.Drain(grace)
 	}
-	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	sctx, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil {
 		srv.Close()
@@ -160,6 +145,39 @@ func runServe(ctx context.Context, role string, args []string, getenv func(strin
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// newAPI builds the API of the serve or api role: the token guard (the
+// process's own keys for serve, the identity service's JWKS for api), the
+// chat service and its assistant. The returned func stops the JWKS cache.
+func newAPI(ctx context.Context, role string, cfg *config.Config, log *slog.Logger, st store.Store, kr *keys.Keyring,
+	lib *library.Library, limiter *ratelimit.Limiter, m *metrics.Metrics) (*api.Server, func(), error) {
+	var src authn.KeySource = authn.InProcess(kr)
+	issuer, audience := cfg.Issuer(), cfg.Audience()
+	closeKeys := func() {}
+	if role == "api" {
+		remote, err := authn.NewRemote(ctx, cfg.JWKSURL, authn.RemoteOptions{Logger: log})
+		if err != nil {
+			return nil, nil, fmt.Errorf("JWKS: %w", err)
+		}
+		closeKeys = remote.Close
+		src, issuer, audience = remote, cfg.JWTIssuer, cfg.JWTAudience
+		if issuer == "" || audience == "" {
+			log.Warn("LECTERN_JWT_ISSUER or LECTERN_JWT_AUDIENCE is not set: any token signed by a key in the JWKS is accepted, whoever it was issued for")
+		}
+	}
+	guard := authn.NewVerifier(src, authn.Options{Issuer: issuer, Audience: audience, OnReject: observeRejects(m)})
+	svc := chat.New(st, newAssistant(cfg, log, lib, m), chat.Options{
+		Budget:   chat.Budget{Requests: cfg.ChatBudgetRequests, Tokens: cfg.ChatBudgetTokens},
+		OnAnswer: observeAnswers(m, cfg),
+		// Nil-safe, as the identity hooks.
+		OnOverBudget: func() { m.RateLimited("daily_budget") },
+	})
+	return api.New(api.Options{
+		ChatRule: cfg.ChatRateLimit,
+		// Nil-safe, as the identity hooks.
+		OnRateLimited: func() { m.RateLimited("chat") },
+	}, svc, st, guard, limiter), closeKeys, nil
 }
 
 func newIdentity(cfg *config.Config, log *slog.Logger, st store.Store, kr *keys.Keyring, sec []byte, limiter *ratelimit.Limiter, m *metrics.Metrics) (*identity.Server, error) {
