@@ -172,6 +172,7 @@ func newAPI(ctx context.Context, role string, cfg *config.Config, log *slog.Logg
 		OnAnswer: observeAnswers(m, cfg),
 		// Nil-safe, as the identity hooks.
 		OnOverBudget: func() { m.RateLimited("daily_budget") },
+		Log:          httpx.Logger,
 	})
 	return api.New(api.Options{
 		ChatRule: cfg.ChatRateLimit,

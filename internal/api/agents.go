@@ -29,10 +29,10 @@ type runRequest struct {
 // runResponse is the seed's AgentResponse, plus the conversation id
 // (session_id), the stored answer's id and its rendered HTML.
 type runResponse struct {
-	Message     string        `json:"message"`
-	MessageHTML string        `json:"message_html"`
-	Sources     []chat.Source `json:"sources"`
-	AgentUsed   string        `json:"agent_used"`
+	Message     string       `json:"message"`
+	MessageHTML string       `json:"message_html"`
+	Sources     []sourceJSON `json:"sources"`
+	AgentUsed   string       `json:"agent_used"`
 	// Quoted is true when the answer quotes the book because no model is
 	// configured; clients tell the reader once.
 	Quoted    bool       `json:"quoted,omitempty"`
@@ -75,7 +75,7 @@ func (s *Server) renderAnswer(text string, sources []chat.Source) string {
 }
 
 func (s *Server) toRunResponse(res chat.RunResult) runResponse {
-	return runResponse{Message: res.Answer.Content, MessageHTML: s.renderAnswer(res.Answer.Content, res.Sources), Sources: res.Sources,
+	return runResponse{Message: res.Answer.Content, MessageHTML: s.renderAnswer(res.Answer.Content, res.Sources), Sources: toSourcesJSON(res.Sources),
 		AgentUsed: res.Agent, Quoted: res.Quoted, Timestamp: httpx.Time(res.Answer.CreatedAt), SessionID: res.Conversation.ID, MessageID: res.Answer.ID}
 }
 
@@ -133,7 +133,7 @@ func (s *Server) runAgent(w http.ResponseWriter, r *http.Request, p authn.Princi
 	}
 	ctx, done := s.answerContext(r)
 	defer done()
-	res, err := s.chat.Run(ctx, p.UserID, req, nil)
+	res, err := s.chat.Run(ctx, p.UserID, req)
 	if err != nil {
 		if he := shutdownError(ctx, err); he != nil && r.Context().Err() == nil {
 			return he
@@ -157,10 +157,18 @@ func (s *Server) streamAgent(w http.ResponseWriter, r *http.Request, p authn.Pri
 	if err != nil {
 		return err
 	}
+	ctx, done := s.answerContext(r)
+	defer done()
+	turn, err := s.chat.Ask(ctx, p.UserID, req)
+	if err != nil {
+		if he := shutdownError(ctx, err); he != nil && r.Context().Err() == nil {
+			return he
+		}
+		return err // before the stream: an ordinary JSON error response
+	}
 	// Through the controller, so that middleware wrapping the writer
 	// (access log, request id) does not hide its Flush.
 	rc := http.NewResponseController(w)
-	started := false
 	send := func(event string, v any) error {
 		b, err := json.Marshal(v)
 		if err != nil {
@@ -171,39 +179,24 @@ func (s *Server) streamAgent(w http.ResponseWriter, r *http.Request, p authn.Pri
 		}
 		return rc.Flush()
 	}
-	obs := &chat.Observer{
-		Started: func(c store.Conversation, q store.Message) error {
-			h := w.Header()
-			h.Set("Content-Type", "text/event-stream")
-			h.Set("Cache-Control", "no-cache")
-			h.Set("X-Accel-Buffering", "no") // nginx: do not buffer the stream
-			w.WriteHeader(http.StatusOK)
-			started = true
-			return send("start", map[string]string{"session_id": c.ID, "question_id": q.ID})
-		},
-		Event: func(e chat.Event) error {
-			if e.Sources != nil {
-				ev := map[string]any{"sources": e.Sources, "agent_used": e.Agent}
-				if e.Quoted {
-					ev["quoted"] = true
-				}
-				return send("sources", ev)
+	h := w.Header()
+	h.Set("Content-Type", "text/event-stream")
+	h.Set("Cache-Control", "no-cache")
+	h.Set("X-Accel-Buffering", "no") // nginx: do not buffer the stream
+	w.WriteHeader(http.StatusOK)
+	if err := send("start", map[string]string{"session_id": turn.Conversation.ID, "question_id": turn.Question.ID}); err != nil {
+		return nil // the reader went away
+	}
+	res, err := s.chat.Answer(ctx, turn, func(e chat.Event) error {
+		if e.Sources != nil {
+			ev := map[string]any{"sources": toSourcesJSON(e.Sources), "agent_used": e.Agent}
+			if e.Quoted {
+				ev["quoted"] = true
 			}
-			return send("delta", map[string]string{"text": e.Delta})
-		},
-	}
-	ctx, done := s.answerContext(r)
-	defer done()
-	res, err := s.chat.Run(ctx, p.UserID, req, obs)
-	if !started {
-		if he := shutdownError(ctx, err); err != nil && he != nil && r.Context().Err() == nil {
-			return he
+			return send("sources", ev)
 		}
-		if err != nil {
-			return err
-		}
-		return errors.New("api: run ended without starting")
-	}
+		return send("delta", map[string]string{"text": e.Delta})
+	})
 	if err != nil {
 		if r.Context().Err() != nil {
 			return nil // the reader went away; nothing to tell them

@@ -28,16 +28,16 @@ func toConversationJSON(c store.Conversation) conversationJSON {
 }
 
 type messageJSON struct {
-	ID             string          `json:"id"`
-	ConversationID string          `json:"conversation_id"`
-	UserID         string          `json:"user_id"`
-	Seq            int64           `json:"seq"`
-	Role           string          `json:"role"`
-	Content        string          `json:"content"`
-	Sources        json.RawMessage `json:"sources"`
-	AgentType      *string         `json:"agent_type"`
-	ParentID       *string         `json:"parent_id"`
-	Timestamp      httpx.Time      `json:"timestamp"`
+	ID             string       `json:"id"`
+	ConversationID string       `json:"conversation_id"`
+	UserID         string       `json:"user_id"`
+	Seq            int64        `json:"seq"`
+	Role           string       `json:"role"`
+	Content        string       `json:"content"`
+	Sources        []sourceJSON `json:"sources"`
+	AgentType      *string      `json:"agent_type"`
+	ParentID       *string      `json:"parent_id"`
+	Timestamp      httpx.Time   `json:"timestamp"`
 	// ContentHTML is an assistant message rendered and sanitized, with its
 	// citations linked; null for the reader's own messages.
 	ContentHTML *string `json:"content_html"`
@@ -46,14 +46,31 @@ type messageJSON struct {
 	Rating *string `json:"rating"`
 }
 
-var emptySources = json.RawMessage("[]")
+// sourceJSON is a cited section as the API sends it (the seed's shape).
+type sourceJSON struct {
+	Slug          string  `json:"slug"`
+	Title         string  `json:"title,omitempty"`
+	Heading       string  `json:"heading,omitempty"`
+	URL           string  `json:"url,omitempty"`
+	ChapterNumber *int    `json:"chapter_number"`
+	PageNumber    *int    `json:"page_number"`
+	Snippet       string  `json:"snippet"`
+	Score         float64 `json:"score,omitempty"`
+}
+
+// toSourcesJSON returns sources for the wire: never null.
+func toSourcesJSON(sources []chat.Source) []sourceJSON {
+	out := make([]sourceJSON, len(sources))
+	for i, s := range sources {
+		out[i] = sourceJSON(s)
+	}
+	return out
+}
 
 func (s *Server) toMessageJSON(m store.Message) messageJSON {
+	sources := chat.SourcesOf(m)
 	out := messageJSON{ID: m.ID, ConversationID: m.ConversationID, UserID: m.UserID, Seq: m.Seq, Role: m.Role,
-		Content: m.Content, Sources: m.Sources, Timestamp: httpx.Time(m.CreatedAt)}
-	if len(out.Sources) == 0 {
-		out.Sources = emptySources
-	}
+		Content: m.Content, Sources: toSourcesJSON(sources), Timestamp: httpx.Time(m.CreatedAt)}
 	if m.AgentType != "" {
 		out.AgentType = &m.AgentType
 	}
@@ -64,9 +81,7 @@ func (s *Server) toMessageJSON(m store.Message) messageJSON {
 		sum := s.renders.sum(m.Content, m.Sources)
 		h, ok := s.renders.get(m.ID, sum)
 		if !ok {
-			var srcs []chat.Source
-			json.Unmarshal(m.Sources, &srcs) // stored by the service; unreadable means no links
-			h = s.renderAnswer(m.Content, srcs)
+			h = s.renderAnswer(m.Content, sources)
 			s.renders.put(m.ID, sum, h)
 		}
 		out.ContentHTML = &h

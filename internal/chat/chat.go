@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -55,8 +56,24 @@ func invalid(field, format string, a ...any) error {
 	return fault.New(fault.Invalid, "VALIDATION_ERROR", field+": "+fmt.Sprintf(format, a...))
 }
 
-// Source is a section of the book an answer cites.
+// Source is a section of the book an answer cites. How it is stored and
+// how a wire sends it are decided apart (storedSource, and the API's own
+// type), so that neither changes the other.
 type Source struct {
+	Slug          string
+	Title         string
+	Heading       string
+	URL           string
+	ChapterNumber *int
+	PageNumber    *int
+	Snippet       string
+	Score         float64
+}
+
+// storedSource is a Source as it is kept with its answer in
+// store.Message.Sources. Its JSON names are those of every answer stored
+// so far: they change only with a migration of the stored messages.
+type storedSource struct {
 	Slug          string  `json:"slug"`
 	Title         string  `json:"title,omitempty"`
 	Heading       string  `json:"heading,omitempty"`
@@ -65,6 +82,29 @@ type Source struct {
 	PageNumber    *int    `json:"page_number"`
 	Snippet       string  `json:"snippet"`
 	Score         float64 `json:"score,omitempty"`
+}
+
+// encodeSources returns sources as they are stored.
+func encodeSources(sources []Source) ([]byte, error) {
+	out := make([]storedSource, len(sources))
+	for i, s := range sources {
+		out[i] = storedSource(s)
+	}
+	return json.Marshal(out)
+}
+
+// SourcesOf returns the sources stored with message m: none for a reader's
+// message, and none when they cannot be read.
+func SourcesOf(m store.Message) []Source {
+	var stored []storedSource
+	if len(m.Sources) == 0 || json.Unmarshal(m.Sources, &stored) != nil {
+		return nil
+	}
+	out := make([]Source, len(stored))
+	for i, s := range stored {
+		out[i] = Source(s)
+	}
+	return out
 }
 
 // Question is what an Answerer gets: the reader's request and the earlier
@@ -104,14 +144,6 @@ type Event struct {
 // away) stops the answer and is returned.
 type Answerer interface {
 	Answer(ctx context.Context, q Question, emit func(Event) error) (Reply, error)
-}
-
-// Observer follows a run as it happens, for streaming. Started is called
-// once the question is stored, Event for each piece of the answer. An
-// error from either stops the run. Nil fields are skipped.
-type Observer struct {
-	Started func(c store.Conversation, question store.Message) error
-	Event   func(Event) error
 }
 
 // Budget bounds what one reader may use per UTC day; zero fields are
@@ -154,6 +186,9 @@ type Options struct {
 	// its reader has used the day's budget, for metrics. It must be safe
 	// for concurrent use.
 	OnOverBudget func()
+	// Log returns the logger for a request's context (with its request
+	// id); nil logs nothing.
+	Log func(context.Context) *slog.Logger
 }
 
 // AnswerStats describes one call of the Answerer. Durations are measured
@@ -175,6 +210,7 @@ type Service struct {
 	now        func() time.Time
 	onAnswer   func(AnswerStats)
 	overBudget func()
+	log        func(context.Context) *slog.Logger
 }
 
 // New returns a Service.
@@ -182,7 +218,12 @@ func New(st Store, a Answerer, opt Options) *Service {
 	if opt.Now == nil {
 		opt.Now = time.Now
 	}
-	return &Service{store: st, answerer: a, budget: opt.Budget, now: opt.Now, onAnswer: opt.OnAnswer, overBudget: opt.OnOverBudget}
+	if opt.Log == nil {
+		discard := slog.New(slog.DiscardHandler)
+		opt.Log = func(context.Context) *slog.Logger { return discard }
+	}
+	return &Service{store: st, answerer: a, budget: opt.Budget, now: opt.Now, onAnswer: opt.OnAnswer,
+		overBudget: opt.OnOverBudget, log: opt.Log}
 }
 
 // storeErr maps a storage error to the service's errors: "not found" is
@@ -324,87 +365,92 @@ type RunResult struct {
 // historyTurns is how many earlier messages go to the answerer.
 const historyTurns = 20
 
-// Run stores the reader's question, asks the answerer, and stores the
-// reply with its sources. The question is stored before the answer is
-// generated, so a failed generation loses nothing: the error says so, the
-// question stays in the conversation, and asking it again answers that
-// same question rather than storing a second copy. An answer is stored only
-// when it is complete. obs, when set, follows the run for streaming.
-func (s *Service) Run(ctx context.Context, userID string, req RunRequest, obs *Observer) (RunResult, error) {
-	var res RunResult
+// Turn is a question stored and waiting for its answer: what Ask returns
+// and Answer takes. Between the two, a streaming handler opens its stream.
+type Turn struct {
+	Conversation store.Conversation
+	Question     store.Message
+	userID, day  string
+	req          RunRequest
+	history      []store.Message
+}
+
+// Ask checks a request and the reader's budget and stores the question,
+// before any answer is generated: a failed generation then loses nothing,
+// the question stays in the conversation, and asking it again answers that
+// stored question rather than storing it twice.
+func (s *Service) Ask(ctx context.Context, userID string, req RunRequest) (*Turn, error) {
 	switch req.AgentType {
 	case "":
 		req.AgentType = AgentTriage
 	case AgentRAG, AgentSummarizer, AgentTriage:
 	default:
-		return res, invalid("agent_type", "must be one of rag, summarizer, triage")
+		return nil, invalid("agent_type", "must be one of rag, summarizer, triage")
 	}
 	query, err := checkText("query", req.Query, MaxQueryRunes)
 	if err != nil {
-		return res, err
+		return nil, err
 	}
+	req.Query = query
 	if utf8.RuneCountInString(req.HighlightedText) > MaxHighlightedRunes || !utf8.ValidString(req.HighlightedText) {
-		return res, invalid("highlighted_text", "must be valid text of at most %d characters", MaxHighlightedRunes)
+		return nil, invalid("highlighted_text", "must be valid text of at most %d characters", MaxHighlightedRunes)
 	}
 	if len(req.CurrentPage) > MaxPageLen || !utf8.ValidString(req.CurrentPage) {
-		return res, invalid("current_page", "must be at most %d bytes", MaxPageLen)
+		return nil, invalid("current_page", "must be at most %d bytes", MaxPageLen)
 	}
-	if obs == nil {
-		obs = &Observer{}
-	}
-
 	now := s.now()
-	day := now.UTC().Format(time.DateOnly)
-	if err := s.checkBudget(ctx, userID, day, now); err != nil {
-		return res, err
+	t := &Turn{userID: userID, day: now.UTC().Format(time.DateOnly), req: req}
+	if err := s.checkBudget(ctx, userID, t.day, now); err != nil {
+		return nil, err
 	}
 	q := store.Message{ID: randid.New(), UserID: userID, Role: store.RoleUser, Content: query, CreatedAt: now}
-	var history []store.Message
 	if req.SessionID == "" {
 		c := store.Conversation{ID: randid.New(), UserID: userID, Title: titleFrom(query), CreatedAt: now, UpdatedAt: now}
 		q.ConversationID = c.ID
 		if q, err = s.store.StartConversation(ctx, c, q); err != nil {
-			return res, storeErr("start conversation", err)
+			return nil, storeErr("start conversation", err)
 		}
 		c.MessageCount = 1
-		res.Conversation = c
-	} else {
-		if res.Conversation, err = s.store.Conversation(ctx, userID, req.SessionID); err != nil {
-			return res, storeErr("find conversation", err)
-		}
-		after := max(res.Conversation.MessageCount-historyTurns, 0)
-		if history, err = s.store.ListMessages(ctx, userID, req.SessionID, after, historyTurns); err != nil {
-			return res, storeErr("read history", err)
-		}
-		if n := len(history); n > 0 && history[n-1].Role == store.RoleUser && history[n-1].Content == query {
-			// The same question, still unanswered (its answer failed): a
-			// retry answers it instead of storing it again.
-			q, history = history[n-1], history[:n-1]
-		} else {
-			q.ConversationID = req.SessionID
-			if q, err = s.store.AppendMessage(ctx, q); err != nil {
-				return res, storeErr("store question", err)
-			}
-		}
+		t.Conversation, t.Question = c, q
+		return t, nil
 	}
-	res.Question = q
-	if _, err := s.store.AddUsage(ctx, userID, day, 1, 0); err != nil {
-		return res, storeErr("count usage", err)
+	if t.Conversation, err = s.store.Conversation(ctx, userID, req.SessionID); err != nil {
+		return nil, storeErr("find conversation", err)
 	}
-	if obs.Started != nil {
-		if err := obs.Started(res.Conversation, q); err != nil {
-			return res, err
-		}
+	after := max(t.Conversation.MessageCount-historyTurns, 0)
+	if t.history, err = s.store.ListMessages(ctx, userID, req.SessionID, after, historyTurns); err != nil {
+		return nil, storeErr("read history", err)
 	}
+	if n := len(t.history); n > 0 && t.history[n-1].Role == store.RoleUser && t.history[n-1].Content == query {
+		// The same question, still unanswered (its answer failed): a
+		// retry answers it instead of storing it again.
+		t.Question, t.history = t.history[n-1], t.history[:n-1]
+		return t, nil
+	}
+	q.ConversationID = req.SessionID
+	if t.Question, err = s.store.AppendMessage(ctx, q); err != nil {
+		return nil, storeErr("store question", err)
+	}
+	return t, nil
+}
 
-	reply, err := s.answer(ctx, Question{
-		Agent: req.AgentType, Query: query, HighlightedText: req.HighlightedText, CurrentPage: req.CurrentPage, History: history,
-	}, obs.Event)
+// Answer asks the answerer for t's answer, passing each piece to emit as
+// it comes (nil: none), stores the answer with its sources and returns the
+// exchange.
+func (s *Service) Answer(ctx context.Context, t *Turn, emit func(Event) error) (RunResult, error) {
+	res := RunResult{Conversation: t.Conversation, Question: t.Question}
+	if emit == nil {
+		emit = func(Event) error { return nil }
+	}
+	reply, err := s.answer(ctx, Question{Agent: t.req.AgentType, Query: t.req.Query, HighlightedText: t.req.HighlightedText,
+		CurrentPage: t.req.CurrentPage, History: t.history}, emit)
 	if reply.Tokens > 0 {
 		// Tokens spent count even when the answer then failed; the context
 		// may be gone, so the count gets its own short deadline.
 		uctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-		s.store.AddUsage(uctx, userID, day, 0, reply.Tokens)
+		if _, err := s.store.AddUsage(uctx, t.userID, t.day, 0, reply.Tokens); err != nil {
+			s.log(ctx).Error("count the tokens of an answer", "tokens", reply.Tokens, "err", err)
+		}
 		cancel()
 	}
 	if err != nil {
@@ -414,17 +460,17 @@ func (s *Service) Run(ctx context.Context, userID string, req RunRequest, obs *O
 		return res, fmt.Errorf("answer: %w: %w", ErrUnavailable, err)
 	}
 	if reply.Agent == "" {
-		reply.Agent = req.AgentType
+		reply.Agent = t.req.AgentType
 	}
 	if reply.Sources == nil {
 		reply.Sources = []Source{}
 	}
-	sources, err := json.Marshal(reply.Sources)
+	sources, err := encodeSources(reply.Sources)
 	if err != nil {
 		return res, fmt.Errorf("encode sources: %w", err)
 	}
-	a := store.Message{ID: randid.New(), ConversationID: q.ConversationID, UserID: userID, Role: store.RoleAssistant,
-		Content: reply.Text, Sources: sources, AgentType: reply.Agent, ParentID: q.ID, CreatedAt: s.now()}
+	a := store.Message{ID: randid.New(), ConversationID: t.Question.ConversationID, UserID: t.userID, Role: store.RoleAssistant,
+		Content: reply.Text, Sources: sources, AgentType: reply.Agent, ParentID: t.Question.ID, CreatedAt: s.now()}
 	if a, err = s.store.AppendMessage(ctx, a); err != nil {
 		return res, storeErr("store answer", err)
 	}
@@ -432,6 +478,15 @@ func (s *Service) Run(ctx context.Context, userID string, req RunRequest, obs *O
 	res.Conversation.MessageCount = a.Seq
 	res.Conversation.UpdatedAt = a.CreatedAt
 	return res, nil
+}
+
+// Run is Ask then Answer, for a caller that does not stream.
+func (s *Service) Run(ctx context.Context, userID string, req RunRequest) (RunResult, error) {
+	t, err := s.Ask(ctx, userID, req)
+	if err != nil {
+		return RunResult{}, err
+	}
+	return s.Answer(ctx, t, nil)
 }
 
 // answer asks the answerer, timing the call for OnAnswer when it is set.
@@ -460,17 +515,15 @@ func (s *Service) answer(ctx context.Context, q Question, emit func(Event) error
 	return reply, err
 }
 
-// checkBudget returns a fault.Limited error wrapping a *BudgetError when
-// userID has used the day's allowance.
+// checkBudget counts the question against userID's day and returns a
+// fault.Limited error wrapping a *BudgetError when it is beyond the day's
+// allowance: one storage call for the count and the check.
 func (s *Service) checkBudget(ctx context.Context, userID, day string, now time.Time) error {
-	if s.budget.Requests <= 0 && s.budget.Tokens <= 0 {
-		return nil
-	}
-	u, err := s.store.AddUsage(ctx, userID, day, 0, 0)
+	u, err := s.store.AddUsage(ctx, userID, day, 1, 0)
 	if err != nil {
-		return storeErr("read usage", err)
+		return storeErr("count usage", err)
 	}
-	if (s.budget.Requests > 0 && u.Requests >= s.budget.Requests) || (s.budget.Tokens > 0 && u.Tokens >= s.budget.Tokens) {
+	if (s.budget.Requests > 0 && u.Requests > s.budget.Requests) || (s.budget.Tokens > 0 && u.Tokens >= s.budget.Tokens) {
 		if s.overBudget != nil {
 			s.overBudget()
 		}

@@ -36,7 +36,7 @@ func TestRunReportsEachAnswerToOnAnswer(t *testing.T) {
 		name     string
 		asked    string
 		answerer scriptedAnswerer
-		observe  bool // run with an Observer that follows the events
+		observe  bool // answer with a function that follows the events
 		want     chat.AnswerStats
 		wantText bool // a first piece of text came
 	}{
@@ -74,17 +74,20 @@ func TestRunReportsEachAnswerToOnAnswer(t *testing.T) {
 			}
 			var got []chat.AnswerStats
 			svc := chat.New(st, tc.answerer, chat.Options{OnAnswer: func(s chat.AnswerStats) { got = append(got, s) }})
-			var obs *chat.Observer
+			var emit func(chat.Event) error
 			var seen int
 			if tc.observe {
-				obs = &chat.Observer{Event: func(chat.Event) error { seen++; return nil }}
+				emit = func(chat.Event) error { seen++; return nil }
 			}
-			_, err := svc.Run(ctx, "u1", chat.RunRequest{AgentType: tc.asked, Query: "Is it?"}, obs)
-			if !errors.Is(err, tc.want.Err) {
-				t.Fatalf("Run: %v, want %v", err, tc.want.Err)
+			turn, err := svc.Ask(ctx, "u1", chat.RunRequest{AgentType: tc.asked, Query: "Is it?"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := svc.Answer(ctx, turn, emit); !errors.Is(err, tc.want.Err) {
+				t.Fatalf("Answer: %v, want %v", err, tc.want.Err)
 			}
 			if tc.observe && seen != len(tc.answerer.events) {
-				t.Errorf("the observer saw %d events, want %d", seen, len(tc.answerer.events))
+				t.Errorf("emit saw %d events, want %d", seen, len(tc.answerer.events))
 			}
 			if len(got) != 1 {
 				t.Fatalf("OnAnswer called %d times, want once", len(got))
@@ -116,7 +119,7 @@ func TestRunReportsQuestionsOverBudget(t *testing.T) {
 		OnOverBudget: func() { refused++ },
 	})
 	for i := range 4 {
-		_, err := svc.Run(ctx, "u1", chat.RunRequest{AgentType: chat.AgentRAG, Query: "Is it?"}, nil)
+		_, err := svc.Run(ctx, "u1", chat.RunRequest{AgentType: chat.AgentRAG, Query: "Is it?"})
 		var be *chat.BudgetError
 		if over := errors.As(err, &be); over != (i >= 2) {
 			t.Fatalf("question %d: %v", i+1, err)
