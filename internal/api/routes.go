@@ -1,20 +1,32 @@
 package api
 
 import (
+	_ "embed"
 	"net/http"
 	"strconv"
 
 	"github.com/lectern/lectern/internal/httpx"
 )
 
-// Handler returns every API route, each behind the guard. Unknown /api/
-// paths answer a JSON 404 (after authentication, so they reveal nothing to
-// strangers). The guard sits inside the mux rather than around it so that
+// openAPI describes every endpoint under /api/ but the identity service's,
+// machine-readably; a test holds real responses of each to it.
+//
+//go:embed openapi.json
+var openAPI []byte
+
+// Handler returns every API route, each behind the guard but the public
+// OpenAPI document. Unknown /api/ paths answer a JSON 404 (after
+// authentication, so they reveal nothing to strangers). The guard sits inside the mux rather than around it so that
 // the mux routes the request the server's middleware sees, and the access
 // log and metrics name the route even of a request the guard refuses.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	handle := func(pattern string, h http.Handler) { mux.Handle(pattern, s.guard.Require(h)) }
+	mux.Handle("GET /api/openapi.json", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Cache-Control", "public, max-age=3600")
+		w.Write(openAPI)
+	}))
 	handle("GET /api/users/me", s.handle(s.me))
 	handle("GET /api/users/me/export", s.handle(s.export))
 	handle("GET /api/conversations", s.handle(s.listConversations))
