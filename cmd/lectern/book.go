@@ -333,7 +333,7 @@ func evalBook(ctx context.Context, cfg config.Config, log *slog.Logger, path str
 	}
 	var rows []quality.Row
 	for _, file := range sets {
-		qs, err := library.ReadEvalFile(file)
+		qs, err := quality.ReadFile(file)
 		if err != nil {
 			return nil, fmt.Errorf("eval: %w", err)
 		}

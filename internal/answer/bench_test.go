@@ -8,7 +8,7 @@ import (
 
 	"github.com/lectern/lectern/internal/answer"
 	"github.com/lectern/lectern/internal/chat"
-	"github.com/lectern/lectern/internal/library"
+	"github.com/lectern/lectern/internal/quality"
 )
 
 // BenchmarkExtractiveAnswer reports the p50 and p99 latency of a whole
@@ -18,7 +18,7 @@ import (
 //	go test -run '^$' -bench ExtractiveAnswer -benchtime=5000x ./internal/answer/
 func BenchmarkExtractiveAnswer(b *testing.B) {
 	lib := demoLibrary(b)
-	qs, err := library.ReadEvalFile("../../books/demo.qa.jsonl")
+	qs, err := quality.ReadFile("../../books/demo.qa.jsonl")
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/lectern/lectern/internal/answer"
 	"github.com/lectern/lectern/internal/chat"
 	"github.com/lectern/lectern/internal/library"
+	"github.com/lectern/lectern/internal/quality"
 	"github.com/lectern/lectern/internal/store/testdb"
 )
 
@@ -61,7 +62,7 @@ const (
 func TestExtractiveAnswersOnTheDemoBook(t *testing.T) {
 	lib := demoLibrary(t)
 	a := answer.New(lib, nil, answer.Options{})
-	qs, err := library.ReadEvalFile("../../books/demo.qa.jsonl")
+	qs, err := quality.ReadFile("../../books/demo.qa.jsonl")
 	if err != nil {
 		t.Fatal(err)
 	}

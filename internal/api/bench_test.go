@@ -19,6 +19,7 @@ import (
 	"github.com/lectern/lectern/internal/answer"
 	"github.com/lectern/lectern/internal/library"
 	"github.com/lectern/lectern/internal/llm"
+	"github.com/lectern/lectern/internal/quality"
 
 	"github.com/lectern/lectern/internal/api"
 	"github.com/lectern/lectern/internal/authn"
@@ -146,7 +147,7 @@ func BenchmarkAgentRun(b *testing.B) {
 	if _, err := lib.Ingest(context.Background(), library.Source{FS: books.Demo(), Name: books.DemoName}, library.IngestOptions{}); err != nil {
 		b.Fatal(err)
 	}
-	qs, err := library.ReadEvalFile("../../books/demo.qa.jsonl")
+	qs, err := quality.ReadFile("../../books/demo.qa.jsonl")
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/lectern/lectern/books"
 	"github.com/lectern/lectern/internal/book"
 	"github.com/lectern/lectern/internal/library"
+	"github.com/lectern/lectern/internal/quality"
 	"github.com/lectern/lectern/internal/store/testdb"
 )
 
@@ -127,7 +128,7 @@ func BenchmarkIngest(b *testing.B) {
 //	go test -run '^$' -bench SearchLatency -benchtime=20000x ./internal/library/
 func BenchmarkSearchLatency(b *testing.B) {
 	synthetic, vocab := syntheticBook(b, 1_000_000)
-	qs, err := library.ReadEvalFile("../../books/demo.qa.jsonl")
+	qs, err := quality.ReadFile("../../books/demo.qa.jsonl")
 	if err != nil {
 		b.Fatal(err)
 	}

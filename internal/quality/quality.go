@@ -17,7 +17,6 @@ import (
 	"text/tabwriter"
 
 	"github.com/lectern/lectern/internal/chat"
-	"github.com/lectern/lectern/internal/library"
 )
 
 // Answerer is the assistant whose answers are measured.
@@ -25,18 +24,13 @@ type Answerer interface {
 	Answer(ctx context.Context, q chat.Question, emit func(chat.Event) error) (chat.Reply, error)
 }
 
-// Searcher is the book's search, as the retrieval measures need it.
-type Searcher interface {
-	Evaluate(ctx context.Context, qs []library.EvalQuestion) (library.EvalReport, error)
-}
-
 // Row is how one evaluation set fared on one book.
 type Row struct {
-	Book      string             `json:"book"`
-	Set       string             `json:"set"`
-	Questions int                `json:"questions"`
-	Retrieval library.EvalReport `json:"retrieval"`
-	Answers   AnswerReport       `json:"answers"`
+	Book      string       `json:"book"`
+	Set       string       `json:"set"`
+	Questions int          `json:"questions"`
+	Retrieval Report       `json:"retrieval"`
+	Answers   AnswerReport `json:"answers"`
 }
 
 // AnswerReport measures the answers over a set's answerable questions
@@ -64,9 +58,9 @@ type AnswerReport struct {
 
 // Measure scores one set: the search's ranking through lib and, when ans
 // is not nil, the answers.
-func Measure(ctx context.Context, lib Searcher, ans Answerer, book, set string, qs []library.EvalQuestion) (Row, error) {
+func Measure(ctx context.Context, lib Searcher, ans Answerer, book, set string, qs []Question) (Row, error) {
 	row := Row{Book: book, Set: set, Questions: len(qs)}
-	rep, err := lib.Evaluate(ctx, qs)
+	rep, err := Evaluate(ctx, lib, qs)
 	if err != nil {
 		return row, fmt.Errorf("%s/%s: %w", book, set, err)
 	}
@@ -194,7 +188,7 @@ func share(v float64, n int) string {
 	return fmt.Sprintf("%.3f", v)
 }
 
-func kind(rep library.EvalReport, k string) string {
+func kind(rep Report, k string) string {
 	v, ok := rep.ByKind[k]
 	if !ok {
 		return "–"

@@ -4,7 +4,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/lectern/lectern/internal/library"
 	"github.com/lectern/lectern/internal/quality"
 )
 
@@ -32,7 +31,7 @@ func TestFloors(t *testing.T) {
 		t.Fatalf("%v %+v", err, floors)
 	}
 	row := func(hit3, wrong float64) []quality.Row {
-		return []quality.Row{{Book: "redux", Set: "tune", Retrieval: library.EvalReport{HitAt3: hit3, FalseNotCovered: wrong}}}
+		return []quality.Row{{Book: "redux", Set: "tune", Retrieval: quality.Report{HitAt3: hit3, FalseNotCovered: wrong}}}
 	}
 	for _, tc := range []struct {
 		name      string

@@ -1,4 +1,4 @@
-package library_test
+package quality_test
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 
 	"github.com/lectern/lectern/books"
 	"github.com/lectern/lectern/internal/library"
+	"github.com/lectern/lectern/internal/quality"
 	"github.com/lectern/lectern/internal/store/testdb"
 )
 
@@ -54,14 +55,14 @@ func TestDemoBookRetrievalQuality(t *testing.T) {
 		{"demo.qa-holdout.jsonl", 25, evalFloors{0.90, 0.95, 0.93, 0.80, 0.60, 0.05}},
 	} {
 		t.Run(set.file, func(t *testing.T) {
-			qs, err := library.ReadEvalFile("../../books/" + set.file)
+			qs, err := quality.ReadFile("../../books/" + set.file)
 			if err != nil {
 				t.Fatal(err)
 			}
 			if len(qs) < set.min {
 				t.Fatalf("only %d questions", len(qs))
 			}
-			rep, err := lib.Evaluate(ctx, qs)
+			rep, err := quality.Evaluate(ctx, lib, qs)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -100,7 +101,7 @@ func TestReadEvalSetRejectsBadLines(t *testing.T) {
 		{"no question", `{"id":"1","question":" ","kind":"factual","expected_docs":["a.md"]}`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := library.ReadEvalSet(strings.NewReader("\n" + tc.line + "\n"))
+			_, err := quality.ReadSet(strings.NewReader("\n" + tc.line + "\n"))
 			if err == nil || !strings.HasPrefix(err.Error(), "line 2:") {
 				t.Errorf("got %v", err)
 			}

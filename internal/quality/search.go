@@ -1,4 +1,4 @@
-package library
+package quality
 
 import (
 	"bufio"
@@ -9,12 +9,14 @@ import (
 	"os"
 	"slices"
 	"strings"
+
+	"github.com/lectern/lectern/internal/library"
 )
 
-// EvalQuestion is one line of an evaluation set (JSON Lines): a question a
+// Question is one line of an evaluation set (JSON Lines): a question a
 // reader might ask, and where the book answers it. Unanswerable questions
 // have no expected documents.
-type EvalQuestion struct {
+type Question struct {
 	ID              string   `json:"id"`
 	Question        string   `json:"question"`
 	Kind            string   `json:"kind"` // factual, conceptual, paraphrase or unanswerable
@@ -25,12 +27,12 @@ type EvalQuestion struct {
 }
 
 // Answerable reports whether the book is expected to answer q.
-func (q EvalQuestion) Answerable() bool { return len(q.ExpectedDocs) > 0 }
+func (q Question) Answerable() bool { return len(q.ExpectedDocs) > 0 }
 
-// ReadEvalSet reads an evaluation set, one JSON object per line; blank
+// ReadSet reads an evaluation set, one JSON object per line; blank
 // lines are skipped. Errors name the line.
-func ReadEvalSet(r io.Reader) ([]EvalQuestion, error) {
-	var qs []EvalQuestion
+func ReadSet(r io.Reader) ([]Question, error) {
+	var qs []Question
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	for line := 1; sc.Scan(); line++ {
@@ -38,7 +40,7 @@ func ReadEvalSet(r io.Reader) ([]EvalQuestion, error) {
 		if t == "" {
 			continue
 		}
-		var q EvalQuestion
+		var q Question
 		dec := json.NewDecoder(strings.NewReader(t))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&q); err != nil {
@@ -63,53 +65,53 @@ func ReadEvalSet(r io.Reader) ([]EvalQuestion, error) {
 	return qs, nil
 }
 
-// ReadEvalFile reads the evaluation set in the file at path; errors name
+// ReadFile reads the evaluation set in the file at path; errors name
 // the file and the line.
-func ReadEvalFile(path string) ([]EvalQuestion, error) {
+func ReadFile(path string) ([]Question, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	qs, err := ReadEvalSet(f)
+	qs, err := ReadSet(f)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return qs, nil
 }
 
-// EvalResult is how one question fared.
-type EvalResult struct {
-	Question EvalQuestion
+// Result is how one question fared.
+type Result struct {
+	Question Question
 	// Rank is the 1-based position of the first hit in an expected or
-	// alternative document among the top EvalDepth; 0 when none (or when
+	// alternative document among the top Depth; 0 when none (or when
 	// the search said "not covered").
 	Rank int
 	// SectionRank is the same for the expected heading in an expected
 	// document; 0 when the set names no heading or it was not found.
 	SectionRank int
 	Covered     bool
-	Top         []Hit
+	Top         []library.Hit
 }
 
 // Correct reports whether the question counts as answered right at k: for
 // an answerable question, a hit within the top k; for an unanswerable one,
 // the search saying "not covered".
-func (r EvalResult) Correct(k int) bool {
+func (r Result) Correct(k int) bool {
 	if !r.Question.Answerable() {
 		return !r.Covered
 	}
 	return r.Rank > 0 && r.Rank <= k
 }
 
-// EvalReport sums an evaluation up.
-type EvalReport struct {
-	Results []EvalResult `json:"-"`
+// Report sums an evaluation up.
+type Report struct {
+	Results []Result `json:"-"`
 	// Over answerable questions:
 	Answerable      int     `json:"answerable"`
 	HitAt1          float64 `json:"hit_at_1"`          // share with a right document first
 	HitAt3          float64 `json:"hit_at_3"`          // share with a right document in the top 3
-	MRR             float64 `json:"mrr"`               // mean reciprocal rank (within EvalDepth)
+	MRR             float64 `json:"mrr"`               // mean reciprocal rank (within Depth)
 	SectionHitAt3   float64 `json:"section_hit_at_3"`  // share with the expected heading in the top 3
 	FalseNotCovered float64 `json:"false_not_covered"` // share the search wrongly called "not covered"
 	// Over unanswerable questions:
@@ -120,21 +122,26 @@ type EvalReport struct {
 	ByKind map[string]float64 `json:"by_kind"`
 }
 
-// EvalDepth is how many results each question's search returns for
+// Depth is how many results each question's search returns for
 // scoring.
-const EvalDepth = 10
+const Depth = 10
 
-// Evaluate runs every question through the library's search.
-func (l *Library) Evaluate(ctx context.Context, qs []EvalQuestion) (EvalReport, error) {
-	rep := EvalReport{ByKind: map[string]float64{}}
+// Searcher is the book's search, as the retrieval measures need it.
+type Searcher interface {
+	Search(ctx context.Context, q library.Query) (library.Result, error)
+}
+
+// Evaluate runs every question through the book's search.
+func Evaluate(ctx context.Context, lib Searcher, qs []Question) (Report, error) {
+	rep := Report{ByKind: map[string]float64{}}
 	kindN := map[string]int{}
 	kindOK := map[string]int{}
 	for _, q := range qs {
-		res, err := l.Search(ctx, Query{Text: q.Question, K: EvalDepth})
+		res, err := lib.Search(ctx, library.Query{Text: q.Question, K: Depth})
 		if err != nil {
 			return rep, err
 		}
-		r := EvalResult{Question: q, Covered: res.Covered, Top: res.Hits}
+		r := Result{Question: q, Covered: res.Covered, Top: res.Hits}
 		want := append(slices.Clone(q.ExpectedDocs), q.AltDocs...)
 		for i, h := range res.Hits {
 			if r.Rank == 0 && slices.Contains(want, h.DocPath) {
@@ -191,11 +198,11 @@ func (l *Library) Evaluate(ctx context.Context, qs []EvalQuestion) (EvalReport, 
 }
 
 // Print writes the report as a short table, then the misses when verbose.
-func (rep EvalReport) Print(w io.Writer, verbose bool) {
+func (rep Report) Print(w io.Writer, verbose bool) {
 	fmt.Fprintf(w, "answerable questions: %d\n", rep.Answerable)
 	fmt.Fprintf(w, "  hit@1              %.3f\n", rep.HitAt1)
 	fmt.Fprintf(w, "  hit@3              %.3f\n", rep.HitAt3)
-	fmt.Fprintf(w, "  MRR@%d             %.3f\n", EvalDepth, rep.MRR)
+	fmt.Fprintf(w, "  MRR@%d             %.3f\n", Depth, rep.MRR)
 	fmt.Fprintf(w, "  section hit@3      %.3f\n", rep.SectionHitAt3)
 	fmt.Fprintf(w, "  wrongly 'not covered' %.3f\n", rep.FalseNotCovered)
 	fmt.Fprintf(w, "unanswerable questions: %d\n", rep.Unanswerable)
@@ -221,7 +228,7 @@ func (rep EvalReport) Print(w io.Writer, verbose bool) {
 // WriteMiss writes what the search answered to a question it got wrong:
 // the question (its id after label), what was wanted, and the three
 // sections found.
-func (r EvalResult) WriteMiss(w io.Writer, label string) {
+func (r Result) WriteMiss(w io.Writer, label string) {
 	q := r.Question
 	fmt.Fprintf(w, "\nMISS %s%s (%s) %q\n  want %v %q; covered=%v rank=%d\n", label, q.ID, q.Kind, q.Question,
 		q.ExpectedDocs, q.ExpectedHeading, r.Covered, r.Rank)
