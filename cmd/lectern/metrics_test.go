@@ -1,6 +1,8 @@
 package main
 
 import (
+	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -11,7 +13,11 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/lectern/lectern/internal/metrics"
 	"github.com/lectern/lectern/internal/store/pgtest"
 )
 
@@ -317,5 +323,31 @@ func TestProfiles(t *testing.T) {
 				t.Errorf("profiles on the public address: %d, want 404", got)
 			}
 		})
+	}
+}
+
+// TestPoolStatsReachTheMetrics checks the translation of a real PostgreSQL
+// pool's figures and of database/sql's into the metrics' own.
+func TestPoolStatsReachTheMetrics(t *testing.T) {
+	// The pool connects lazily, so no server is needed to read its stats.
+	cfg, err := pgxpool.ParseConfig("postgres://lectern@127.0.0.1:1/lectern?sslmode=disable")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.MaxConns = 7
+	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	if got := pgxPoolStats(pool.Stat()); got != (metrics.PgxPoolStats{Max: 7}) {
+		t.Errorf("an idle pool of 7: %+v", got)
+	}
+	got := sqlPoolStats(sql.DBStats{MaxOpenConnections: 4, OpenConnections: 3, InUse: 2, Idle: 1, WaitCount: 5,
+		WaitDuration: time.Second, MaxIdleClosed: 6, MaxIdleTimeClosed: 7, MaxLifetimeClosed: 8})
+	want := metrics.SQLPoolStats{MaxOpen: 4, Open: 3, InUse: 2, Idle: 1, Waits: 5, WaitTime: time.Second,
+		MaxIdleClosed: 6, MaxIdleTimeClosed: 7, MaxLifetimeClosed: 8}
+	if got != want {
+		t.Errorf("sqlPoolStats = %+v, want %+v", got, want)
 	}
 }

@@ -11,6 +11,8 @@ import (
 	"net/http/pprof"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/lectern/lectern/internal/answer"
 	"github.com/lectern/lectern/internal/authn"
 	"github.com/lectern/lectern/internal/chat"
@@ -96,14 +98,28 @@ func observeStore(m *metrics.Metrics, st store.Store) error {
 	}
 	switch s := st.(type) {
 	case *postgres.Store:
-		return m.RegisterPgxPool(s.Pool().Stat)
+		return m.RegisterPgxPool(func() metrics.PgxPoolStats { return pgxPoolStats(s.Pool().Stat()) })
 	case *sqlite.Store:
-		if err := m.RegisterSQLDB("sqlite_write", func() sql.DBStats { w, _ := s.Stats(); return w }); err != nil {
+		if err := m.RegisterSQLDB("sqlite_write", func() metrics.SQLPoolStats { w, _ := s.Stats(); return sqlPoolStats(w) }); err != nil {
 			return err
 		}
-		return m.RegisterSQLDB("sqlite_read", func() sql.DBStats { _, r := s.Stats(); return r })
+		return m.RegisterSQLDB("sqlite_read", func() metrics.SQLPoolStats { _, r := s.Stats(); return sqlPoolStats(r) })
 	}
 	return nil
+}
+
+// pgxPoolStats are a PostgreSQL pool's figures for the metrics.
+func pgxPoolStats(s *pgxpool.Stat) metrics.PgxPoolStats {
+	return metrics.PgxPoolStats{Acquired: s.AcquiredConns(), Idle: s.IdleConns(), Total: s.TotalConns(), Max: s.MaxConns(),
+		Acquires: s.AcquireCount(), AcquireTime: s.AcquireDuration(), EmptyAcquires: s.EmptyAcquireCount(),
+		EmptyAcquireWait: s.EmptyAcquireWaitTime(), Canceled: s.CanceledAcquireCount()}
+}
+
+// sqlPoolStats are a database/sql pool's figures for the metrics.
+func sqlPoolStats(s sql.DBStats) metrics.SQLPoolStats {
+	return metrics.SQLPoolStats{InUse: s.InUse, Idle: s.Idle, Open: s.OpenConnections, MaxOpen: s.MaxOpenConnections,
+		Waits: s.WaitCount, WaitTime: s.WaitDuration, MaxIdleClosed: s.MaxIdleClosed,
+		MaxIdleTimeClosed: s.MaxIdleTimeClosed, MaxLifetimeClosed: s.MaxLifetimeClosed}
 }
 
 // observeRequests is the AccessLog observer that counts requests.

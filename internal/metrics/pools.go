@@ -1,16 +1,35 @@
 package metrics
 
 import (
-	"database/sql"
 	"fmt"
+	"time"
 
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
+// PgxPoolStats are the figures of a PostgreSQL connection pool (pgxpool's
+// Stat), read at each scrape.
+type PgxPoolStats struct {
+	Acquired, Idle, Total, Max int32
+	Acquires                   int64         // successful acquires
+	AcquireTime                time.Duration // spent in them
+	EmptyAcquires              int64         // acquires that found no idle connection
+	EmptyAcquireWait           time.Duration // spent waiting in those
+	Canceled                   int64         // acquires canceled by their context
+}
+
+// SQLPoolStats are the figures of a database/sql pool (sql.DBStats), read
+// at each scrape.
+type SQLPoolStats struct {
+	InUse, Idle, Open, MaxOpen                          int
+	Waits                                               int64
+	WaitTime                                            time.Duration
+	MaxIdleClosed, MaxIdleTimeClosed, MaxLifetimeClosed int64
+}
+
 // RegisterPgxPool adds the statistics of a PostgreSQL connection pool,
-// read from stat at each scrape (pass (*pgxpool.Pool).Stat).
-func (m *Metrics) RegisterPgxPool(stat func() *pgxpool.Stat) error {
+// read from stat at each scrape.
+func (m *Metrics) RegisterPgxPool(stat func() PgxPoolStats) error {
 	if m == nil {
 		return nil
 	}
@@ -21,8 +40,8 @@ func (m *Metrics) RegisterPgxPool(stat func() *pgxpool.Stat) error {
 }
 
 // RegisterSQLDB adds the statistics of a database/sql pool, read from stats
-// at each scrape (pass (*sql.DB).Stats), labelled pool=name.
-func (m *Metrics) RegisterSQLDB(name string, stats func() sql.DBStats) error {
+// at each scrape, labelled pool=name.
+func (m *Metrics) RegisterSQLDB(name string, stats func() SQLPoolStats) error {
 	if m == nil {
 		return nil
 	}
@@ -32,10 +51,10 @@ func (m *Metrics) RegisterSQLDB(name string, stats func() sql.DBStats) error {
 	return nil
 }
 
-// pgxPoolCollector reads pgxpool.Stat when scraped: the pool keeps the
+// pgxPoolCollector reads the pool's figures when scraped: the pool keeps the
 // counters, so nothing is recorded between scrapes.
 type pgxPoolCollector struct {
-	stat func() *pgxpool.Stat
+	stat func() PgxPoolStats
 
 	acquired, idle, total, max         *prometheus.Desc
 	acquires, acquireSeconds           *prometheus.Desc
@@ -45,7 +64,7 @@ type pgxPoolCollector struct {
 
 var _ prometheus.Collector = (*pgxPoolCollector)(nil)
 
-func newPgxPoolCollector(stat func() *pgxpool.Stat) *pgxPoolCollector {
+func newPgxPoolCollector(stat func() PgxPoolStats) *pgxPoolCollector {
 	d := func(name, help string) *prometheus.Desc {
 		return prometheus.NewDesc("lectern_pgxpool_"+name, help, nil, nil)
 	}
@@ -78,20 +97,20 @@ func (c *pgxPoolCollector) Collect(ch chan<- prometheus.Metric) {
 	counter := func(d *prometheus.Desc, v float64) {
 		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, v)
 	}
-	gauge(c.acquired, float64(s.AcquiredConns()))
-	gauge(c.idle, float64(s.IdleConns()))
-	gauge(c.total, float64(s.TotalConns()))
-	gauge(c.max, float64(s.MaxConns()))
-	counter(c.acquires, float64(s.AcquireCount()))
-	counter(c.acquireSeconds, s.AcquireDuration().Seconds())
-	counter(c.emptyAcquires, float64(s.EmptyAcquireCount()))
-	counter(c.emptyAcquireSeconds, s.EmptyAcquireWaitTime().Seconds())
-	counter(c.canceled, float64(s.CanceledAcquireCount()))
+	gauge(c.acquired, float64(s.Acquired))
+	gauge(c.idle, float64(s.Idle))
+	gauge(c.total, float64(s.Total))
+	gauge(c.max, float64(s.Max))
+	counter(c.acquires, float64(s.Acquires))
+	counter(c.acquireSeconds, s.AcquireTime.Seconds())
+	counter(c.emptyAcquires, float64(s.EmptyAcquires))
+	counter(c.emptyAcquireSeconds, s.EmptyAcquireWait.Seconds())
+	counter(c.canceled, float64(s.Canceled))
 }
 
-// sqlCollector reads sql.DBStats when scraped.
+// sqlCollector reads a database/sql pool's figures when scraped.
 type sqlCollector struct {
-	stats func() sql.DBStats
+	stats func() SQLPoolStats
 
 	inUse, idle, open, max *prometheus.Desc
 	waits, waitSeconds     *prometheus.Desc
@@ -100,7 +119,7 @@ type sqlCollector struct {
 
 var _ prometheus.Collector = (*sqlCollector)(nil)
 
-func newSQLCollector(name string, stats func() sql.DBStats) *sqlCollector {
+func newSQLCollector(name string, stats func() SQLPoolStats) *sqlCollector {
 	pool := prometheus.Labels{"pool": name}
 	d := func(metric, help string, labels ...string) *prometheus.Desc {
 		return prometheus.NewDesc("lectern_sql_"+metric, help, labels, pool)
@@ -133,10 +152,10 @@ func (c *sqlCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	gauge(c.inUse, float64(s.InUse))
 	gauge(c.idle, float64(s.Idle))
-	gauge(c.open, float64(s.OpenConnections))
-	gauge(c.max, float64(s.MaxOpenConnections))
-	counter(c.waits, float64(s.WaitCount))
-	counter(c.waitSeconds, s.WaitDuration.Seconds())
+	gauge(c.open, float64(s.Open))
+	gauge(c.max, float64(s.MaxOpen))
+	counter(c.waits, float64(s.Waits))
+	counter(c.waitSeconds, s.WaitTime.Seconds())
 	counter(c.closed, float64(s.MaxIdleClosed), "max_idle")
 	counter(c.closed, float64(s.MaxIdleTimeClosed), "max_idle_time")
 	counter(c.closed, float64(s.MaxLifetimeClosed), "max_lifetime")
