@@ -33,6 +33,20 @@ type Layout struct {
 	Next      string // where to go after signing in: a local path
 }
 
+// BookView reports whether the page shows the book, and so the reading
+// assistant: the scripts start the assistant where the page has its panel.
+func (l Layout) BookView() bool { return l.View == "home" || l.View == "page" || l.View == "search" }
+
+// AccountView reports whether the page is one of the account's (a form in a
+// single column, without the book's contents).
+func (l Layout) AccountView() bool {
+	switch l.View {
+	case "login", "signup", "forgot", "reset", "account":
+		return true
+	}
+	return false
+}
+
 // layout fills the frame of a page.
 func (s *Server) layout(view, title, current string) Layout {
 	return Layout{BookTitle: s.lib.Title(), Title: title, Nav: s.nav(current), View: view,

@@ -10,22 +10,22 @@ const client = createClient({ apiBase: data.apiBase || "", authBase: data.authBa
 
 initNav(client, view);
 
-if (["login", "signup", "forgot", "reset"].includes(view)) initForm(view, client);
+// Which parts a page has is the server's to say (web.Layout): the scripts
+// start what the page holds.
+initForm(view, client); // the sign-in, sign-up and password forms, where there is one
 
 if (view === "account") import("./account.js").then((m) => m.initAccount(client));
 
-if (["home", "page", "search"].includes(view)) {
-  const toggle = $("#chat-toggle");
-  const panel = $("#chat-panel");
-  if (toggle && panel) {
-    import("./chat.js").then(({ mountChat }) => {
-      const here = location.pathname + location.search;
-      const chat = mountChat({
-        client, toggle, panel, page: data.page || "",
-        login: loginURL(here), signup: "/signup?next=" + encodeURIComponent(here),
-      });
-      const article = $("article.doc");
-      if (article) import("./selection.js").then((m) => m.mountSelection(article, chat));
+const toggle = $("#chat-toggle");
+const panel = $("#chat-panel");
+if (toggle && panel) {
+  import("./chat.js").then(({ mountChat }) => {
+    const here = location.pathname + location.search;
+    const chat = mountChat({
+      client, toggle, panel, page: data.page || "",
+      login: loginURL(here), signup: "/signup?next=" + encodeURIComponent(here),
     });
-  }
+    const article = $("article.doc");
+    if (article) import("./selection.js").then((m) => m.mountSelection(article, chat));
+  });
 }
