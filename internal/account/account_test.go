@@ -1,0 +1,140 @@
+package account_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/lectern/lectern/internal/account"
+	"github.com/lectern/lectern/internal/fault"
+	"github.com/lectern/lectern/internal/keys"
+	"github.com/lectern/lectern/internal/password"
+	"github.com/lectern/lectern/internal/ratelimit"
+	"github.com/lectern/lectern/internal/store/testdb"
+)
+
+// mailbox keeps the mail the service sends.
+type mailbox struct {
+	mu    sync.Mutex
+	mails []string
+}
+
+func (m *mailbox) Send(_ context.Context, to, subject, body string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.mails = append(m.mails, to+"\n"+body)
+	return nil
+}
+
+func (m *mailbox) last() string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if len(m.mails) == 0 {
+		return ""
+	}
+	return m.mails[len(m.mails)-1]
+}
+
+// newService is the account service on a real store, with links that are
+// just their tokens so that a test can read them from the mail.
+func newService(t *testing.T) (*account.Service, *mailbox) {
+	t.Helper()
+	st := testdb.Engines()[0].Open(t)
+	kr, err := keys.New(context.Background(), st, keys.Options{Alg: "EdDSA", Secret: []byte(strings.Repeat("k", 32))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hasher, err := password.NewHasher(password.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mail := &mailbox{}
+	svc := account.New(account.Options{
+		LimitsOn:   true,
+		ResetLink:  func(token, _ string) string { return "reset-token=" + token },
+		VerifyLink: func(token, _ string) string { return "verify-token=" + token },
+	}, st, kr, hasher, ratelimit.New(time.Now, 1000), mail)
+	t.Cleanup(svc.Wait)
+	return svc, mail
+}
+
+// tokenIn reads the token after prefix in a mail.
+func tokenIn(t *testing.T, mail, prefix string) string {
+	t.Helper()
+	_, after, ok := strings.Cut(mail, prefix)
+	if !ok {
+		t.Fatalf("no %q in the mail:\n%s", prefix, mail)
+	}
+	return strings.Fields(after)[0]
+}
+
+// The service is used here without HTTP: its rules hold whatever wire
+// calls it.
+func TestAccountRules(t *testing.T) {
+	ctx := context.Background()
+	svc, mail := newService(t)
+	const pw = "correct horse battery staple"
+	cur, err := svc.SignUp(ctx, account.SignUp{Name: "Ada", Email: " Ada@Example.com ", Password: pw})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cur.User.Email != "ada@example.com" || cur.Token == "" {
+		t.Fatalf("signed up as %+v", cur)
+	}
+
+	t.Run("the same address cannot sign up twice", func(t *testing.T) {
+		_, err := svc.SignUp(ctx, account.SignUp{Name: "Ada", Email: "ada@example.com", Password: pw})
+		if !errors.Is(err, account.ErrUserExists) {
+			t.Errorf("second sign-up: %v", err)
+		}
+	})
+	t.Run("a rule broken names its field", func(t *testing.T) {
+		_, err := svc.SignUp(ctx, account.SignUp{Name: "B", Email: "not an address", Password: pw})
+		var fe *account.FieldError
+		if !errors.As(err, &fe) || fe.Field != "email" || fault.KindOf(err) != fault.Invalid {
+			t.Errorf("bad email: %v", err)
+		}
+	})
+	t.Run("the session found by its token is the user's", func(t *testing.T) {
+		got, err := svc.Session(ctx, cur.Token)
+		if err != nil || got.User.ID != cur.User.ID {
+			t.Errorf("Session: %+v, %v", got.User, err)
+		}
+		if _, err := svc.Session(ctx, "not-a-token"); !errors.Is(err, account.ErrNoSession) {
+			t.Errorf("an unknown token: %v", err)
+		}
+	})
+	t.Run("a reset token works once and signs the user out everywhere", func(t *testing.T) {
+		if err := svc.RequestPasswordReset(ctx, "ada@example.com", ""); err != nil {
+			t.Fatal(err)
+		}
+		svc.Wait()
+		token := tokenIn(t, mail.last(), "reset-token=")
+		if err := svc.ResetPassword(ctx, token, "a new password of mine"); err != nil {
+			t.Fatal(err)
+		}
+		if err := svc.ResetPassword(ctx, token, "yet another password"); !errors.Is(err, account.ErrInvalidToken) {
+			t.Errorf("the token used again: %v", err)
+		}
+		if _, err := svc.Session(ctx, cur.Token); !errors.Is(err, account.ErrNoSession) {
+			t.Errorf("the old session survived the reset: %v", err)
+		}
+		if _, err := svc.SignIn(ctx, "ada@example.com", "a new password of mine", false, account.Client{}); err != nil {
+			t.Errorf("the new password: %v", err)
+		}
+	})
+	t.Run("wrong passwords lock the account, even against the right one", func(t *testing.T) {
+		for range 10 {
+			if _, err := svc.SignIn(ctx, "ada@example.com", "wrong password", false, account.Client{}); !errors.Is(err, account.ErrInvalidCredentials) {
+				t.Fatalf("a wrong password: %v", err)
+			}
+		}
+		_, err := svc.SignIn(ctx, "ada@example.com", "a new password of mine", false, account.Client{})
+		if f, ok := fault.As(err); !ok || f.Kind != fault.Limited || f.RetryAfter <= 0 {
+			t.Errorf("after ten wrong passwords: %v", err)
+		}
+	})
+}

@@ -1,0 +1,175 @@
+package account
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/lectern/lectern/internal/randid"
+	"github.com/lectern/lectern/internal/store"
+)
+
+// RequestPasswordReset mails a single-use reset link to the address if it
+// has an account. Whether it has one is not told: the result is the same.
+func (s *Service) RequestPasswordReset(ctx context.Context, email, redirectTo string) error {
+	u, err := s.mailable(ctx, email, "reset|", ScopePasswordReset)
+	switch {
+	case err == nil:
+		return s.sendReset(ctx, u, redirectTo)
+	case errors.Is(err, store.ErrNotFound):
+		s.opt.Log(ctx).Info("password reset requested for an unknown address")
+		return nil
+	}
+	return err
+}
+
+// mailable checks an address that mail is asked for, applies the
+// per-address mail limit and returns its user (store.ErrNotFound when it
+// has none).
+func (s *Service) mailable(ctx context.Context, email, limitKey, scope string) (store.User, error) {
+	email, ok := NormalizeEmail(email)
+	if !ok {
+		return store.User{}, &FieldError{"email", "Invalid email address"}
+	}
+	if s.opt.LimitsOn {
+		if ok, retry := s.limiter.Allow(mailRule, limitKey+email); !ok {
+			return store.User{}, s.limited(scope, retry)
+		}
+	}
+	u, err := s.store.UserByEmail(ctx, email)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return u, fmt.Errorf("look up user for mail: %w", err)
+	}
+	return u, err
+}
+
+func (s *Service) sendReset(ctx context.Context, u store.User, redirectTo string) error {
+	if err := s.store.DeleteVerifications(ctx, resetPrefix, u.ID); err != nil {
+		return fmt.Errorf("password reset: drop older tokens: %w", err)
+	}
+	token, err := s.newVerification(ctx, resetPrefix, u.ID, resetTokenTTL)
+	if err != nil {
+		return fmt.Errorf("password reset: %w", err)
+	}
+	s.deliver(ctx, u.Email, "Reset your Lectern password",
+		fmt.Sprintf("Hello %s,\n\nSomeone asked to reset the password of your Lectern account. If it was you, open this link within an hour:\n\n%s\n\nIf it was not you, ignore this message; your password stays as it is.\n",
+			u.Name, s.opt.ResetLink(token, redirectTo)),
+		"password reset link")
+	return nil
+}
+
+// newVerification stores a single-use token for userID under prefix and
+// returns it.
+func (s *Service) newVerification(ctx context.Context, prefix, userID string, ttl time.Duration) (string, error) {
+	token := randid.New()
+	now := s.opt.Now()
+	if err := s.store.CreateVerification(ctx, store.Verification{ID: randid.New(), Identifier: verificationID(prefix, token),
+		Value: userID, ExpiresAt: now.Add(ttl), CreatedAt: now}); err != nil {
+		return "", fmt.Errorf("store token: %w", err)
+	}
+	return token, nil
+}
+
+// ResetPassword sets a new password with a reset token, which it uses up,
+// and signs the user out everywhere.
+func (s *Service) ResetPassword(ctx context.Context, token, newPw string) error {
+	if token == "" {
+		return ErrInvalidToken
+	}
+	if err := CheckPassword(newPw); err != nil {
+		return err
+	}
+	// Hash first, so a failure here cannot burn the single-use token.
+	hash, err := s.hasher.Hash(ctx, newPw)
+	if err != nil {
+		return fmt.Errorf("reset password: hash: %w", err)
+	}
+	now := s.opt.Now()
+	v, err := s.store.ConsumeVerification(ctx, verificationID(resetPrefix, token), now)
+	if errors.Is(err, store.ErrNotFound) {
+		return ErrInvalidToken
+	}
+	if err != nil {
+		return fmt.Errorf("reset password: consume token: %w", err)
+	}
+	if err := s.store.SetPassword(ctx, v.Value, hash, now); errors.Is(err, store.ErrNotFound) {
+		return ErrInvalidToken
+	} else if err != nil {
+		return fmt.Errorf("reset password: %w", err)
+	}
+	// Whoever knew the old password is signed out everywhere.
+	if err := s.store.DeleteSessions(ctx, v.Value, ""); err != nil {
+		return fmt.Errorf("reset password: revoke sessions: %w", err)
+	}
+	if u, err := s.store.UserByID(ctx, v.Value); err == nil {
+		s.limiter.Reset("sign-in|" + u.Email)
+	}
+	s.opt.Log(ctx).Info("password reset", "user_id", v.Value)
+	return nil
+}
+
+// SendVerification mails a verification link to the address if it has an
+// account that is not verified yet; the result is the same either way.
+func (s *Service) SendVerification(ctx context.Context, email, callbackURL string) error {
+	u, err := s.mailable(ctx, email, "verify|", ScopeVerificationEmail)
+	switch {
+	case err == nil && !u.EmailVerified:
+		s.sendVerification(ctx, u, callbackURL)
+		return nil
+	case err == nil, errors.Is(err, store.ErrNotFound):
+		return nil
+	}
+	return err
+}
+
+func (s *Service) sendVerification(ctx context.Context, u store.User, callbackURL string) {
+	token, err := s.newVerification(ctx, verifyPrefix, u.ID, verifyTokenTTL)
+	if err != nil {
+		s.opt.Log(ctx).Error("verification mail", "err", err)
+		return
+	}
+	s.deliver(ctx, u.Email, "Confirm your email address for Lectern",
+		fmt.Sprintf("Hello %s,\n\nPlease confirm your email address by opening this link within a day:\n\n%s\n", u.Name, s.opt.VerifyLink(token, callbackURL)),
+		"email verification link")
+}
+
+// VerifyEmail marks the address of the token's user verified, using the
+// token up; ErrInvalidToken when it is unknown, used or expired.
+func (s *Service) VerifyEmail(ctx context.Context, token string) error {
+	v, err := s.store.ConsumeVerification(ctx, verificationID(verifyPrefix, token), s.opt.Now())
+	if errors.Is(err, store.ErrNotFound) {
+		return ErrInvalidToken
+	}
+	if err != nil {
+		return fmt.Errorf("verify email: %w", err)
+	}
+	u, err := s.store.UserByID(ctx, v.Value)
+	if errors.Is(err, store.ErrNotFound) {
+		return ErrInvalidToken
+	}
+	if err != nil {
+		return fmt.Errorf("verify email: %w", err)
+	}
+	u.EmailVerified, u.UpdatedAt = true, s.opt.Now()
+	if err := s.store.UpdateUser(ctx, u); err != nil {
+		return fmt.Errorf("verify email: %w", err)
+	}
+	s.opt.Log(ctx).Info("email verified", "user_id", u.ID)
+	return nil
+}
+
+// deliver sends mail in the background, so that the answer (and its
+// timing) is the same whether or not a message went out.
+func (s *Service) deliver(ctx context.Context, to, subject, body, what string) {
+	log := s.opt.Log(ctx)
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		defer cancel()
+		if err := s.mail.Send(ctx, to, subject, body); err != nil {
+			log.Error("send mail", "what", what, "err", err)
+		}
+	}()
+}
