@@ -211,7 +211,7 @@ func newIdentity(cfg *config.Config, log *slog.Logger, st store.Store, kr *keys.
 		// Nil-safe: with metrics off these count nothing.
 		OnRateLimited:   m.RateLimited,
 		OnSignInFailure: m.SignInFailed,
-	}, st, kr, hasher, limiter, mailer, log), nil
+	}, st, kr, hasher, limiter, mailer), nil
 }
 
 // hashConcurrency bounds simultaneous password hashes: with 19 MiB each,

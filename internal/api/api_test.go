@@ -65,7 +65,7 @@ func newEnv(t testing.TB, st store.Store, o options) *env {
 	base, _ := url.Parse("http://" + ts.Listener.Addr().String())
 	log := slog.New(slog.DiscardHandler)
 	id := identity.New(identity.Options{BaseURL: base, Secret: []byte(secret), Issuer: base.String(), Audience: base.String()},
-		st, kr, hasher, ratelimit.New(nil, 1000), identity.LogMailer{Log: log}, log)
+		st, kr, hasher, ratelimit.New(nil, 1000), identity.LogMailer{Log: log})
 	apiStore := o.apiStore
 	if apiStore == nil {
 		apiStore = st

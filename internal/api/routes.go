@@ -3,7 +3,6 @@ package api
 import (
 	_ "embed"
 	"net/http"
-	"strconv"
 
 	"github.com/lectern/lectern/internal/httpx"
 )
@@ -43,5 +42,3 @@ func (s *Server) Handler() http.Handler {
 	}))
 	return mux
 }
-
-func itoa(n int) string { return strconv.Itoa(n) }

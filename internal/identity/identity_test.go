@@ -145,7 +145,7 @@ func newEnv(t testing.TB, st store.Store, o envOptions) *env {
 
 		OnRateLimited:   o.onRateLimited,
 		OnSignInFailure: o.onSignInFailure,
-	}, st, kr, hasher, ratelimit.New(clk.Now, 1000), mb, slog.New(slog.DiscardHandler))
+	}, st, kr, hasher, ratelimit.New(clk.Now, 1000), mb)
 	ts.Config.Handler = httpx.Chain(srv.Handler(), httpx.RequestID(slog.New(slog.DiscardHandler)), httpx.Recover(), httpx.LimitBody(64<<10))
 	ts.Start()
 	t.Cleanup(ts.Close)

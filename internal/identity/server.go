@@ -11,7 +11,6 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
@@ -81,20 +80,20 @@ type Server struct {
 	opt      Options
 	accounts *account.Service
 	limiter  *ratelimit.Limiter
-	log      *slog.Logger
 	trusted  map[string]bool
 	cookies  cookieNames
 }
 
 type cookieNames struct{ token, data, dontRemember string }
 
-// New returns a Server and the account service behind it. Every
-// dependency is explicit; none may be nil.
-func New(opt Options, st Store, keys Signer, hasher *password.Hasher, limiter *ratelimit.Limiter, mailer Mailer, log *slog.Logger) *Server {
+// New returns a Server over an account service that it builds from st,
+// keys, hasher, limiter and mailer. Every dependency is explicit; none may
+// be nil.
+func New(opt Options, st Store, keys Signer, hasher *password.Hasher, limiter *ratelimit.Limiter, mailer Mailer) *Server {
 	if opt.Now == nil {
 		opt.Now = time.Now
 	}
-	s := &Server{opt: opt, limiter: limiter, log: log,
+	s := &Server{opt: opt, limiter: limiter,
 		trusted: map[string]bool{opt.BaseURL.Scheme + "://" + opt.BaseURL.Host: true}}
 	s.accounts = account.New(account.Options{
 		Issuer: opt.Issuer, Audience: opt.Audience, TokenTTL: opt.TokenTTL,
