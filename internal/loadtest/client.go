@@ -279,13 +279,17 @@ func failed(ctx context.Context, err error) outcome {
 // defaultRetryAfter is the wait after a 429 that does not say how long.
 const defaultRetryAfter = time.Second
 
-// retryWait is how long a reader waits after a 429: its Retry-After, or
-// defaultRetryAfter when it names no wait.
+// retryWait is how long a reader waits after a 429: what its Retry-After
+// says (seconds or a date; none when it is 0 or past), or defaultRetryAfter
+// when it is missing or unreadable.
 func retryWait(h http.Header, now time.Time) time.Duration {
-	if d := backoff.RetryAfter(h, now); d > 0 {
-		return d
+	v := strings.TrimSpace(h.Get("Retry-After"))
+	if _, err := strconv.Atoi(v); err != nil {
+		if _, err := http.ParseTime(v); err != nil {
+			return defaultRetryAfter
+		}
 	}
-	return defaultRetryAfter
+	return backoff.RetryAfter(h, now)
 }
 
 // jwtLifetime reads iat and exp from a JWT's payload, without verifying

@@ -69,8 +69,8 @@ func TestJWTLifetimeAndRetryAfter(t *testing.T) {
 	for v, want := range map[string]time.Duration{
 		"":                              defaultRetryAfter,
 		"7":                             7 * time.Second,
-		"0":                             defaultRetryAfter,
-		"-3":                            defaultRetryAfter,
+		"0":                             0,
+		"-3":                            0,
 		"soon":                          defaultRetryAfter,
 		"Thu, 01 Jan 2026 00:00:30 GMT": 30 * time.Second,
 	} {
