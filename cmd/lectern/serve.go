@@ -47,7 +47,6 @@ func runServe(ctx context.Context, role string, args []string, getenv func(strin
 	if err := observeStore(m, st); err != nil {
 		return err
 	}
-	limiter := ratelimit.New(time.Now, 100_000)
 
 	var id *identity.Server
 	var kr *keys.Keyring
@@ -59,7 +58,7 @@ func runServe(ctx context.Context, role string, args []string, getenv func(strin
 		if kr, err = newKeyring(ctx, cfg, st, sec); err != nil {
 			return fmt.Errorf("signing keys: %w", err)
 		}
-		if id, err = newIdentity(cfg, log, st, kr, sec, limiter, m); err != nil {
+		if id, err = newIdentity(cfg, log, st, kr, sec, m); err != nil {
 			return err
 		}
 		defer id.Wait()
@@ -79,7 +78,7 @@ func runServe(ctx context.Context, role string, args []string, getenv func(strin
 	var apiSrv *api.Server
 	if role == "serve" || role == "api" {
 		var closeKeys func()
-		if apiSrv, closeKeys, err = newAPI(ctx, role, cfg, log, st, kr, lib, limiter, m); err != nil {
+		if apiSrv, closeKeys, err = newAPI(ctx, role, cfg, log, st, kr, lib, m); err != nil {
 			return err
 		}
 		defer closeKeys()
@@ -151,7 +150,7 @@ func serveUntilDone(ctx context.Context, srv *http.Server, ln net.Listener, apiS
 // process's own keys for serve, the identity service's JWKS for api), the
 // chat service and its assistant. The returned func stops the JWKS cache.
 func newAPI(ctx context.Context, role string, cfg *config.Config, log *slog.Logger, st store.Store, kr *keys.Keyring,
-	lib *library.Library, limiter *ratelimit.Limiter, m *metrics.Metrics) (*api.Server, func(), error) {
+	lib *library.Library, m *metrics.Metrics) (*api.Server, func(), error) {
 	var src authn.KeySource = authn.InProcess(kr)
 	issuer, audience := cfg.Issuer(), cfg.Audience()
 	closeKeys := func() {}
@@ -178,10 +177,13 @@ func newAPI(ctx context.Context, role string, cfg *config.Config, log *slog.Logg
 		ChatRule: cfg.ChatRateLimit,
 		// Nil-safe, as the identity hooks.
 		OnRateLimited: func() { m.RateLimited("chat") },
-	}, svc, st, guard, limiter), closeKeys, nil
+	}, svc, st, guard, ratelimit.New(time.Now, ratelimit.DefaultMaxKeys)), closeKeys, nil
 }
 
-func newIdentity(cfg *config.Config, log *slog.Logger, st store.Store, kr *keys.Keyring, sec []byte, limiter *ratelimit.Limiter, m *metrics.Metrics) (*identity.Server, error) {
+// newIdentity builds the identity service. Its per-address limits have a
+// limiter of their own, apart from the API's per-reader one and from the
+// account lockouts, so that filling one cannot push out the others.
+func newIdentity(cfg *config.Config, log *slog.Logger, st store.Store, kr *keys.Keyring, sec []byte, m *metrics.Metrics) (*identity.Server, error) {
 	hasher, err := password.NewHasher(password.Default(), hashConcurrency)
 	if err != nil {
 		return nil, err
@@ -211,7 +213,7 @@ func newIdentity(cfg *config.Config, log *slog.Logger, st store.Store, kr *keys.
 		// Nil-safe: with metrics off these count nothing.
 		OnRateLimited:   m.RateLimited,
 		OnSignInFailure: m.SignInFailed,
-	}, st, kr, hasher, limiter, mailer), nil
+	}, st, kr, hasher, ratelimit.New(time.Now, ratelimit.DefaultMaxKeys), mailer), nil
 }
 
 // hashConcurrency bounds simultaneous password hashes: with 19 MiB each,

@@ -169,7 +169,10 @@ type Service struct {
 }
 
 // New returns a Service. Every dependency is explicit; none may be nil.
-func New(opt Options, st Store, keys Signer, hasher *password.Hasher, limiter *ratelimit.Limiter, mailer Mailer) *Service {
+// The service counts sign-in failures and mail per account in a limiter of
+// its own, apart from any per-address request limits, so that a flood of
+// requests cannot push an account's lockout out of memory.
+func New(opt Options, st Store, keys Signer, hasher *password.Hasher, mailer Mailer) *Service {
 	if opt.Now == nil {
 		opt.Now = time.Now
 	}
@@ -180,7 +183,7 @@ func New(opt Options, st Store, keys Signer, hasher *password.Hasher, limiter *r
 		discard := slog.New(slog.DiscardHandler)
 		opt.Log = func(context.Context) *slog.Logger { return discard }
 	}
-	return &Service{opt: opt, store: st, keys: keys, hasher: hasher, limiter: limiter, mail: mailer}
+	return &Service{opt: opt, store: st, keys: keys, hasher: hasher, limiter: ratelimit.New(opt.Now, 0), mail: mailer}
 }
 
 // Wait blocks until mail sent in the background has gone out or failed;

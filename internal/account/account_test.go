@@ -6,13 +6,11 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/lectern/lectern/internal/account"
 	"github.com/lectern/lectern/internal/fault"
 	"github.com/lectern/lectern/internal/keys"
 	"github.com/lectern/lectern/internal/password"
-	"github.com/lectern/lectern/internal/ratelimit"
 	"github.com/lectern/lectern/internal/store/testdb"
 )
 
@@ -56,7 +54,7 @@ func newService(t *testing.T) (*account.Service, *mailbox) {
 		LimitsOn:   true,
 		ResetLink:  func(token, _ string) string { return "reset-token=" + token },
 		VerifyLink: func(token, _ string) string { return "verify-token=" + token },
-	}, st, kr, hasher, ratelimit.New(time.Now, 1000), mail)
+	}, st, kr, hasher, mail)
 	t.Cleanup(svc.Wait)
 	return svc, mail
 }

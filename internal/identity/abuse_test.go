@@ -2,12 +2,14 @@ package identity_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/lectern/lectern/internal/store"
+	"github.com/lectern/lectern/internal/store/testdb"
 )
 
 func TestRateLimits(t *testing.T) {
@@ -199,4 +201,48 @@ func TestRouting(t *testing.T) {
 			t.Fatalf("%d %s", r.status, r.body)
 		}
 	})
+}
+
+// TestRateLimitKeysAreRoutes checks that the per-address limit counts a
+// route, not a raw path: made-up tokens in reset links from one address
+// share one count (each used to open a new one, so the limit never came).
+func TestRateLimitKeysAreRoutes(t *testing.T) {
+	e := newEnv(t, testdb.Engines()[0].Open(t), envOptions{rateLimit: true})
+	c := e.client()
+	c.header.Set("X-Forwarded-For", "203.0.113.50")
+	limited := 0
+	for i := range 110 {
+		r := c.do("GET", fmt.Sprintf("/api/auth/reset-password/made-up-token-%04d", i), nil)
+		if r.status == 429 {
+			limited++
+		}
+	}
+	if limited != 10 {
+		t.Errorf("%d of 110 made-up reset links from one address were limited, want the 10 past the limit of 100", limited)
+	}
+}
+
+// TestIPv6LimitsCountNetworks checks that addresses of one IPv6 /64 share
+// a per-address limit (each address used to count alone, so one
+// subscriber had 2^64 of them), while another /64 has its own.
+func TestIPv6LimitsCountNetworks(t *testing.T) {
+	e := newEnv(t, testdb.Engines()[0].Open(t), envOptions{rateLimit: true})
+	email := uniqueEmail()
+	e.client().signUp(email)
+	for i := range 3 {
+		c := e.client()
+		c.header.Set("X-Forwarded-For", fmt.Sprintf("2001:db8:1:2::%x", i+1))
+		if r := c.signIn(email, "wrong password"); r.status != 401 {
+			t.Fatalf("attempt %d: %d %s", i+1, r.status, r.body)
+		}
+	}
+	c := e.client()
+	c.header.Set("X-Forwarded-For", "2001:db8:1:2:ffff::9")
+	if r := c.signIn(email, pw); r.status != 429 {
+		t.Errorf("a fourth address of the same /64: %d, want 429", r.status)
+	}
+	c.header.Set("X-Forwarded-For", "2001:db8:1:3::1")
+	if r := c.signIn(email, pw); r.status != 200 {
+		t.Errorf("another /64: %d, want 200", r.status)
+	}
 }

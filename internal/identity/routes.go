@@ -22,7 +22,7 @@ func (s *Server) Handler() http.Handler {
 	strict := s.opt.RateLimit
 	route := func(pattern string, rule ratelimit.Rule, post bool, h httpx.HandlerFunc) {
 		mux.Handle(pattern, httpx.Handle(func(w http.ResponseWriter, r *http.Request) error {
-			if err := s.limit(r, rule); err != nil {
+			if err := s.limit(r, pattern, rule); err != nil {
 				return err
 			}
 			if post {

@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
 	"time"
@@ -87,8 +88,9 @@ type Server struct {
 type cookieNames struct{ token, data, dontRemember string }
 
 // New returns a Server over an account service that it builds from st,
-// keys, hasher, limiter and mailer. Every dependency is explicit; none may
-// be nil.
+// keys, hasher and mailer. limiter counts requests per client address and
+// route, and serves nothing else (the account service keeps its own
+// lockouts). Every dependency is explicit; none may be nil.
 func New(opt Options, st Store, keys Signer, hasher *password.Hasher, limiter *ratelimit.Limiter, mailer Mailer) *Server {
 	if opt.Now == nil {
 		opt.Now = time.Now
@@ -100,7 +102,7 @@ func New(opt Options, st Store, keys Signer, hasher *password.Hasher, limiter *r
 		LimitsOn: opt.RateLimitOn, VerifyOnSignUp: opt.VerifyOnSignUp,
 		ResetLink: s.resetLink, VerifyLink: s.verifyLink, Now: opt.Now, Log: httpx.Logger,
 		OnLimited: opt.OnRateLimited, OnSignInFailure: opt.OnSignInFailure,
-	}, st, keys, hasher, limiter, mailer)
+	}, st, keys, hasher, mailer)
 	for _, o := range opt.TrustedOrigins {
 		s.trusted[o] = true
 	}
@@ -229,20 +231,31 @@ func (s *Server) clientIP(r *http.Request) string {
 	return ""
 }
 
-// limit applies the per-IP-and-path rule to r.
-func (s *Server) limit(r *http.Request, rule ratelimit.Rule) error {
+// limit applies rule to r per client address and route. The route is the
+// pattern that matched, never the raw path, so that made-up paths (a new
+// token in each reset link) cannot each open a new count.
+func (s *Server) limit(r *http.Request, route string, rule ratelimit.Rule) error {
 	if !s.opt.RateLimitOn {
 		return nil
 	}
-	ip := s.clientIP(r)
-	if ip == "" {
-		ip = "unknown"
-	}
-	ok, retry := s.limiter.Allow(rule, ip+"|"+r.URL.Path)
+	ok, retry := s.limiter.Allow(rule, limitAddress(s.opt.ClientIP.Of(r))+"|"+route)
 	if ok {
 		return nil
 	}
 	return s.tooMany(ScopeIP, retry)
+}
+
+// limitAddress is the part of a client's address that a per-address limit
+// counts: an IPv4 address, or the /64 network of an IPv6 one, which one
+// subscriber usually holds whole (2^64 addresses, one count).
+func limitAddress(a netip.Addr) string {
+	switch {
+	case !a.IsValid():
+		return "unknown"
+	case a.Is4() || a.Is4In6():
+		return a.Unmap().String()
+	}
+	return netip.PrefixFrom(a, 64).Masked().String()
 }
 
 // tooMany reports a refusal under scope to OnRateLimited and returns the

@@ -25,29 +25,49 @@
 // # Memory bound
 //
 // A Limiter holds at most maxKeys entries (request keys and account keys
-// together). Entries whose window has passed carry no state and are swept
-// periodically and whenever a full store needs room. When the store is still
-// full of live entries, a new key is refused: Allow denies it and Fail
-// reports it blocked, with a short retryAfter (the time until the earliest
-// entry expires, at least one second). Evicting a live entry instead would let
-// anyone who can mint keys (spoofed X-Forwarded-For values, made-up emails)
-// flush other clients' counters and so reset their own limits, which defeats
-// the limiter; refusing new keys keeps every tracked limit exact, costs O(1)
-// per refused request, and only affects new clients during a flood large
-// enough to fill the store. The bound is kept per shard (maxKeys divided
-// evenly over up to 64 shards of at least 256 entries), so with uneven hashing
-// a shard may refuse a new key slightly before the whole store holds maxKeys.
+// together), each key at most MaxKeyBytes (a longer key is kept as a prefix
+// and a hash of the whole). Entries whose window has passed carry no state
+// and are swept periodically and whenever a full store needs room. When the
+// store is still full of live entries, a new key evicts an idle one: of a
+// few entries taken at random, the one least recently used, preferring
+// request counts over sign-in failures and entries that block nothing over
+// ones that block. A flood of new keys therefore never locks out the
+// clients that come after it (the opposite choice, refusing new keys, let
+// one flooding client lock out everyone); what a flood can do is make the
+// limiter forget some idle clients' counts early. Callers keep that cheap
+// by giving each purpose its own Limiter and by building keys from what
+// a client cannot mint freely (its address, the route's pattern). The
+// bound is kept per shard (maxKeys divided evenly over up to 64 shards of
+// at least 256 entries).
 //
 // A Limiter is safe for concurrent use. Keys are spread over mutex-guarded
 // shards by a randomly seeded hash, so an attacker cannot aim at one shard.
 package ratelimit
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"hash/maphash"
 	"math"
 	"sync"
 	"time"
 )
+
+// MaxKeyBytes bounds the bytes a key takes in the store: a longer key is
+// kept as its first bytes and a hash of the whole, so that a client sending
+// long paths or headers cannot grow the store's memory with them.
+const MaxKeyBytes = 128
+
+// boundKey returns key, or for a key longer than MaxKeyBytes its prefix and
+// a hash of it, MaxKeyBytes long.
+func boundKey(key string) string {
+	if len(key) <= MaxKeyBytes {
+		return key
+	}
+	sum := sha256.Sum256([]byte(key))
+	const hashLen = 32 // hex of 16 bytes of the hash
+	return key[:MaxKeyBytes-hashLen-1] + "#" + hex.EncodeToString(sum[:hashLen/2])
+}
 
 // DefaultMaxKeys is the capacity New uses when maxKeys < 1. At roughly 100
 // bytes per entry (key included) it is about 10 MB.
@@ -61,6 +81,9 @@ const (
 	// refuse keys long before the whole store is full; small limiters get
 	// a single shard and an exact bound.
 	minPerShard = 256
+	// evictSample is how many entries a full shard looks at to choose the
+	// one to evict.
+	evictSample = 8
 	// sweepEvery is the minimum number of Allow/Fail calls on a shard
 	// between periodic sweeps. The actual interval is at least the number
 	// of entries the previous sweep left, so a sweep scans at most twice as
@@ -101,6 +124,7 @@ type entry struct {
 	start   int64
 	expires int64 // start + window: after this the entry carries no state
 	count   int
+	max     int // the rule's Max: count ≥ max means the entry blocks
 }
 
 // New returns a Limiter that reads the time from now (time.Now when nil; tests
@@ -145,6 +169,7 @@ func (l *Limiter) Allow(rule Rule, key string) (ok bool, retryAfter time.Duratio
 	}
 	now := l.clock()
 	w := int64(rule.Window)
+	key = boundKey(key)
 	s := l.shard(key)
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -158,13 +183,11 @@ func (l *Limiter) Allow(rule Rule, key string) (ok bool, retryAfter time.Duratio
 		e.count++
 	} else {
 		if !found {
-			if ok, retry := s.admit(now, l.perShard); !ok {
-				return false, retry
-			}
+			s.admit(now, l.perShard)
 		}
 		e.count = 1
 	}
-	e.start, e.expires = now, now+w
+	e.start, e.expires, e.max = now, now+w, rule.Max
 	s.reqs[key] = e
 	s.noneExpireBefore = min(s.noneExpireBefore, e.expires)
 	return true, 0
@@ -173,16 +196,15 @@ func (l *Limiter) Allow(rule Rule, key string) (ok bool, retryAfter time.Duratio
 // Fail records a failed sign-in for the account key under rule and reports
 // whether the account is now blocked and for how long (whole seconds). The
 // failure window starts at the first failure and does not move; failures
-// beyond rule.Max in one window are not counted further. When the store is
-// full of live entries and key is not tracked yet, the failure cannot be
-// recorded and Fail reports the account blocked for a short while (fail
-// closed, as Allow does for new keys). An invalid rule reports blocked.
+// beyond rule.Max in one window are not counted further. An invalid rule
+// reports blocked.
 func (l *Limiter) Fail(rule Rule, key string) (blocked bool, retryAfter time.Duration) {
 	if rule.Validate() != nil {
 		return true, time.Second
 	}
 	now := l.clock()
 	w := int64(rule.Window)
+	key = boundKey(key)
 	s := l.shard(key)
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -195,11 +217,9 @@ func (l *Limiter) Fail(rule Rule, key string) (blocked bool, retryAfter time.Dur
 		}
 	} else {
 		if !found {
-			if ok, retry := s.admit(now, l.perShard); !ok {
-				return true, retry
-			}
+			s.admit(now, l.perShard)
 		}
-		e = entry{start: now, expires: now + w, count: 1}
+		e = entry{start: now, expires: now + w, count: 1, max: rule.Max}
 		s.noneExpireBefore = min(s.noneExpireBefore, e.expires)
 	}
 	s.fails[key] = e
@@ -220,6 +240,7 @@ func (l *Limiter) Blocked(rule Rule, key string) (blocked bool, retryAfter time.
 	}
 	now := l.clock()
 	w := int64(rule.Window)
+	key = boundKey(key)
 	s := l.shard(key)
 	s.mu.Lock()
 	e, found := s.fails[key]
@@ -233,6 +254,7 @@ func (l *Limiter) Blocked(rule Rule, key string) (blocked bool, retryAfter time.
 // Reset forgets the failures recorded for the account key, e.g. after a
 // successful sign-in. It does not touch request counts kept by Allow.
 func (l *Limiter) Reset(key string) {
+	key = boundKey(key)
 	s := l.shard(key)
 	s.mu.Lock()
 	delete(s.fails, key)
@@ -277,20 +299,52 @@ func (s *shard) tick(now int64) {
 	s.sweep(now)
 }
 
-// admit makes room for one new key if it can, sweeping when the shard is full
-// and something may have expired. When it cannot, it returns the time until
-// the earliest possible expiry as a retry hint. Called with s.mu held.
-func (s *shard) admit(now int64, capacity int) (bool, time.Duration) {
+// admit makes room for one new key: when the shard is full it sweeps, if
+// anything may have expired, and otherwise evicts an idle entry. Called
+// with s.mu held.
+func (s *shard) admit(now int64, capacity int) {
 	if len(s.reqs)+len(s.fails) < capacity {
-		return true, 0
+		return
 	}
 	if now >= s.noneExpireBefore {
 		s.sweep(now)
 		if len(s.reqs)+len(s.fails) < capacity {
-			return true, 0
+			return
 		}
 	}
-	return false, ceilSeconds(s.noneExpireBefore - now)
+	s.evict()
+}
+
+// evict removes one entry of a full shard: of up to evictSample taken at
+// random (Go's map order), from the request counts while there are any,
+// the one that blocks nothing and was used least recently, else the one
+// used least recently. Called with s.mu held.
+func (s *shard) evict() {
+	m := s.reqs
+	if len(m) == 0 {
+		m = s.fails
+	}
+	var victim string
+	var best entry
+	n := 0
+	for k, e := range m {
+		if n == 0 || better(e, best) {
+			victim, best = k, e
+		}
+		if n++; n == evictSample {
+			break
+		}
+	}
+	delete(m, victim)
+}
+
+// better reports whether a is a better entry to evict than b.
+func better(a, b entry) bool {
+	aBlocks, bBlocks := a.count >= a.max, b.count >= b.max
+	if aBlocks != bBlocks {
+		return !aBlocks
+	}
+	return a.start < b.start
 }
 
 // sweep deletes expired entries and recomputes noneExpireBefore. Called with
