@@ -246,3 +246,26 @@ func TestIPv6LimitsCountNetworks(t *testing.T) {
 		t.Errorf("another /64: %d, want 200", r.status)
 	}
 }
+
+// TestCallbacksStayOnTrustedOrigins checks that sign-in sends the browser
+// nowhere a browser would read as another site. "/\t/evil.example/phish"
+// used to come back as the Location, which browsers resolve to
+// https://evil.example/phish.
+func TestCallbacksStayOnTrustedOrigins(t *testing.T) {
+	e := newEnv(t, testdb.Engines()[0].Open(t), envOptions{})
+	email := uniqueEmail()
+	e.client().signUp(email)
+	for _, bad := range []string{"/\t/evil.example/phish", "/\n/evil.example", "/\\evil.example", "//evil.example", "/ /evil.example",
+		"https://evil.example/", "javascript:alert(1)", "http://user@trusted.example/", "/\u200b/evil.example"} {
+		r := e.client().do("POST", "/api/auth/sign-in/email", map[string]any{"email": email, "password": pw, "callbackURL": bad})
+		if r.status != 403 || r.header.Get("Location") != "" {
+			t.Errorf("callbackURL %q: %d, Location %q", bad, r.status, r.header.Get("Location"))
+		}
+	}
+	for _, good := range []string{"/docs/intro", "/search?q=leap", "http://trusted.example/back"} {
+		r := e.client().do("POST", "/api/auth/sign-in/email", map[string]any{"email": email, "password": pw, "callbackURL": good})
+		if r.status != 200 || r.header.Get("Location") != good {
+			t.Errorf("callbackURL %q: %d, Location %q", good, r.status, r.header.Get("Location"))
+		}
+	}
+}

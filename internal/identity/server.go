@@ -16,6 +16,7 @@ import (
 	"net/url"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/lectern/lectern/internal/account"
 	"github.com/lectern/lectern/internal/httpx"
@@ -312,19 +313,30 @@ func (s *Server) checkOrigin(r *http.Request) error {
 	return nil
 }
 
-// checkCallback accepts a relative path or an absolute URL on a trusted origin.
+// checkCallback accepts a path on this site or an absolute URL on a
+// trusted origin, as where to send a browser. Control characters, spaces
+// and backslashes are refused before parsing: browsers drop or rewrite
+// them, so "/\t/evil.example" would leave the site.
 func (s *Server) checkCallback(raw string) error {
 	if raw == "" {
 		return nil
 	}
-	if len(raw) > maxURLLen {
+	if len(raw) > maxURLLen || strings.ContainsFunc(raw, func(r rune) bool {
+		return r < 0x20 || r == 0x7f || r == '\\' || unicode.IsSpace(r) || unicode.Is(unicode.Cf, r)
+	}) {
 		return errInvalidCallback
 	}
-	if strings.HasPrefix(raw, "/") && !strings.HasPrefix(raw, "//") && !strings.Contains(raw, `\`) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return errInvalidCallback
+	}
+	if !u.IsAbs() {
+		if !strings.HasPrefix(raw, "/") || strings.HasPrefix(raw, "//") || u.Host != "" {
+			return errInvalidCallback
+		}
 		return nil
 	}
-	u, err := url.Parse(raw)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || !s.trusted[u.Scheme+"://"+u.Host] {
+	if (u.Scheme != "http" && u.Scheme != "https") || u.User != nil || !s.trusted[u.Scheme+"://"+u.Host] {
 		return errInvalidCallback
 	}
 	return nil
