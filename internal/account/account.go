@@ -15,6 +15,7 @@ import (
 	"encoding/hex"
 	"log/slog"
 	"net/mail"
+	"net/netip"
 	"net/url"
 	"strings"
 	"sync"
@@ -37,7 +38,8 @@ const (
 	verifyTokenTTL     = 24 * time.Hour
 	resetPrefix        = "reset-password:"
 	verifyPrefix       = "verify-email:"
-	failedSignInMax    = 10
+	failedSignInMax    = 10 // wrong passwords for one account from one address
+	failedAccountMax   = 50 // wrong passwords for one account from all addresses
 	failedSignInWindow = 15 * time.Minute
 
 	MinPasswordLen = 8
@@ -50,9 +52,15 @@ const (
 
 // Rules of the per-account limits.
 var (
-	// failedSignIns limits wrong passwords per account, whatever the
-	// source, so a distributed guesser gets failedSignInMax tries a window.
+	// failedSignIns limits wrong passwords per account and address, so one
+	// guesser gets failedSignInMax tries a window without the owner, at
+	// another address, being locked out.
 	failedSignIns = ratelimit.Rule{Max: failedSignInMax, Window: failedSignInWindow}
+	// failedAccount limits wrong passwords per account from every address,
+	// against a guesser with many addresses: failedAccountMax tries a
+	// window. It does not stop a device the owner signed in from recently
+	// (Client.Device), so a distributed guesser cannot lock the owner out.
+	failedAccount = ratelimit.Rule{Max: failedAccountMax, Window: failedSignInWindow}
 	// mailRule limits reset and verification mail per address, so nobody
 	// can flood one inbox from many addresses.
 	mailRule = ratelimit.Rule{Max: 3, Window: time.Minute}
@@ -202,10 +210,23 @@ func (s *Service) Sweep(ctx context.Context) (int64, error) {
 	return n + m, err
 }
 
-// Client is where a session is opened from, kept with the session so that
-// its owner can recognise it.
+// Client is where a request comes from. IP and UserAgent are kept with a
+// session so that its owner can recognise it.
 type Client struct {
 	IP, UserAgent string
+	// Device is the id of the user who signed in from this device
+	// recently, as the wire vouches for it (a signed cookie); "" for none.
+	Device string
+}
+
+// lockoutKeys returns the keys of email's sign-in failures: from c's
+// address (counted as per-address limits count it), and from anywhere.
+func lockoutKeys(email string, c Client) (byAddress, byAccount string) {
+	addr, err := netip.ParseAddr(c.IP)
+	if err != nil {
+		addr = netip.Addr{}
+	}
+	return "sign-in|" + email + "|" + ratelimit.AddressKey(addr), "sign-in|" + email
 }
 
 // Current is a signed-in session: its token (the secret its holder

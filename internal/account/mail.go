@@ -103,7 +103,7 @@ func (s *Service) ResetPassword(ctx context.Context, token, newPw string) error 
 		return fmt.Errorf("reset password: revoke sessions: %w", err)
 	}
 	if u, err := s.store.UserByID(ctx, v.Value); err == nil {
-		s.limiter.Reset("sign-in|" + u.Email)
+		s.limiter.Reset("sign-in|" + u.Email) // the account-wide count; per-address ones expire
 	}
 	s.opt.Log(ctx).Info("password reset", "user_id", v.Value)
 	return nil

@@ -12,7 +12,7 @@ func (s *Service) ChangePassword(ctx context.Context, cur Current, currentPw, ne
 	if err := CheckPassword(newPw); err != nil {
 		return nil, err
 	}
-	if err := s.confirmPassword(ctx, cur.User.ID, currentPw); err != nil {
+	if err := s.confirmPassword(ctx, cur, currentPw, c); err != nil {
 		return nil, err
 	}
 	hash, err := s.hasher.Hash(ctx, newPw)
@@ -68,10 +68,10 @@ func (s *Service) UpdateProfile(ctx context.Context, cur Current, p Profile) err
 
 // DeleteUser deletes the account and everything it owns. It takes the
 // password, or without one a session opened within the last day.
-func (s *Service) DeleteUser(ctx context.Context, cur Current, pw *string) error {
+func (s *Service) DeleteUser(ctx context.Context, cur Current, pw *string, c Client) error {
 	switch {
 	case pw != nil:
-		if err := s.confirmPassword(ctx, cur.User.ID, *pw); err != nil {
+		if err := s.confirmPassword(ctx, cur, *pw, c); err != nil {
 			return err
 		}
 	case s.opt.Now().Sub(cur.Session.CreatedAt) > sessionFreshAge:

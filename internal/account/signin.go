@@ -78,9 +78,11 @@ func checkProfile(name string, image *string) (string, *string, error) {
 	return name, image, nil
 }
 
-// SignIn checks an email and a password and opens a session. After
-// failedSignInMax wrong passwords in a window, the account refuses every
-// sign-in until the window ends, whatever the source.
+// SignIn checks an email and a password and opens a session. Wrong
+// passwords lock the account for a window: from the address they came
+// from after failedSignInMax, and from every address after
+// failedAccountMax, except from a device the owner signed in from
+// recently.
 func (s *Service) SignIn(ctx context.Context, email, pw string, dontRemember bool, c Client) (Current, error) {
 	email, ok := NormalizeEmail(email)
 	if !ok {
@@ -89,32 +91,60 @@ func (s *Service) SignIn(ctx context.Context, email, pw string, dontRemember boo
 	if utf8.RuneCountInString(pw) > MaxPasswordLen {
 		return Current{}, ErrPasswordLong
 	}
-	key := "sign-in|" + email
-	if s.opt.LimitsOn {
-		if blocked, retry := s.limiter.Blocked(failedSignIns, key); blocked {
-			return Current{}, s.limited(ScopeSignInLockout, retry)
-		}
+	if err := s.checkLockout(ctx, email, c); err != nil {
+		return Current{}, err
 	}
 	u, err := s.verifyPassword(ctx, email, pw)
 	if errors.Is(err, ErrInvalidCredentials) {
-		if s.opt.LimitsOn {
-			s.limiter.Fail(failedSignIns, key)
-		}
-		if s.opt.OnSignInFailure != nil {
-			s.opt.OnSignInFailure(SignInInvalidCredentials)
-		}
-		s.opt.Log(ctx).Info("sign-in failed")
+		s.failed(ctx, email, c)
 		return Current{}, err
 	}
 	if err != nil {
 		return Current{}, err
 	}
-	s.limiter.Reset(key)
+	byAddress, byAccount := lockoutKeys(email, c)
+	s.limiter.Reset(byAddress)
+	s.limiter.Reset(byAccount)
 	cur, err := s.open(ctx, u, dontRemember, c)
 	if err == nil {
 		s.opt.Log(ctx).Info("user signed in", "user_id", u.ID)
 	}
 	return cur, err
+}
+
+// checkLockout refuses a password check for email from c while wrong
+// passwords have locked it (see SignIn), without hashing anything.
+func (s *Service) checkLockout(ctx context.Context, email string, c Client) error {
+	if !s.opt.LimitsOn {
+		return nil
+	}
+	byAddress, byAccount := lockoutKeys(email, c)
+	if blocked, retry := s.limiter.Blocked(failedSignIns, byAddress); blocked {
+		return s.limited(ScopeSignInLockout, retry)
+	}
+	blocked, retry := s.limiter.Blocked(failedAccount, byAccount)
+	if !blocked {
+		return nil
+	}
+	if c.Device != "" {
+		if u, err := s.store.UserByEmail(ctx, email); err == nil && u.ID == c.Device {
+			return nil // the owner's device: the guessers are elsewhere
+		}
+	}
+	return s.limited(ScopeSignInLockout, retry)
+}
+
+// failed counts a wrong password for email from c.
+func (s *Service) failed(ctx context.Context, email string, c Client) {
+	if s.opt.LimitsOn {
+		byAddress, byAccount := lockoutKeys(email, c)
+		s.limiter.Fail(failedSignIns, byAddress)
+		s.limiter.Fail(failedAccount, byAccount)
+	}
+	if s.opt.OnSignInFailure != nil {
+		s.opt.OnSignInFailure(SignInInvalidCredentials)
+	}
+	s.opt.Log(ctx).Info("sign-in failed")
 }
 
 // limited reports a refusal under scope to OnLimited and returns the
@@ -177,16 +207,21 @@ func (s *Service) checkUserPassword(ctx context.Context, userID, pw string) (boo
 }
 
 // confirmPassword checks a signed-in user's password before a change that
-// needs it.
-func (s *Service) confirmPassword(ctx context.Context, userID, pw string) error {
+// needs it. Wrong ones count toward the account's lockout as wrong
+// sign-ins do, so a stolen session cannot be used to guess the password.
+func (s *Service) confirmPassword(ctx context.Context, cur Current, pw string, c Client) error {
+	if err := s.checkLockout(ctx, cur.User.Email, c); err != nil {
+		return err
+	}
 	if utf8.RuneCountInString(pw) > MaxPasswordLen {
 		return ErrInvalidPassword
 	}
-	ok, err := s.checkUserPassword(ctx, userID, pw)
+	ok, err := s.checkUserPassword(ctx, cur.User.ID, pw)
 	if err != nil {
 		return err
 	}
 	if !ok {
+		s.failed(ctx, cur.User.Email, c)
 		return ErrInvalidPassword
 	}
 	return nil

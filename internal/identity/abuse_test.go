@@ -59,24 +59,29 @@ func TestRateLimits(t *testing.T) {
 			}
 		})
 
-		t.Run("failed sign-ins for one account from many IPs lock that account", func(t *testing.T) {
+		t.Run("failed sign-ins lock the account from their address, not the owner's", func(t *testing.T) {
 			e.clock.Add(time.Hour)
 			victim := uniqueEmail()
 			e.client().signUp(victim)
+			guesser := e.client()
+			guesser.header.Set("X-Forwarded-For", "198.51.100.7")
 			for i := range 10 {
-				c := e.client()
-				c.header.Set("X-Forwarded-For", "198.51.100."+itoa(i+1))
-				if r := c.signIn(victim, "guess"+itoa(i)+"xxxx"); r.status != 401 {
+				e.clock.Add(10 * time.Second) // past the per-address request limit
+				if r := guesser.signIn(victim, "guess"+itoa(i)+"xxxx"); r.status != 401 {
 					t.Fatalf("guess %d: %d", i, r.status)
 				}
 			}
-			c := e.client()
-			c.header.Set("X-Forwarded-For", "198.51.100.200")
-			if r := c.signIn(victim, pw); r.status != 429 || r.header.Get("Retry-After") == "" {
-				t.Fatalf("11th try: %d %s", r.status, r.body)
+			e.clock.Add(10 * time.Second)
+			if r := guesser.signIn(victim, pw); r.status != 429 || r.header.Get("Retry-After") == "" {
+				t.Fatalf("the guesser's 11th try: %d %s", r.status, r.body)
+			}
+			owner := e.client()
+			owner.header.Set("X-Forwarded-For", "198.51.100.200")
+			if r := owner.signIn(victim, pw); r.status != 200 {
+				t.Fatalf("the owner at another address: %d %s", r.status, r.body)
 			}
 			e.clock.Add(16 * time.Minute)
-			if r := c.signIn(victim, pw); r.status != 200 {
+			if r := guesser.signIn(victim, pw); r.status != 200 {
 				t.Fatalf("after the lockout window: %d %s", r.status, r.body)
 			}
 		})
@@ -267,5 +272,63 @@ func TestCallbacksStayOnTrustedOrigins(t *testing.T) {
 		if r.status != 200 || r.header.Get("Location") != good {
 			t.Errorf("callbackURL %q: %d, Location %q", good, r.status, r.header.Get("Location"))
 		}
+	}
+}
+
+// TestLockoutSparesTheOwner checks that wrong passwords from many
+// addresses lock an account everywhere but on a device its owner signed in
+// from: twelve guesses from four addresses used to lock the owner out for
+// 15 minutes, renewable at will.
+func TestLockoutSparesTheOwner(t *testing.T) {
+	e := newEnv(t, testdb.Engines()[0].Open(t), envOptions{rateLimit: true})
+	email := uniqueEmail()
+	owner := e.client()
+	owner.signUp(email)
+	owner.header.Set("X-Forwarded-For", "192.0.2.10")
+	owner.do("POST", "/api/auth/sign-out", nil)
+	for i := range 12 {
+		c := e.client()
+		c.header.Set("X-Forwarded-For", "198.51.100."+itoa(i%4+1))
+		c.signIn(email, "guess"+itoa(i)+"xxxx")
+	}
+	if r := owner.signIn(email, pw); r.status != 200 {
+		t.Fatalf("the owner after 12 guesses from 4 addresses: %d %s", r.status, r.body)
+	}
+	owner.do("POST", "/api/auth/sign-out", nil)
+	for i := range 50 {
+		c := e.client()
+		c.header.Set("X-Forwarded-For", "203.0.113."+itoa(i+1))
+		c.signIn(email, "guess"+itoa(i)+"yyyy")
+	}
+	stranger := e.client()
+	stranger.header.Set("X-Forwarded-For", "192.0.2.99")
+	if r := stranger.signIn(email, pw); r.status != 429 {
+		t.Errorf("a new device after 50 guesses from everywhere: %d, want 429", r.status)
+	}
+	if r := owner.signIn(email, pw); r.status != 200 {
+		t.Errorf("the owner's device after 50 guesses from everywhere: %d %s", r.status, r.body)
+	}
+}
+
+// TestWrongCurrentPasswordsCount checks that wrong current passwords on
+// change-password count toward the lockout like wrong sign-ins (15 guesses
+// through a stolen session used to go uncounted).
+func TestWrongCurrentPasswordsCount(t *testing.T) {
+	e := newEnv(t, testdb.Engines()[0].Open(t), envOptions{rateLimit: true})
+	email := uniqueEmail()
+	c := e.client()
+	c.signUp(email)
+	c.header.Set("X-Forwarded-For", "198.51.100.20")
+	for i := range 10 {
+		e.clock.Add(10 * time.Second)
+		r := c.do("POST", "/api/auth/change-password", map[string]any{"currentPassword": "guess" + itoa(i) + "xxxx", "newPassword": "a brand new password"})
+		if r.status != 400 {
+			t.Fatalf("guess %d: %d %s", i, r.status, r.body)
+		}
+	}
+	e.clock.Add(10 * time.Second)
+	r := c.do("POST", "/api/auth/change-password", map[string]any{"currentPassword": pw, "newPassword": "a brand new password"})
+	if r.status != 429 {
+		t.Errorf("the right password after 10 wrong ones: %d %s, want 429", r.status, r.body)
 	}
 }

@@ -27,9 +27,11 @@ func required(field string, v *string) error {
 // dontRemember reads Better Auth's rememberMe, which is true when absent.
 func dontRemember(rememberMe *bool) bool { return rememberMe != nil && !*rememberMe }
 
-// signedIn sets the session cookie of a session just opened.
+// signedIn sets the session cookie of a session just opened, and marks the
+// device as its user's.
 func (s *Server) signedIn(w http.ResponseWriter, cur account.Current) {
 	s.setSessionCookie(w, cur.Token, cur.Session.DontRemember)
+	s.markDevice(w, cur.User.ID)
 }
 
 func (s *Server) signUp(w http.ResponseWriter, r *http.Request) error {
@@ -355,7 +357,7 @@ func (s *Server) deleteUser(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := s.accounts.DeleteUser(r.Context(), cur, req.Password); err != nil {
+	if err := s.accounts.DeleteUser(r.Context(), cur, req.Password, s.client(r)); err != nil {
 		return err
 	}
 	s.clearCookies(w)

@@ -12,8 +12,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/netip"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -86,7 +86,11 @@ type Server struct {
 	cookies  cookieNames
 }
 
-type cookieNames struct{ token, data, dontRemember string }
+type cookieNames struct{ token, data, dontRemember, device string }
+
+// deviceTTL is how long a device that signed in counts as its owner's (see
+// account.Client.Device).
+const deviceTTL = 30 * 24 * time.Hour
 
 // New returns a Server over an account service that it builds from st,
 // keys, hasher and mailer. limiter counts requests per client address and
@@ -111,7 +115,7 @@ func New(opt Options, st Store, keys Signer, hasher *password.Hasher, limiter *r
 	if opt.SecureCookies {
 		prefix = "__Secure-better-auth."
 	}
-	s.cookies = cookieNames{prefix + "session_token", prefix + "session_data", prefix + "dont_remember"}
+	s.cookies = cookieNames{prefix + "session_token", prefix + "session_data", prefix + "dont_remember", prefix + "known_device"}
 	return s
 }
 
@@ -222,7 +226,31 @@ func (s *Server) requireSession(w http.ResponseWriter, r *http.Request) (account
 
 // client is what the account service keeps of where a session comes from.
 func (s *Server) client(r *http.Request) account.Client {
-	return account.Client{IP: s.clientIP(r), UserAgent: r.UserAgent()}
+	return account.Client{IP: s.clientIP(r), UserAgent: r.UserAgent(), Device: s.device(r)}
+}
+
+// markDevice remembers, in a signed cookie that outlives the session, that
+// userID signed in from this browser: during a lockout by wrong passwords
+// from elsewhere, its owner still gets in from here.
+func (s *Server) markDevice(w http.ResponseWriter, userID string) {
+	v := userID + ":" + strconv.FormatInt(s.opt.Now().Unix(), 10)
+	s.setCookie(w, s.cookies.device, s.sign(v), int(deviceTTL/time.Second))
+}
+
+// device returns the user whose recent sign-in r's device cookie vouches
+// for, or "".
+func (s *Server) device(r *http.Request) string {
+	c, err := r.Cookie(s.cookies.device)
+	if err != nil {
+		return ""
+	}
+	v, ok := s.unsign(c.Value)
+	id, at, found := strings.Cut(v, ":")
+	secs, err := strconv.ParseInt(at, 10, 64)
+	if !ok || !found || err != nil || s.opt.Now().Sub(time.Unix(secs, 0)) > deviceTTL {
+		return ""
+	}
+	return id
 }
 
 func (s *Server) clientIP(r *http.Request) string {
@@ -239,24 +267,11 @@ func (s *Server) limit(r *http.Request, route string, rule ratelimit.Rule) error
 	if !s.opt.RateLimitOn {
 		return nil
 	}
-	ok, retry := s.limiter.Allow(rule, limitAddress(s.opt.ClientIP.Of(r))+"|"+route)
+	ok, retry := s.limiter.Allow(rule, ratelimit.AddressKey(s.opt.ClientIP.Of(r))+"|"+route)
 	if ok {
 		return nil
 	}
 	return s.tooMany(ScopeIP, retry)
-}
-
-// limitAddress is the part of a client's address that a per-address limit
-// counts: an IPv4 address, or the /64 network of an IPv6 one, which one
-// subscriber usually holds whole (2^64 addresses, one count).
-func limitAddress(a netip.Addr) string {
-	switch {
-	case !a.IsValid():
-		return "unknown"
-	case a.Is4() || a.Is4In6():
-		return a.Unmap().String()
-	}
-	return netip.PrefixFrom(a, 64).Masked().String()
 }
 
 // tooMany reports a refusal under scope to OnRateLimited and returns the

@@ -3,6 +3,7 @@ package ratelimit
 import (
 	"errors"
 	"fmt"
+	"net/netip"
 	"strconv"
 	"strings"
 	"time"
@@ -93,4 +94,17 @@ func ParseSetting(s string) (rule Rule, enabled bool, err error) {
 		return Rule{}, false, err
 	}
 	return r, true, nil
+}
+
+// AddressKey is the part of a client's address that a per-address limit
+// counts: an IPv4 address, or the /64 network of an IPv6 one, which one
+// subscriber usually holds whole (2^64 addresses, one count).
+func AddressKey(a netip.Addr) string {
+	switch {
+	case !a.IsValid():
+		return "unknown"
+	case a.Is4() || a.Is4In6():
+		return a.Unmap().String()
+	}
+	return netip.PrefixFrom(a, 64).Masked().String()
 }
