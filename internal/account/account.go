@@ -20,7 +20,11 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
 	"unicode/utf8"
+
+	"golang.org/x/net/idna"
+	"golang.org/x/text/unicode/norm"
 
 	"github.com/lectern/lectern/internal/fault"
 	"github.com/lectern/lectern/internal/password"
@@ -237,15 +241,30 @@ type Current struct {
 	User    store.User
 }
 
-// NormalizeEmail lower-cases and checks an address the way Better Auth
-// does (a plain addr-spec, no display name).
+// NormalizeEmail puts an address in the one form an account is known by,
+// and checks it the way Better Auth does (a plain addr-spec, no display
+// name): Unicode NFC, lower case, the domain in its ASCII (punycode) form.
+// Addresses with invisible characters (zero-width, bidi controls) are
+// refused rather than cleaned, so that no two spellings of one address can
+// make two accounts, and no address can pass for another.
 func NormalizeEmail(s string) (string, bool) {
-	s = strings.ToLower(strings.TrimSpace(s))
-	if s == "" || len(s) > maxEmailLen {
+	s = strings.ToLower(norm.NFC.String(strings.TrimSpace(s)))
+	if s == "" || len(s) > maxEmailLen || strings.ContainsFunc(s, func(r rune) bool {
+		return unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || unicode.IsSpace(r)
+	}) {
 		return "", false
 	}
+	at := strings.LastIndexByte(s, '@')
+	if at < 1 {
+		return "", false
+	}
+	domain, err := idna.Lookup.ToASCII(s[at+1:])
+	if err != nil {
+		return "", false
+	}
+	s = s[:at+1] + domain
 	a, err := mail.ParseAddress(s)
-	if err != nil || a.Address != s || a.Name != "" || !strings.Contains(s[strings.LastIndexByte(s, '@'):], ".") {
+	if err != nil || a.Address != s || a.Name != "" || !strings.Contains(domain, ".") || len(s) > maxEmailLen {
 		return "", false
 	}
 	return s, true

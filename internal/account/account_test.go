@@ -136,3 +136,43 @@ func TestAccountRules(t *testing.T) {
 		}
 	})
 }
+
+// TestOneAddressOneAccount checks that the spellings of one address name
+// one account and that addresses hiding invisible characters are refused
+// (NFC/NFD forms, zero-width characters, bidi overrides and IDN forms each
+// made a separate account).
+func TestOneAddressOneAccount(t *testing.T) {
+	for _, tc := range []struct{ a, b string }{
+		{"Ada@Example.com", " ada@example.COM "},
+		{"caf\u00e9@example.com", "cafe\u0301@example.com"},
+		{"reader@b\u00fccher.example", "reader@xn--bcher-kva.example"},
+	} {
+		a, okA := account.NormalizeEmail(tc.a)
+		b, okB := account.NormalizeEmail(tc.b)
+		if !okA || !okB || a != b {
+			t.Errorf("%q → %q (%v), %q → %q (%v): want one address", tc.a, a, okA, tc.b, b, okB)
+		}
+	}
+	for _, bad := range []string{"ada\u200b@example.com", "ada@exa\u200dmple.com", "\u202eada@example.com", "ada@example\u2060.com", "a da@example.com"} {
+		if got, ok := account.NormalizeEmail(bad); ok {
+			t.Errorf("%q accepted as %q", bad, got)
+		}
+	}
+}
+
+// TestMailCarriesNoUserText checks that a name cannot put words or links
+// in Lectern's mail ("Hello %s" used to carry it whole).
+func TestMailCarriesNoUserText(t *testing.T) {
+	ctx := context.Background()
+	svc, mail := newService(t)
+	if _, err := svc.SignUp(ctx, account.SignUp{Name: "Eve\n\nYour account is at risk: https://evil.example/login", Email: "eve@example.com", Password: "correct horse battery"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.RequestPasswordReset(ctx, "eve@example.com", ""); err != nil {
+		t.Fatal(err)
+	}
+	svc.Wait()
+	if m := mail.last(); m == "" || strings.Contains(m, "evil.example") || strings.Contains(m, "at risk") {
+		t.Errorf("the mail:\n%s", m)
+	}
+}

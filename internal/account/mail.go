@@ -53,8 +53,8 @@ func (s *Service) sendReset(ctx context.Context, u store.User, redirectTo string
 		return fmt.Errorf("password reset: %w", err)
 	}
 	s.deliver(ctx, u.Email, "Reset your Lectern password",
-		fmt.Sprintf("Hello %s,\n\nSomeone asked to reset the password of your Lectern account. If it was you, open this link within an hour:\n\n%s\n\nIf it was not you, ignore this message; your password stays as it is.\n",
-			u.Name, s.opt.ResetLink(token, redirectTo)),
+		"Hello,\n\nSomeone asked to reset the password of your Lectern account. If it was you, open this link within an hour:\n\n"+
+			s.opt.ResetLink(token, redirectTo)+"\n\nIf it was not you, ignore this message; your password stays as it is.\n",
 		"password reset link")
 	return nil
 }
@@ -130,7 +130,7 @@ func (s *Service) sendVerification(ctx context.Context, u store.User, callbackUR
 		return
 	}
 	s.deliver(ctx, u.Email, "Confirm your email address for Lectern",
-		fmt.Sprintf("Hello %s,\n\nPlease confirm your email address by opening this link within a day:\n\n%s\n", u.Name, s.opt.VerifyLink(token, callbackURL)),
+		"Hello,\n\nPlease confirm your email address by opening this link within a day:\n\n"+s.opt.VerifyLink(token, callbackURL)+"\n",
 		"email verification link")
 }
 
@@ -158,6 +158,11 @@ func (s *Service) VerifyEmail(ctx context.Context, token string) error {
 	s.opt.Log(ctx).Info("email verified", "user_id", u.ID)
 	return nil
 }
+
+// Mail never carries what a user wrote (their name): anyone can sign up
+// with someone else's address, and a name such as "Eve\nClick
+// https://evil.example" would put the attacker's words and links in a
+// message from Lectern.
 
 // deliver sends mail in the background, so that the answer (and its
 // timing) is the same whether or not a message went out.
