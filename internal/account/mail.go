@@ -11,37 +11,57 @@ import (
 )
 
 // RequestPasswordReset mails a single-use reset link to the address if it
-// has an account. Whether it has one is not told: the result is the same.
+// has an account. Whether it has one is not told, by the result or by its
+// timing: past the checks of the address and its mail limit, the work
+// (looking the address up, storing a token, sending) is done after the
+// caller has its answer.
 func (s *Service) RequestPasswordReset(ctx context.Context, email, redirectTo string) error {
-	u, err := s.mailable(ctx, email, "reset|", ScopePasswordReset)
-	switch {
-	case err == nil:
-		return s.sendReset(ctx, u, redirectTo)
-	case errors.Is(err, store.ErrNotFound):
-		s.opt.Log(ctx).Info("password reset requested for an unknown address")
-		return nil
+	email, err := s.mailable(email, "reset|", ScopePasswordReset)
+	if err != nil {
+		return err
 	}
-	return err
+	s.background(ctx, "password reset", func(ctx context.Context) error {
+		u, err := s.store.UserByEmail(ctx, email)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			s.opt.Log(ctx).Info("password reset requested for an unknown address")
+			return nil
+		case err != nil:
+			return fmt.Errorf("look up user: %w", err)
+		}
+		return s.sendReset(ctx, u, redirectTo)
+	})
+	return nil
 }
 
-// mailable checks an address that mail is asked for, applies the
-// per-address mail limit and returns its user (store.ErrNotFound when it
-// has none).
-func (s *Service) mailable(ctx context.Context, email, limitKey, scope string) (store.User, error) {
+// mailable checks an address that mail is asked for and applies the
+// per-address mail limit, and returns the address normalized.
+func (s *Service) mailable(email, limitKey, scope string) (string, error) {
 	email, ok := NormalizeEmail(email)
 	if !ok {
-		return store.User{}, &FieldError{"email", "Invalid email address"}
+		return "", &FieldError{"email", "Invalid email address"}
 	}
 	if s.opt.LimitsOn {
 		if ok, retry := s.limiter.Allow(mailRule, limitKey+email); !ok {
-			return store.User{}, s.limited(scope, retry)
+			return "", s.limited(scope, retry)
 		}
 	}
-	u, err := s.store.UserByEmail(ctx, email)
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		return u, fmt.Errorf("look up user for mail: %w", err)
-	}
-	return u, err
+	return email, nil
+}
+
+// background does work for a request after its answer, on a context that
+// outlives it for up to 30 seconds; Wait waits for it. Failures are logged.
+func (s *Service) background(ctx context.Context, what string, work func(context.Context) error) {
+	log := s.opt.Log(ctx)
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		defer cancel()
+		if err := work(ctx); err != nil {
+			log.Error(what+" failed", "err", err)
+		}
+	}()
 }
 
 func (s *Service) sendReset(ctx context.Context, u store.User, redirectTo string) error {
@@ -110,17 +130,27 @@ func (s *Service) ResetPassword(ctx context.Context, token, newPw string) error 
 }
 
 // SendVerification mails a verification link to the address if it has an
-// account that is not verified yet; the result is the same either way.
+// account that is not verified yet; the result and its timing are the same
+// either way (see RequestPasswordReset).
 func (s *Service) SendVerification(ctx context.Context, email, callbackURL string) error {
-	u, err := s.mailable(ctx, email, "verify|", ScopeVerificationEmail)
-	switch {
-	case err == nil && !u.EmailVerified:
-		s.sendVerification(ctx, u, callbackURL)
-		return nil
-	case err == nil, errors.Is(err, store.ErrNotFound):
-		return nil
+	email, err := s.mailable(email, "verify|", ScopeVerificationEmail)
+	if err != nil {
+		return err
 	}
-	return err
+	s.background(ctx, "verification mail", func(ctx context.Context) error {
+		u, err := s.store.UserByEmail(ctx, email)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			return nil
+		case err != nil:
+			return fmt.Errorf("look up user: %w", err)
+		}
+		if !u.EmailVerified {
+			s.sendVerification(ctx, u, callbackURL)
+		}
+		return nil
+	})
+	return nil
 }
 
 func (s *Service) sendVerification(ctx context.Context, u store.User, callbackURL string) {
@@ -167,14 +197,7 @@ func (s *Service) VerifyEmail(ctx context.Context, token string) error {
 // deliver sends mail in the background, so that the answer (and its
 // timing) is the same whether or not a message went out.
 func (s *Service) deliver(ctx context.Context, to, subject, body, what string) {
-	log := s.opt.Log(ctx)
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
-		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-		defer cancel()
-		if err := s.mail.Send(ctx, to, subject, body); err != nil {
-			log.Error("send mail", "what", what, "err", err)
-		}
-	}()
+	s.background(ctx, "send "+what, func(ctx context.Context) error {
+		return s.mail.Send(ctx, to, subject, body)
+	})
 }
