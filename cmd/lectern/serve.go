@@ -50,6 +50,7 @@ func runServe(ctx context.Context, role string, args []string, getenv func(strin
 
 	var id *identity.Server
 	var kr *keys.Keyring
+	var apiSrv *api.Server // built after identity, which tells it of deleted accounts
 	if role == "serve" || role == "auth" {
 		sec, err := secret(cfg, log)
 		if err != nil {
@@ -58,7 +59,12 @@ func runServe(ctx context.Context, role string, args []string, getenv func(strin
 		if kr, err = newKeyring(ctx, cfg, st, sec); err != nil {
 			return fmt.Errorf("signing keys: %w", err)
 		}
-		if id, err = newIdentity(cfg, log, st, kr, sec, m); err != nil {
+		forget := func(userID string) {
+			if apiSrv != nil {
+				apiSrv.ForgetUser(userID)
+			}
+		}
+		if id, err = newIdentity(cfg, log, st, kr, sec, m, forget); err != nil {
 			return err
 		}
 		defer id.Wait()
@@ -75,7 +81,6 @@ func runServe(ctx context.Context, role string, args []string, getenv func(strin
 		}
 	}
 
-	var apiSrv *api.Server
 	if role == "serve" || role == "api" {
 		var closeKeys func()
 		if apiSrv, closeKeys, err = newAPI(ctx, role, cfg, log, st, kr, lib, m); err != nil {
@@ -183,7 +188,7 @@ func newAPI(ctx context.Context, role string, cfg *config.Config, log *slog.Logg
 // newIdentity builds the identity service. Its per-address limits have a
 // limiter of their own, apart from the API's per-reader one and from the
 // account lockouts, so that filling one cannot push out the others.
-func newIdentity(cfg *config.Config, log *slog.Logger, st store.Store, kr *keys.Keyring, sec []byte, m *metrics.Metrics) (*identity.Server, error) {
+func newIdentity(cfg *config.Config, log *slog.Logger, st store.Store, kr *keys.Keyring, sec []byte, m *metrics.Metrics, onUserDeleted func(string)) (*identity.Server, error) {
 	hasher, err := password.NewHasher(password.Default(), hashConcurrency)
 	if err != nil {
 		return nil, err
@@ -213,6 +218,7 @@ func newIdentity(cfg *config.Config, log *slog.Logger, st store.Store, kr *keys.
 		// Nil-safe: with metrics off these count nothing.
 		OnRateLimited:   m.RateLimited,
 		OnSignInFailure: m.SignInFailed,
+		OnUserDeleted:   onUserDeleted,
 	}, st, kr, hasher, ratelimit.New(time.Now, ratelimit.DefaultMaxKeys), mailer), nil
 }
 

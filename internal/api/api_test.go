@@ -64,7 +64,9 @@ func newEnv(t testing.TB, st store.Store, o options) *env {
 	ts := httptest.NewUnstartedServer(nil)
 	base, _ := url.Parse("http://" + ts.Listener.Addr().String())
 	log := slog.New(slog.DiscardHandler)
-	id := identity.New(identity.Options{BaseURL: base, Secret: []byte(secret), Issuer: base.String(), Audience: base.String()},
+	var apiSrv *api.Server
+	id := identity.New(identity.Options{BaseURL: base, Secret: []byte(secret), Issuer: base.String(), Audience: base.String(),
+		OnUserDeleted: func(userID string) { apiSrv.ForgetUser(userID) }},
 		st, kr, hasher, ratelimit.New(nil, 1000), identity.LogMailer{Log: log})
 	apiStore := o.apiStore
 	if apiStore == nil {
@@ -86,7 +88,7 @@ func newEnv(t testing.TB, st store.Store, o options) *env {
 	if o.guard != nil {
 		guard = o.guard(verifier)
 	}
-	apiSrv := api.New(api.Options{ChatRule: o.agentRule}, chat.New(chatStore, o.answerer, chat.Options{Budget: o.budget}), apiStore, guard, ratelimit.New(nil, 1000))
+	apiSrv = api.New(api.Options{ChatRule: o.agentRule}, chat.New(chatStore, o.answerer, chat.Options{Budget: o.budget}), apiStore, guard, ratelimit.New(nil, 1000))
 	if o.server != nil {
 		o.server(apiSrv)
 	}
@@ -123,9 +125,10 @@ func (echoAnswerer) Answer(_ context.Context, q chat.Question, emit func(chat.Ev
 }
 
 type user struct {
-	e     *env
-	id    string
-	token string
+	e      *env
+	id     string
+	token  string
+	cookie string // the identity service's session cookie
 }
 
 var emails struct {
@@ -140,6 +143,13 @@ func (e *env) newUser() *user {
 	emails.n++
 	email := fmt.Sprintf("reader%d@example.com", emails.n)
 	emails.Unlock()
+	return e.signUp(email)
+}
+
+// signUp signs up with email through the identity service and fetches a
+// JWT.
+func (e *env) signUp(email string) *user {
+	e.t.Helper()
 	body := fmt.Sprintf(`{"name":"Reader","email":%q,"password":"a long enough password"}`, email)
 	res, err := http.Post(e.url+"/api/auth/sign-up/email", "application/json", strings.NewReader(body))
 	if err != nil {
@@ -164,7 +174,7 @@ func (e *env) newUser() *user {
 	if su.User.ID == "" || tok.Token == "" {
 		e.t.Fatalf("sign-up or token failed: %d", res.StatusCode)
 	}
-	return &user{e: e, id: su.User.ID, token: tok.Token}
+	return &user{e: e, id: su.User.ID, token: tok.Token, cookie: cookie}
 }
 
 type response struct {

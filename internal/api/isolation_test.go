@@ -1,11 +1,15 @@
 package api_test
 
 import (
+	"errors"
 	"fmt"
+	"net/http"
 	"reflect"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/lectern/lectern/internal/store"
 )
@@ -124,5 +128,46 @@ func TestIsolation(t *testing.T) {
 				t.Error("the attack changed some reader's conversations or messages")
 			}
 		})
+	})
+}
+
+// TestDeletedAccountsTokensAreRefused replays the takeover an audit found:
+// an attacker signs up with a victim's address, keeps a JWT, deletes the
+// account; the victim signs up; the old JWT used to bring the deleted row
+// back with the victim's address and rename the victim's to a placeholder,
+// locking the victim out. Now the old token is refused (401) and nothing is
+// written.
+func TestDeletedAccountsTokensAreRefused(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, st store.Store) {
+		e := newEnv(t, st, options{})
+		email := fmt.Sprintf("victim-%d@example.com", time.Now().UnixNano())
+		attacker := e.signUp(email)
+		if r := attacker.do("GET", "/api/conversations", nil); r.status != 200 {
+			t.Fatalf("before the deletion: %d", r.status)
+		}
+		req, _ := http.NewRequest("POST", e.url+"/api/auth/delete-user", strings.NewReader(`{}`))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Cookie", attacker.cookie)
+		req.Header.Set("Origin", e.url)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil || res.StatusCode != 200 {
+			t.Fatalf("delete-user: %v %v", res.StatusCode, err)
+		}
+		res.Body.Close()
+		victim := e.signUp(email)
+		for _, path := range []string{"/api/conversations", "/api/users/me"} {
+			if r := attacker.do("GET", path, nil); r.status != 401 {
+				t.Errorf("GET %s with the deleted account's token: %d %s, want 401", path, r.status, r.body)
+			}
+		}
+		if _, err := st.UserByID(t.Context(), attacker.id); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("the deleted account came back: %v", err)
+		}
+		if u, err := st.UserByEmail(t.Context(), email); err != nil || u.ID != victim.id {
+			t.Errorf("the address belongs to %q (%v), want the victim %q", u.ID, err, victim.id)
+		}
+		if r := victim.do("GET", "/api/conversations", nil); r.status != 200 {
+			t.Errorf("the victim: %d", r.status)
+		}
 	})
 }

@@ -112,6 +112,15 @@ func (s *Server) syncProfile(ctx context.Context, p authn.Principal) error {
 	return nil
 }
 
+// ForgetUser drops what the API remembers of a user, so that their next
+// request asks the store again: after the account's deletion, its tokens
+// are refused there (store.ErrDeleted, 401) until they expire.
+func (s *Server) ForgetUser(userID string) {
+	s.synced.mu.Lock()
+	delete(s.synced.m, userID)
+	s.synced.mu.Unlock()
+}
+
 // handle adapts an authenticated handler: it finds the principal the guard
 // verified, syncs the profile, and maps service errors to responses.
 func (s *Server) handle(h func(w http.ResponseWriter, r *http.Request, p authn.Principal) error) http.Handler {

@@ -360,6 +360,9 @@ func (s *Server) deleteUser(w http.ResponseWriter, r *http.Request) error {
 	if err := s.accounts.DeleteUser(r.Context(), cur, req.Password, s.client(r)); err != nil {
 		return err
 	}
+	if s.opt.OnUserDeleted != nil {
+		s.opt.OnUserDeleted(cur.User.ID)
+	}
 	s.clearCookies(w)
 	httpx.WriteJSON(w, http.StatusOK, map[string]any{"success": true, "message": "User deleted"})
 	return nil

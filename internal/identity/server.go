@@ -60,6 +60,9 @@ type Options struct {
 	// OnSignInFailure, when set, is called for each failed sign-in with its
 	// reason (SignInInvalidCredentials). For metrics, like OnRateLimited.
 	OnSignInFailure func(reason string)
+	// OnUserDeleted, when set, is told the id of each deleted account, so
+	// that an API in the same process forgets it at once (api.ForgetUser).
+	OnUserDeleted func(userID string)
 }
 
 // Scopes of the rate limits, as OnRateLimited reports them.

@@ -25,6 +25,9 @@ var (
 	// database stayed locked. Whether the operation took effect is unknown
 	// when the connection dropped mid-way; the caller may retry later.
 	ErrUnavailable = fault.Sentinel(fault.Unavailable, "store: database unavailable")
+	// ErrDeleted means the user was deleted: SyncUser refuses to bring
+	// them back from an identity asserted by an older token.
+	ErrDeleted = fault.Sentinel(fault.Unauthenticated, "store: user deleted")
 )
 
 // User is an account holder. Emails are stored lower-cased.
@@ -274,7 +277,8 @@ type Store interface {
 	// changed one, and reports whether it wrote anything. The identity
 	// provider is the authority on emails: if another local row holds the
 	// email, that row's email is replaced by a placeholder so the unique
-	// constraint holds. Role and credentials are never touched.
+	// constraint holds. Role and credentials are never touched. A user
+	// deleted here (DeleteUser) is never written again: ErrDeleted.
 	SyncUser(ctx context.Context, u User) (changed bool, err error)
 
 	// StartConversation inserts c with first as its message 1, atomically.

@@ -49,6 +49,13 @@ const syncUserUpsert = `INSERT INTO users (` + userColumns + `)
 // user holds u.Email, that user's email becomes "stale+<id>@invalid" (and
 // its updated_at u.UpdatedAt) in the same transaction as the retried upsert.
 func (s *Store) SyncUser(ctx context.Context, u store.User) (bool, error) {
+	var deleted bool
+	if err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM deleted_users WHERE id = $1)`, u.ID).Scan(&deleted); err != nil {
+		return false, wrap("sync user", err)
+	}
+	if deleted {
+		return false, fmt.Errorf("postgres: sync user %s: %w", u.ID, store.ErrDeleted)
+	}
 	args := []any{u.ID, u.Name, u.Email, u.EmailVerified, u.Image, defaultRole, u.CreatedAt, u.UpdatedAt}
 	tag, err := s.pool.Exec(ctx, syncUserUpsert, args...)
 	if err == nil {

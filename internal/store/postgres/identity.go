@@ -94,7 +94,8 @@ func (s *Store) UpdateUser(ctx context.Context, u store.User) error {
 // conversations, messages, feedback and usage; store.ErrNotFound if there is
 // no such user.
 func (s *Store) DeleteUser(ctx context.Context, id string) error {
-	tag, err := s.pool.Exec(ctx, `DELETE FROM users WHERE id = $1`, id)
+	tag, err := s.pool.Exec(ctx, `WITH gone AS (DELETE FROM users WHERE id = $1 RETURNING id)
+		INSERT INTO deleted_users (id) SELECT id FROM gone ON CONFLICT (id) DO NOTHING`, id)
 	if err != nil {
 		return wrap("delete user", err)
 	}

@@ -36,12 +36,19 @@ const syncUserUpsert = `INSERT INTO users (` + userColumns + `) VALUES (?, ?, ?,
 // and reports whether it wrote anything. An update sets updated_at to
 // u.UpdatedAt and leaves role, created_at and credentials alone. If another
 // user holds u.Email, that user's email becomes "stale+<id>@invalid" (and
-// its updated_at u.UpdatedAt) in the same transaction.
+// its updated_at u.UpdatedAt) in the same transaction. A deleted user's id
+// gives store.ErrDeleted and writes nothing.
 //
 // An up-to-date row is recognized through the read pool, so the common case
 // does not queue for the single writer.
 func (s *Store) SyncUser(ctx context.Context, u store.User) (bool, error) {
-	var same bool
+	var same, deleted bool
+	if err := s.readStmts.row(ctx, `SELECT EXISTS (SELECT 1 FROM deleted_users WHERE id = ?)`, u.ID).Scan(&deleted); err != nil {
+		return false, wrap("sync user", err)
+	}
+	if deleted {
+		return false, fmt.Errorf("sqlite: sync user %s: %w", u.ID, store.ErrDeleted)
+	}
 	if err := s.readStmts.row(ctx,
 		`SELECT EXISTS (SELECT 1 FROM users
 		 WHERE id = ? AND name = ? AND email = ? AND email_verified = ? AND image IS ?)`,

@@ -103,11 +103,26 @@ func (s *Store) UpdateUser(ctx context.Context, u store.User) error {
 // conversations, messages, feedback and usage; store.ErrNotFound if there is
 // no such user.
 func (s *Store) DeleteUser(ctx context.Context, id string) error {
-	res, err := s.write.ExecContext(ctx, `DELETE FROM users WHERE id = ?`, id)
+	tx, err := s.write.BeginTx(ctx, nil)
 	if err != nil {
 		return wrap("delete user", err)
 	}
-	return mustAffect("delete user", res)
+	defer tx.Rollback()
+	res, err := tx.ExecContext(ctx, `DELETE FROM users WHERE id = ?`, id)
+	if err != nil {
+		return wrap("delete user", err)
+	}
+	if err := mustAffect("delete user", res); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO deleted_users (id, deleted_at) VALUES (?, ?) ON CONFLICT (id) DO NOTHING`,
+		id, toDB(time.Now())); err != nil {
+		return wrap("delete user: tombstone", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return wrap("delete user", err)
+	}
+	return nil
 }
 
 // CredentialAccount returns the user's "credential" account, or

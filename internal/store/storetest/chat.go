@@ -844,6 +844,23 @@ func messageTests() []test {
 
 func syncUserTests() []test {
 	return []test{
+		{"SyncUser never brings a deleted user back nor takes a later user's email", func(t *testing.T, s store.Store) {
+			now := base()
+			old, oldAcct := newUser(now)
+			noErr(t, "CreateUser", s.CreateUser(t.Context(), old, oldAcct))
+			noErr(t, "DeleteUser", s.DeleteUser(t.Context(), old.ID))
+			later, laterAcct := newUser(now)
+			later.Email = old.Email
+			noErr(t, "CreateUser with the freed email", s.CreateUser(t.Context(), later, laterAcct))
+			// The deleted user's token still asserts its id and email.
+			_, err := s.SyncUser(t.Context(), old)
+			wantErr(t, "SyncUser of the deleted user", err, store.ErrDeleted)
+			_, err = s.UserByID(t.Context(), old.ID)
+			wantErr(t, "the deleted user", err, store.ErrNotFound)
+			got, err := s.UserByEmail(t.Context(), old.Email)
+			noErr(t, "UserByEmail", err)
+			check(t, "the email's owner", got.ID, later.ID)
+		}},
 		{"SyncUser inserts a missing user with role user and no credentials", func(t *testing.T, s store.Store) {
 			now := base()
 			u, _ := newUser(now)
