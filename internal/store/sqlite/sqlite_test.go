@@ -3,6 +3,7 @@ package sqlite
 import (
 	"crypto/sha256"
 	"database/sql"
+	"os"
 	"path/filepath"
 	"slices"
 	"sync"
@@ -229,5 +230,28 @@ func TestForeignKeysAreEnforced(t *testing.T) {
 		ExpiresAt: now, CreatedAt: now, UpdatedAt: now})
 	if err == nil {
 		t.Error("CreateSession for a missing user succeeded; want a foreign key error")
+	}
+}
+
+// TestDatabaseIsPrivate checks that a new database file, and the files
+// SQLite makes beside it, are readable by their owner alone (0644 before).
+func TestDatabaseIsPrivate(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "lectern.db")
+	s, err := Open(t.Context(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := s.Migrate(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{path, path + "-wal", path + "-shm"} {
+		info, err := os.Stat(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if perm := info.Mode().Perm(); perm&0o077 != 0 {
+			t.Errorf("%s: mode %v, want no access for group or others", filepath.Base(f), perm)
+		}
 	}
 }
