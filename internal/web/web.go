@@ -69,7 +69,9 @@ func New(lib Library, log *slog.Logger, opt Options) *Server {
 			connect += " " + o
 		}
 	}
-	csp := "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' https: data:; connect-src " + connect +
+	// Images from this server only: a book's remote image would tell
+	// another site who reads what, and when.
+	csp := "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src " + connect +
 		"; font-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 	return &Server{lib: lib, log: log, opt: opt, csp: csp, tmpl: tmpl, static: http.FileServerFS(sub)}
 }

@@ -115,7 +115,8 @@ func TestPages(t *testing.T) {
 			}
 			if strings.HasSuffix(res.Header.Get("Content-Type"), "html; charset=utf-8") {
 				csp := res.Header.Get("Content-Security-Policy")
-				if !strings.Contains(csp, "script-src 'self'") || strings.Contains(csp, "unsafe-inline") || !strings.Contains(csp, "frame-ancestors 'none'") {
+				if !strings.Contains(csp, "script-src 'self'") || strings.Contains(csp, "unsafe-inline") || !strings.Contains(csp, "frame-ancestors 'none'") ||
+					!strings.Contains(csp, "img-src 'self' data:;") {
 					t.Errorf("CSP %q", csp)
 				}
 				if strings.Contains(body, "<script>") || strings.Contains(body, "style=") {
