@@ -328,6 +328,9 @@ func TestRunRefusesBadConfiguration(t *testing.T) {
 		{"an unknown command", []string{"frobnicate"}, nil, `unknown command "frobnicate"`},
 		{"a bad JWT algorithm", []string{"serve", "--jwt-alg", "HS256"}, nil, "LECTERN_JWT_ALG"},
 		{"a MySQL database URL", []string{"migrate"}, map[string]string{"LECTERN_DATABASE_URL": "mysql://x"}, "LECTERN_DATABASE_URL must start with postgres://"},
+		// It used to start with a warning and accept any iss and aud.
+		{"the API without the tokens' issuer and audience", []string{"api"},
+			map[string]string{"LECTERN_JWKS_URL": "http://127.0.0.1:1/api/auth/jwks"}, "LECTERN_JWT_ISSUER and LECTERN_JWT_AUDIENCE"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if tc.env == nil {

@@ -37,6 +37,11 @@ func runServe(ctx context.Context, role string, args []string, getenv func(strin
 	if role == "api" && cfg.JWKSURL == "" {
 		return errors.New("api: LECTERN_JWKS_URL (--jwks-url) is required: the identity service's JWKS, e.g. https://auth.example/api/auth/jwks")
 	}
+	if role == "api" && (cfg.JWTIssuer == "" || cfg.JWTAudience == "") {
+		// Without them, any token signed by a key of that JWKS would do,
+		// whatever service it was issued for.
+		return errors.New("api: LECTERN_JWT_ISSUER and LECTERN_JWT_AUDIENCE (--jwt-issuer, --jwt-audience) are required: the iss and aud of the identity service's tokens (its base URL, for Lectern and Better Auth)")
+	}
 	log := newLogger(cfg, stderr)
 	st, err := openStore(ctx, cfg, log)
 	if err != nil {
@@ -166,9 +171,6 @@ func newAPI(ctx context.Context, role string, cfg *config.Config, log *slog.Logg
 		}
 		closeKeys = remote.Close
 		src, issuer, audience = remote, cfg.JWTIssuer, cfg.JWTAudience
-		if issuer == "" || audience == "" {
-			log.Warn("LECTERN_JWT_ISSUER or LECTERN_JWT_AUDIENCE is not set: any token signed by a key in the JWKS is accepted, whoever it was issued for")
-		}
 	}
 	guard := authn.NewVerifier(src, authn.Options{Issuer: issuer, Audience: audience, OnReject: observeRejects(m)})
 	svc := chat.New(st, newAssistant(cfg, log, lib, m), chat.Options{

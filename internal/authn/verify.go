@@ -51,7 +51,16 @@ type Options struct {
 	// OnReject, when set, is called with the reason of every request Require
 	// refuses, for metrics. It must be safe for concurrent use and quick.
 	OnReject func(Reason)
+	// MaxLifetime is the longest a token may be valid, from its iat (or
+	// now, without one) to its exp: DefaultMaxLifetime when zero, no bound
+	// when negative. A token valid for a month, if it leaks, is a month's
+	// access that no sign-out ends.
+	MaxLifetime time.Duration
 }
+
+// DefaultMaxLifetime bounds tokens' lifetimes when Options.MaxLifetime is
+// zero: a day, far above the 15 minutes Lectern and Better Auth issue.
+const DefaultMaxLifetime = 24 * time.Hour
 
 // Defaults for the verified-token cache: about 1 KiB per entry, and a
 // minute, which is short next to the JWKS refresh interval.
@@ -69,6 +78,7 @@ type Verifier struct {
 	issuer   string
 	audience string
 	leeway   time.Duration
+	maxLife  time.Duration // longest exp − iat; ≤ 0: no bound
 	now      func() time.Time
 	cache    *verifiedCache // nil: off
 	onReject func(Reason)   // nil: nobody is told
@@ -88,6 +98,9 @@ func NewVerifier(src KeySource, opt Options) *Verifier {
 	}
 	if opt.Now == nil {
 		opt.Now = time.Now
+	}
+	if opt.MaxLifetime == 0 {
+		opt.MaxLifetime = DefaultMaxLifetime
 	}
 	popts := []jwt.ParserOption{
 		// The allowlist is checked against the header's alg before the key is
@@ -113,6 +126,7 @@ func NewVerifier(src KeySource, opt Options) *Verifier {
 		leeway:   opt.Leeway,
 		now:      opt.Now,
 		onReject: opt.OnReject,
+		maxLife:  opt.MaxLifetime,
 	}
 	if opt.CacheSize >= 0 {
 		if opt.CacheSize == 0 {
@@ -161,6 +175,15 @@ func (v *Verifier) Verify(ctx context.Context, authorization string) (Principal,
 	}
 	if c.UserID != nil && *c.UserID != c.Subject {
 		return Principal{}, fail(ReasonBadClaims, errors.New("sub and id differ"))
+	}
+	if v.maxLife > 0 {
+		from := now
+		if c.IssuedAt != nil {
+			from = c.IssuedAt.Time
+		}
+		if c.ExpiresAt.Sub(from) > v.maxLife+v.leeway {
+			return Principal{}, fail(ReasonBadClaims, fmt.Errorf("valid for %v, longer than %v", c.ExpiresAt.Sub(from), v.maxLife))
+		}
 	}
 	p := Principal{
 		UserID:        c.Subject,

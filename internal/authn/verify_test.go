@@ -487,3 +487,34 @@ func TestRequireReportsTheReasonOfEachRejection(t *testing.T) {
 		}
 	})
 }
+
+// TestLongLivedTokensAreRefused checks that a token valid for longer than
+// the maximum lifetime is refused, however well signed (a token valid for
+// a month was accepted before).
+func TestLongLivedTokensAreRefused(t *testing.T) {
+	f := newFixture(t)
+	v := authn.NewVerifier(authn.InProcess(f.verifying), f.verifierOptions())
+	for _, tc := range []struct {
+		name string
+		mod  func(map[string]any)
+		ok   bool
+	}{
+		{"fifteen minutes", func(map[string]any) {}, true},
+		{"a day", func(c map[string]any) { c["exp"] = f.now.Add(24 * time.Hour).Unix() }, true},
+		{"a month", func(c map[string]any) { c["exp"] = f.now.Add(30 * 24 * time.Hour).Unix() }, false},
+		{"a month from now without iat", func(c map[string]any) {
+			delete(c, "iat")
+			c["exp"] = f.now.Add(30 * 24 * time.Hour).Unix()
+		}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := v.Verify(context.Background(), "Bearer "+f.sign(t, keys.EdDSA, f.claims(tc.mod)))
+			if ok := err == nil; ok != tc.ok {
+				t.Errorf("accepted %v (%v), want %v", ok, err, tc.ok)
+			}
+			if !tc.ok && authn.ReasonOf(err) != authn.ReasonBadClaims {
+				t.Errorf("reason %q, want %q", authn.ReasonOf(err), authn.ReasonBadClaims)
+			}
+		})
+	}
+}
