@@ -493,3 +493,33 @@ func TestExportHasEverythingTheReaderStoredAndNothingElse(t *testing.T) {
 		}
 	})
 }
+
+// TestBudgetHoldsUnderConcurrency checks that the daily budget is checked
+// and counted in one step: 20 questions at once against a budget of 3
+// answer exactly 3 (16 of 20 were answered when the check read the count
+// and a second call added to it).
+func TestBudgetHoldsUnderConcurrency(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, st store.Store) {
+		e := newEnv(t, st, options{budget: chat.Budget{Requests: 3}})
+		u := e.newUser()
+		var wg sync.WaitGroup
+		statuses := make(chan int, 20)
+		for i := range 20 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				r := u.do("POST", "/api/agents/run", map[string]any{"agent_type": "rag", "query": fmt.Sprintf("question %d", i)})
+				statuses <- r.status
+			}()
+		}
+		wg.Wait()
+		close(statuses)
+		count := map[int]int{}
+		for s := range statuses {
+			count[s]++
+		}
+		if count[200] != 3 || count[429] != 17 {
+			t.Errorf("statuses %v, want 3 answered and 17 refused", count)
+		}
+	})
+}
