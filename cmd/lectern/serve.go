@@ -181,7 +181,8 @@ func newAPI(ctx context.Context, role string, cfg *config.Config, log *slog.Logg
 		Log:          httpx.Logger,
 	})
 	return api.New(api.Options{
-		ChatRule: cfg.ChatRateLimit,
+		ChatRule:   cfg.ChatRateLimit,
+		MaxAnswers: cfg.MaxAnswers,
 		// Nil-safe, as the identity hooks.
 		OnRateLimited: func() { m.RateLimited("chat") },
 	}, svc, st, guard, ratelimit.New(time.Now, ratelimit.DefaultMaxKeys)), closeKeys, nil

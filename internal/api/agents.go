@@ -131,6 +131,11 @@ func (s *Server) runAgent(w http.ResponseWriter, r *http.Request, p authn.Princi
 	if err != nil {
 		return err
 	}
+	end, err := s.startAnswer()
+	if err != nil {
+		return err
+	}
+	defer end()
 	ctx, done := s.answerContext(r)
 	defer done()
 	res, err := s.chat.Run(ctx, p.UserID, req)
@@ -157,6 +162,11 @@ func (s *Server) streamAgent(w http.ResponseWriter, r *http.Request, p authn.Pri
 	if err != nil {
 		return err
 	}
+	end, err := s.startAnswer()
+	if err != nil {
+		return err
+	}
+	defer end()
 	ctx, done := s.answerContext(r)
 	defer done()
 	turn, err := s.chat.Ask(ctx, p.UserID, req)

@@ -40,14 +40,15 @@ type env struct {
 }
 
 type options struct {
-	apiStore  store.Store                 // nil: the identity store
-	wrap      func(chat.Store) chat.Store // fault injection
-	answerer  chat.Answerer
-	agentRule ratelimit.Rule
-	budget    chat.Budget
-	guard     func(*authn.Verifier) api.Guard // replaces the real guard (benchmarks)
-	uncached  bool                            // verify every token in full (benchmarks)
-	server    func(*api.Server)               // called with the API server once built
+	apiStore   store.Store                 // nil: the identity store
+	wrap       func(chat.Store) chat.Store // fault injection
+	answerer   chat.Answerer
+	agentRule  ratelimit.Rule
+	budget     chat.Budget
+	guard      func(*authn.Verifier) api.Guard // replaces the real guard (benchmarks)
+	uncached   bool                            // verify every token in full (benchmarks)
+	server     func(*api.Server)               // called with the API server once built
+	maxAnswers int                             // api.Options.MaxAnswers
 }
 
 func newEnv(t testing.TB, st store.Store, o options) *env {
@@ -88,7 +89,7 @@ func newEnv(t testing.TB, st store.Store, o options) *env {
 	if o.guard != nil {
 		guard = o.guard(verifier)
 	}
-	apiSrv = api.New(api.Options{ChatRule: o.agentRule}, chat.New(chatStore, o.answerer, chat.Options{Budget: o.budget}), apiStore, guard, ratelimit.New(nil, 1000))
+	apiSrv = api.New(api.Options{ChatRule: o.agentRule, MaxAnswers: o.maxAnswers}, chat.New(chatStore, o.answerer, chat.Options{Budget: o.budget}), apiStore, guard, ratelimit.New(nil, 1000))
 	if o.server != nil {
 		o.server(apiSrv)
 	}

@@ -523,3 +523,55 @@ func TestBudgetHoldsUnderConcurrency(t *testing.T) {
 		}
 	})
 }
+
+// heldAnswerer answers only when released, telling started of each
+// question it holds.
+type heldAnswerer struct {
+	started chan struct{}
+	release chan struct{}
+}
+
+func (a heldAnswerer) Answer(ctx context.Context, q chat.Question, emit func(chat.Event) error) (chat.Reply, error) {
+	a.started <- struct{}{}
+	select {
+	case <-a.release:
+	case <-ctx.Done():
+		return chat.Reply{}, ctx.Err()
+	}
+	return chat.Reply{Text: "held", Sources: []chat.Source{}, Agent: q.Agent}, nil
+}
+
+// TestAnswersAtOnceAreCapped checks that the answers written at once are
+// bounded whoever asks: past the cap a question is refused 503 with
+// Retry-After, and stores nothing (two accounts held 40 model streams
+// before).
+func TestAnswersAtOnceAreCapped(t *testing.T) {
+	held := heldAnswerer{started: make(chan struct{}, 2), release: make(chan struct{})}
+	e := newEnv(t, testdb.Engines()[0].Open(t), options{answerer: held, maxAnswers: 2})
+	a, b := e.newUser(), e.newUser()
+	done := make(chan int, 2)
+	for _, u := range []*user{a, b} {
+		go func() {
+			done <- u.do("POST", "/api/agents/run", map[string]any{"agent_type": "rag", "query": "held"}).status
+		}()
+	}
+	<-held.started
+	<-held.started
+	c := e.newUser()
+	r := c.do("POST", "/api/agents/stream", map[string]any{"agent_type": "rag", "query": "one too many"})
+	if r.status != 503 || r.header.Get("Retry-After") == "" || !strings.Contains(string(r.body), `"BUSY"`) {
+		t.Errorf("a third answer at once: %d %s, Retry-After %q", r.status, r.body, r.header.Get("Retry-After"))
+	}
+	if convs := c.conversations(t, 10); len(convs) != 0 {
+		t.Errorf("the refused question was stored: %+v", convs)
+	}
+	close(held.release)
+	for range 2 {
+		if s := <-done; s != 200 {
+			t.Errorf("a held answer: %d", s)
+		}
+	}
+	if r := c.do("POST", "/api/agents/run", map[string]any{"agent_type": "rag", "query": "now"}); r.status != 200 {
+		t.Errorf("after the others finished: %d %s", r.status, r.body)
+	}
+}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/lectern/lectern/internal/authn"
 	"github.com/lectern/lectern/internal/chat"
+	"github.com/lectern/lectern/internal/fault"
 	"github.com/lectern/lectern/internal/httpx"
 	"github.com/lectern/lectern/internal/ratelimit"
 	"github.com/lectern/lectern/internal/safehtml"
@@ -38,8 +39,21 @@ type Options struct {
 	// OnRateLimited, when set, is called for each question refused by
 	// ChatRule, for metrics, as identity.Options.OnRateLimited is.
 	OnRateLimited func()
-	Now           func() time.Time
+	// MaxAnswers bounds the answers being written at once, whoever asks:
+	// beyond it a question is refused 503 with Retry-After before anything
+	// is stored. Sign-up is free, so a per-reader limit alone does not
+	// bound a model's spend or the goroutines held. DefaultMaxAnswers when
+	// zero.
+	MaxAnswers int
+	Now        func() time.Time
 }
+
+// DefaultMaxAnswers is Options.MaxAnswers when zero.
+const DefaultMaxAnswers = 64
+
+// errBusy refuses a question while MaxAnswers answers are being written.
+var errBusy = &fault.Error{Kind: fault.Unavailable, Code: "BUSY",
+	Message: "The assistant is answering as many questions as it can; please ask again in a moment", RetryAfter: 5 * time.Second}
 
 // Server serves the API. Build it with New.
 type Server struct {
@@ -51,6 +65,8 @@ type Server struct {
 	synced  syncCache
 	html    *safehtml.Renderer
 	renders *renderCache
+	// answering holds a token for each answer being written (MaxAnswers).
+	answering chan struct{}
 
 	// stopping ends, with errShuttingDown as its cause, when answers in
 	// progress must stop for a shutdown; see Drain.
@@ -64,8 +80,12 @@ func New(opt Options, svc *chat.Service, users UserSyncer, guard Guard, limiter 
 	if opt.Now == nil {
 		opt.Now = time.Now
 	}
+	if opt.MaxAnswers <= 0 {
+		opt.MaxAnswers = DefaultMaxAnswers
+	}
 	s := &Server{opt: opt, chat: svc, users: users, guard: guard, limiter: limiter,
-		synced: syncCache{m: map[string]string{}}, html: safehtml.NewRenderer(), renders: newRenderCache()}
+		synced: syncCache{m: map[string]string{}}, html: safehtml.NewRenderer(), renders: newRenderCache(),
+		answering: make(chan struct{}, opt.MaxAnswers)}
 	s.stopping, s.stop = context.WithCancelCause(context.Background())
 	return s
 }
@@ -110,6 +130,17 @@ func (s *Server) syncProfile(ctx context.Context, p authn.Principal) error {
 	s.synced.m[p.UserID] = fp
 	s.synced.mu.Unlock()
 	return nil
+}
+
+// startAnswer takes one of the MaxAnswers places for an answer, or refuses
+// with errBusy; the caller calls the returned func when the answer ends.
+func (s *Server) startAnswer() (func(), error) {
+	select {
+	case s.answering <- struct{}{}:
+		return func() { <-s.answering }, nil
+	default:
+		return nil, errBusy
+	}
 }
 
 // ForgetUser drops what the API remembers of a user, so that their next

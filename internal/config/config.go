@@ -58,12 +58,14 @@ type Config struct {
 	// allowance of questions and model tokens; 0 means unlimited.
 	ChatBudgetRequests int64
 	ChatBudgetTokens   int64
-	AuthRateLimit      ratelimit.Rule
-	RateLimitOn        bool
-	TrustedProxies     []netip.Prefix
-	SMTPURL            *url.URL // nil when mail is not configured
-	MailFrom           string
-	ShutdownTimeout    time.Duration
+	// MaxAnswers bounds the answers written at once (api.Options).
+	MaxAnswers      int
+	AuthRateLimit   ratelimit.Rule
+	RateLimitOn     bool
+	TrustedProxies  []netip.Prefix
+	SMTPURL         *url.URL // nil when mail is not configured
+	MailFrom        string
+	ShutdownTimeout time.Duration
 	// Book is the path of the book to serve (a folder or an .epub); empty
 	// serves the book already ingested, or the bundled demo book.
 	Book      string
@@ -149,7 +151,7 @@ type raw struct {
 	alg, issuer, audience, rateLimit, proxies, smtp, mailFrom, grace string
 	jwksURL, cors, agentLimit, book, bookID, embURL, embModel, title string
 	budget, llmURL, llmModel, llmTimeout, apiURL, authURL            string
-	metricsAddr, pprof                                               string
+	metricsAddr, pprof, maxAnswers                                   string
 }
 
 func (r *raw) options() []option {
@@ -175,6 +177,7 @@ func (r *raw) options() []option {
 		{"jwt-audience", "JWT aud claim to issue and require; serve and auth default to the base URL, api checks it only when set", "", &r.audience, Claims},
 		{"jwks-url", "JWKS URL of the identity service (e.g. https://auth.example/api/auth/jwks)", "", &r.jwksURL, JWKS},
 		{"chat-rate-limit", "per-user limit on questions to the assistant, as N/duration, or off", "20/1m", &r.agentLimit, Chat},
+		{"max-answers", "the most answers written at once, whoever asks; beyond it a question gets 503 and Retry-After", "64", &r.maxAnswers, Chat},
 		{"chat-daily-budget", "per-user daily allowance as QUESTIONS/TOKENS (model tokens, when the model reports them; 0 is unlimited), or off", "300/500000", &r.budget, Chat},
 		{"book", "the book to serve: a Docusaurus site or docs folder, a folder of Markdown/MDX files, or an .epub; ingested at start when it changed (empty: the book already ingested, else the bundled demo book)", "", &r.book, Book},
 		{"book-id", "id of the book in the database", "default", &r.bookID, Book},
@@ -411,6 +414,9 @@ func (c *Config) checkLimits(r *raw, bad func(string, ...any)) {
 		}
 	}
 	var err error
+	if c.MaxAnswers, err = strconv.Atoi(r.maxAnswers); err != nil || c.MaxAnswers < 1 {
+		bad("LECTERN_MAX_ANSWERS: %q is not a positive number", r.maxAnswers)
+	}
 	if r.agentLimit != "off" {
 		if c.ChatRateLimit, err = ratelimit.ParseRule(r.agentLimit); err != nil {
 			bad("LECTERN_CHAT_RATE_LIMIT: %v", err)
