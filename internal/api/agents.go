@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"net/http"
 	"time"
 
@@ -47,17 +46,26 @@ func (s *Server) readRun(r *http.Request, p authn.Principal) (chat.RunRequest, e
 	if err := decode(r, &req); err != nil {
 		return chat.RunRequest{}, err
 	}
-	if s.opt.ChatRule.Max > 0 {
-		if ok, retry := s.limiter.Allow(s.opt.ChatRule, "chat|"+p.UserID); !ok {
-			if s.opt.OnRateLimited != nil {
-				s.opt.OnRateLimited()
-			}
-			return chat.RunRequest{}, &fault.Error{Kind: fault.Limited, Code: "RATE_LIMITED",
-				Message: "Too many questions; please wait a moment", RetryAfter: retry}
-		}
+	if err := s.allow("chat|"+p.UserID, "Too many questions; please wait a moment"); err != nil {
+		return chat.RunRequest{}, err
 	}
 	return chat.RunRequest{AgentType: req.AgentType, Query: req.Query, CurrentPage: req.CurrentPage,
 		HighlightedText: req.HighlightedText, SessionID: req.SessionID}, nil
+}
+
+// allow applies ChatRule to key, refusing with message when it is used up.
+func (s *Server) allow(key, message string) error {
+	if s.opt.ChatRule.Max <= 0 {
+		return nil
+	}
+	ok, retry := s.limiter.Allow(s.opt.ChatRule, key)
+	if ok {
+		return nil
+	}
+	if s.opt.OnRateLimited != nil {
+		s.opt.OnRateLimited()
+	}
+	return &fault.Error{Kind: fault.Limited, Code: "RATE_LIMITED", Message: message, RetryAfter: retry}
 }
 
 // renderAnswer is an answer's sanitized HTML, its [n] markers linked to the
@@ -184,7 +192,7 @@ func (s *Server) streamAgent(w http.ResponseWriter, r *http.Request, p authn.Pri
 		if err != nil {
 			return err
 		}
-		if _, err := fmt.Fprintf(w, "event: %s\ndata: %s\n\n", event, b); err != nil {
+		if err := writeWithin(w, rc, []byte("event: "+event+"\ndata: "), b, []byte("\n\n")); err != nil {
 			return err
 		}
 		return rc.Flush()
@@ -257,56 +265,104 @@ func (s *Server) feedback(w http.ResponseWriter, r *http.Request, p authn.Princi
 
 var errMessageNotFound = httpx.Errorf(http.StatusNotFound, "NOT_FOUND", "Message not found")
 
+// writeTimeout bounds each write of a long response (an export, an
+// answer's stream): a client that stops reading is let go then, instead of
+// pinning its response's memory for as long as it likes.
+const writeTimeout = 30 * time.Second
+
+// maxExports bounds the exports written at once; beyond it an export gets
+// 503 BUSY with Retry-After.
+const maxExports = 2
+
+// writeWithin writes parts to w, giving up after writeTimeout.
+func writeWithin(w http.ResponseWriter, rc *http.ResponseController, parts ...[]byte) error {
+	if err := rc.SetWriteDeadline(time.Now().Add(writeTimeout)); err != nil && !errors.Is(err, http.ErrNotSupported) {
+		return err
+	}
+	for _, b := range parts {
+		if _, err := w.Write(b); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // export answers everything the reader has stored, as one JSON document to
-// download: GET /api/users/me/export. It is written as it is read, one
-// conversation at a time.
+// download: GET /api/users/me/export. It is written as it is read, a page
+// of messages at a time, so that its memory does not grow with the
+// reader's history; each write gives up after writeTimeout, and at most
+// maxExports are written at once.
 func (s *Server) export(w http.ResponseWriter, r *http.Request, p authn.Principal) error {
+	select {
+	case s.exporting <- struct{}{}:
+		defer func() { <-s.exporting }()
+	default:
+		return errBusy
+	}
 	head, err := json.Marshal(map[string]any{"user_id": p.UserID, "email": p.Email, "name": p.Name,
 		"exported_at": httpx.Time(s.opt.Now())})
 	if err != nil {
 		return err
 	}
-	n := 0
-	start := func() {
+	rc := http.NewResponseController(w)
+	started, convs, msgs := false, 0, 0
+	start := func() error {
 		h := w.Header()
 		h.Set("Content-Type", "application/json")
 		h.Set("Content-Disposition", `attachment; filename="lectern-export.json"`)
 		h.Set("Cache-Control", "no-store")
-		fmt.Fprintf(w, `{"user":%s,"conversations":[`, head)
+		started = true
+		return writeWithin(w, rc, []byte(`{"user":`), head, []byte(`,"conversations":[`))
 	}
-	err = s.chat.Export(r.Context(), p.UserID, func(c store.Conversation, msgs []store.Message) error {
-		out := struct {
-			conversationJSON
-			Messages []messageJSON `json:"messages"`
-		}{toConversationJSON(c), make([]messageJSON, len(msgs))}
-		for i, m := range msgs {
-			out.Messages[i] = s.toMessageJSON(m)
-			out.Messages[i].ContentHTML = nil // the export is the data; HTML is presentation
-		}
-		b, err := json.Marshal(out)
+	conversation := func(c store.Conversation) error {
+		b, err := json.Marshal(toConversationJSON(c))
 		if err != nil {
 			return err
 		}
-		if n == 0 {
-			start()
-		} else {
-			w.Write([]byte(","))
+		sep := []byte("]},")
+		if !started {
+			if err := start(); err != nil {
+				return err
+			}
+			sep = nil
 		}
-		n++
-		_, err = w.Write(b)
-		return err
-	})
+		convs, msgs = convs+1, 0
+		// The conversation's fields, then its messages as they come.
+		return writeWithin(w, rc, sep, b[:len(b)-1], []byte(`,"messages":[`))
+	}
+	messages := func(page []store.Message) error {
+		var buf []byte
+		for _, m := range page {
+			b, err := json.Marshal(messageData(m)) // the data: no rendered HTML
+			if err != nil {
+				return err
+			}
+			if msgs > 0 {
+				buf = append(buf, ',')
+			}
+			buf = append(buf, b...)
+			msgs++
+		}
+		return writeWithin(w, rc, buf)
+	}
+	err = s.chat.Export(r.Context(), p.UserID, conversation, messages)
 	switch {
-	case err != nil && n == 0:
+	case err != nil && !started:
 		return err // nothing sent yet: an ordinary error response
 	case err != nil:
 		// The status is sent; an incomplete document is the only signal
 		// left, and the client's JSON parser will see it.
 		httpx.Logger(r.Context()).Error("export failed midway", "err", err)
 		return nil
-	case n == 0:
-		start()
+	case !started:
+		if err := start(); err != nil {
+			return nil
+		}
 	}
-	w.Write([]byte("]}"))
+	end := []byte("]}")
+	if convs > 0 {
+		end = []byte("]}]}")
+	}
+	writeWithin(w, rc, end)
 	return nil
 }

@@ -49,6 +49,7 @@ type options struct {
 	uncached   bool                            // verify every token in full (benchmarks)
 	server     func(*api.Server)               // called with the API server once built
 	maxAnswers int                             // api.Options.MaxAnswers
+	quota      chat.Quota
 }
 
 func newEnv(t testing.TB, st store.Store, o options) *env {
@@ -89,7 +90,7 @@ func newEnv(t testing.TB, st store.Store, o options) *env {
 	if o.guard != nil {
 		guard = o.guard(verifier)
 	}
-	apiSrv = api.New(api.Options{ChatRule: o.agentRule, MaxAnswers: o.maxAnswers}, chat.New(chatStore, o.answerer, chat.Options{Budget: o.budget}), apiStore, guard, ratelimit.New(nil, 1000))
+	apiSrv = api.New(api.Options{ChatRule: o.agentRule, MaxAnswers: o.maxAnswers}, chat.New(chatStore, o.answerer, chat.Options{Budget: o.budget, Quota: o.quota}), apiStore, guard, ratelimit.New(nil, 1000))
 	if o.server != nil {
 		o.server(apiSrv)
 	}

@@ -575,3 +575,83 @@ func TestAnswersAtOnceAreCapped(t *testing.T) {
 		t.Errorf("after the others finished: %d %s", r.status, r.body)
 	}
 }
+
+// TestReadersWritesAreBounded checks the bounds on what one account may
+// make the server store: notes are rate-limited like questions (3,000
+// notes in 5 s were taken before), and what a reader keeps is capped in
+// messages (429) and bytes (413), each error saying what to do.
+func TestReadersWritesAreBounded(t *testing.T) {
+	t.Run("notes are rate-limited", func(t *testing.T) {
+		e := newEnv(t, testdbSQLite(t), options{agentRule: ratelimitRule(5)})
+		u := e.newUser()
+		conv := u.run(t, "", "a first question")
+		statuses := map[int]int{}
+		for range 8 {
+			statuses[u.do("POST", "/api/conversations/"+conv.SessionID+"/messages", map[string]any{"content": "a note"}).status]++
+		}
+		if statuses[201] != 5 || statuses[429] != 3 { // notes have a count of their own
+			t.Errorf("statuses %v, want 5 notes stored and 3 refused", statuses)
+		}
+	})
+	t.Run("a reader's messages are capped", func(t *testing.T) {
+		e := newEnv(t, testdbSQLite(t), options{quota: chat.Quota{Messages: 4}})
+		u := e.newUser()
+		conv := u.run(t, "", "a question") // two messages: it and its answer
+		for i, want := range []int{201, 201, 429} {
+			r := u.do("POST", "/api/conversations/"+conv.SessionID+"/messages", map[string]any{"content": "a note"})
+			if r.status != want || (want == 429 && !strings.Contains(string(r.body), "QUOTA_EXCEEDED")) {
+				t.Errorf("note %d: %d %s, want %d", i+1, r.status, r.body, want)
+			}
+		}
+		if r := u.do("POST", "/api/agents/run", map[string]any{"query": "another", "session_id": conv.SessionID}); r.status != 429 {
+			t.Errorf("a question past the quota: %d", r.status)
+		}
+	})
+	t.Run("a reader's bytes are capped", func(t *testing.T) {
+		e := newEnv(t, testdbSQLite(t), options{quota: chat.Quota{Bytes: 2000}})
+		u := e.newUser()
+		conv := u.run(t, "", "a question")
+		r := u.do("POST", "/api/conversations/"+conv.SessionID+"/messages", map[string]any{"content": strings.Repeat("x", 3000)})
+		if r.status != 413 || !strings.Contains(string(r.body), "QUOTA_EXCEEDED") {
+			t.Errorf("a note past the byte quota: %d %s", r.status, r.body)
+		}
+	})
+}
+
+// heldLists holds every ListConversations until released, telling
+// started of each.
+type heldLists struct {
+	chat.Store
+	started, release chan struct{}
+}
+
+func (h *heldLists) ListConversations(ctx context.Context, userID string, limit int, after *store.ConversationCursor) ([]store.Conversation, error) {
+	h.started <- struct{}{}
+	<-h.release
+	return h.Store.ListConversations(ctx, userID, limit, after)
+}
+
+// TestExportsAtOnceAreCapped checks that at most two exports are written
+// at once (six at once took the process to 1.35 GB before): a third gets
+// 503 BUSY with Retry-After.
+func TestExportsAtOnceAreCapped(t *testing.T) {
+	held := &heldLists{started: make(chan struct{}, 2), release: make(chan struct{})}
+	e := newEnv(t, testdbSQLite(t), options{wrap: func(s chat.Store) chat.Store { held.Store = s; return held }})
+	u := e.newUser()
+	done := make(chan int, 2)
+	for range 2 {
+		go func() { done <- u.do("GET", "/api/users/me/export", nil).status }()
+	}
+	<-held.started
+	<-held.started
+	r := u.do("GET", "/api/users/me/export", nil)
+	close(held.release)
+	if r.status != 503 || r.header.Get("Retry-After") == "" || !strings.Contains(string(r.body), `"BUSY"`) {
+		t.Errorf("a third export at once: %d %s", r.status, r.body)
+	}
+	for range 2 {
+		if s := <-done; s != 200 {
+			t.Errorf("a held export: %d", s)
+		}
+	}
+}

@@ -67,27 +67,34 @@ func toSourcesJSON(sources []chat.Source) []sourceJSON {
 	return out
 }
 
-func (s *Server) toMessageJSON(m store.Message) messageJSON {
-	sources := chat.SourcesOf(m)
+// messageData is a message as the API sends it, without its rendering.
+func messageData(m store.Message) messageJSON {
 	out := messageJSON{ID: m.ID, ConversationID: m.ConversationID, UserID: m.UserID, Seq: m.Seq, Role: m.Role,
-		Content: m.Content, Sources: toSourcesJSON(sources), Timestamp: httpx.Time(m.CreatedAt)}
+		Content: m.Content, Sources: toSourcesJSON(chat.SourcesOf(m)), Timestamp: httpx.Time(m.CreatedAt)}
 	if m.AgentType != "" {
 		out.AgentType = &m.AgentType
 	}
 	if m.ParentID != "" {
 		out.ParentID = &m.ParentID
 	}
+	if m.Rating != "" {
+		out.Rating = &m.Rating
+	}
+	return out
+}
+
+// toMessageJSON is messageData with an answer's sanitized HTML, its
+// citations linked.
+func (s *Server) toMessageJSON(m store.Message) messageJSON {
+	out := messageData(m)
 	if m.Role == store.RoleAssistant {
 		sum := s.renders.sum(m.Content, m.Sources)
 		h, ok := s.renders.get(m.ID, sum)
 		if !ok {
-			h = s.renderAnswer(m.Content, sources)
+			h = s.renderAnswer(m.Content, chat.SourcesOf(m))
 			s.renders.put(m.ID, sum, h)
 		}
 		out.ContentHTML = &h
-	}
-	if m.Rating != "" {
-		out.Rating = &m.Rating
 	}
 	return out
 }
@@ -231,6 +238,11 @@ func (s *Server) postMessage(w http.ResponseWriter, r *http.Request, p authn.Pri
 	}
 	if req.Content == nil {
 		return httpx.Errorf(http.StatusBadRequest, "VALIDATION_ERROR", "content: required")
+	}
+	// Notes are limited like questions (a count of their own), so that one
+	// account cannot fill the database at network speed.
+	if err := s.allow("note|"+p.UserID, "Too many notes; please wait a moment"); err != nil {
+		return err
 	}
 	m, err := s.chat.AddUserMessage(r.Context(), p.UserID, r.PathValue("id"), *req.Content)
 	if err != nil {

@@ -65,8 +65,9 @@ type Server struct {
 	synced  syncCache
 	html    *safehtml.Renderer
 	renders *renderCache
-	// answering holds a token for each answer being written (MaxAnswers).
-	answering chan struct{}
+	// answering holds a token for each answer being written (MaxAnswers),
+	// exporting one for each export (maxExports).
+	answering, exporting chan struct{}
 
 	// stopping ends, with errShuttingDown as its cause, when answers in
 	// progress must stop for a shutdown; see Drain.
@@ -85,7 +86,7 @@ func New(opt Options, svc *chat.Service, users UserSyncer, guard Guard, limiter 
 	}
 	s := &Server{opt: opt, chat: svc, users: users, guard: guard, limiter: limiter,
 		synced: syncCache{m: map[string]string{}}, html: safehtml.NewRenderer(), renders: newRenderCache(),
-		answering: make(chan struct{}, opt.MaxAnswers)}
+		answering: make(chan struct{}, opt.MaxAnswers), exporting: make(chan struct{}, maxExports)}
 	s.stopping, s.stop = context.WithCancelCause(context.Background())
 	return s
 }

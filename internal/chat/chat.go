@@ -171,12 +171,30 @@ type Store interface {
 	ListMessages(ctx context.Context, userID, conversationID string, afterSeq int64, limit int) ([]store.Message, error)
 	SetFeedback(ctx context.Context, f store.Feedback) error
 	AddUsage(ctx context.Context, userID, day string, requests, tokens int64) (store.Usage, error)
+	UserFootprint(ctx context.Context, userID string) (store.Footprint, error)
 }
+
+// Quota bounds what one reader may keep stored: conversations, messages
+// (theirs and the answers) and the bytes those hold. A zero field takes
+// its default.
+type Quota struct {
+	Conversations, Messages, Bytes int64
+}
+
+// Defaults for Quota: far beyond a reader's use, and a bound on what one
+// free account can make the database hold.
+const (
+	DefaultQuotaConversations = 1_000
+	DefaultQuotaMessages      = 20_000
+	DefaultQuotaBytes         = 50 << 20
+)
 
 // Options configures a Service.
 type Options struct {
 	// Budget is each reader's daily allowance; zero is unlimited.
 	Budget Budget
+	// Quota is what each reader may keep stored.
+	Quota Quota
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// OnAnswer, when set, is told how each call of the Answerer went, for
@@ -207,6 +225,7 @@ type Service struct {
 	store      Store
 	answerer   Answerer
 	budget     Budget
+	quota      Quota
 	now        func() time.Time
 	onAnswer   func(AnswerStats)
 	overBudget func()
@@ -222,7 +241,15 @@ func New(st Store, a Answerer, opt Options) *Service {
 		discard := slog.New(slog.DiscardHandler)
 		opt.Log = func(context.Context) *slog.Logger { return discard }
 	}
-	return &Service{store: st, answerer: a, budget: opt.Budget, now: opt.Now, onAnswer: opt.OnAnswer,
+	for _, q := range []struct {
+		v *int64
+		d int64
+	}{{&opt.Quota.Conversations, DefaultQuotaConversations}, {&opt.Quota.Messages, DefaultQuotaMessages}, {&opt.Quota.Bytes, DefaultQuotaBytes}} {
+		if *q.v <= 0 {
+			*q.v = q.d
+		}
+	}
+	return &Service{store: st, answerer: a, budget: opt.Budget, quota: opt.Quota, now: opt.Now, onAnswer: opt.OnAnswer,
 		overBudget: opt.OnOverBudget, log: opt.Log}
 }
 
@@ -320,6 +347,9 @@ func (s *Service) AddUserMessage(ctx context.Context, userID, id, content string
 	if err != nil {
 		return store.Message{}, err
 	}
+	if err := s.checkQuota(ctx, userID, false, int64(len(content))); err != nil {
+		return store.Message{}, err
+	}
 	m, err := s.store.AppendMessage(ctx, store.Message{
 		ID: randid.New(), ConversationID: id, UserID: userID, Role: store.RoleUser, Content: content, CreatedAt: s.now(),
 	})
@@ -327,6 +357,28 @@ func (s *Service) AddUserMessage(ctx context.Context, userID, id, content string
 		return m, storeErr("add message", err)
 	}
 	return m, nil
+}
+
+// checkQuota refuses to store a message of size bytes for userID (in a new
+// conversation when newConversation) when their quota would be passed: 429
+// for a count, 413 for bytes, each saying what to delete.
+func (s *Service) checkQuota(ctx context.Context, userID string, newConversation bool, bytes int64) error {
+	f, err := s.store.UserFootprint(ctx, userID)
+	if err != nil {
+		return storeErr("read footprint", err)
+	}
+	switch {
+	case newConversation && f.Conversations >= s.quota.Conversations:
+		return &fault.Error{Kind: fault.Limited, Code: "QUOTA_EXCEEDED",
+			Message: fmt.Sprintf("You keep %d conversations, as many as a reader may; delete some to start another", f.Conversations)}
+	case f.Messages >= s.quota.Messages:
+		return &fault.Error{Kind: fault.Limited, Code: "QUOTA_EXCEEDED",
+			Message: fmt.Sprintf("Your conversations hold %d messages, as many as a reader may keep; delete some to add more", f.Messages)}
+	case f.Bytes+bytes > s.quota.Bytes:
+		return &fault.Error{Kind: fault.TooLarge, Code: "QUOTA_EXCEEDED",
+			Message: fmt.Sprintf("Your conversations hold %d MB, as much as a reader may keep; delete some to add more", f.Bytes>>20)}
+	}
+	return nil
 }
 
 func checkText(field, s string, max int) (string, error) {
@@ -400,6 +452,9 @@ func (s *Service) Ask(ctx context.Context, userID string, req RunRequest) (*Turn
 	}
 	now := s.now()
 	t := &Turn{userID: userID, day: now.UTC().Format(time.DateOnly), req: req}
+	if err := s.checkQuota(ctx, userID, req.SessionID == "", int64(len(query))); err != nil {
+		return nil, err
+	}
 	if err := s.checkBudget(ctx, userID, t.day, now); err != nil {
 		return nil, err
 	}
@@ -572,10 +627,12 @@ func titleFrom(query string) string {
 	return strings.TrimSpace(string(r[:titleFromQueryRunes])) + "..."
 }
 
-// Export calls fn with each of the user's conversations, oldest first, and
-// all its messages in order, reading a page at a time so that a long
-// history is never held in memory whole.
-func (s *Service) Export(ctx context.Context, userID string, fn func(c store.Conversation, msgs []store.Message) error) error {
+// Export reads everything userID has stored, oldest conversation first,
+// without holding more than a page of it: conversation is called for each
+// conversation, then messages for each page of its messages (oldest
+// first, none for an empty one). A conversation deleted meanwhile ends
+// early.
+func (s *Service) Export(ctx context.Context, userID string, conversation func(store.Conversation) error, messages func([]store.Message) error) error {
 	var convs []store.Conversation
 	var after *store.ConversationCursor
 	for {
@@ -592,7 +649,9 @@ func (s *Service) Export(ctx context.Context, userID string, fn func(c store.Con
 	}
 	for i := len(convs) - 1; i >= 0; i-- {
 		c := convs[i]
-		var msgs []store.Message
+		if err := conversation(c); err != nil {
+			return err
+		}
 		var seq int64
 		for {
 			page, err := s.store.ListMessages(ctx, userID, c.ID, seq, MaxPageSize)
@@ -602,14 +661,15 @@ func (s *Service) Export(ctx context.Context, userID string, fn func(c store.Con
 			if err != nil {
 				return storeErr("export messages", err)
 			}
-			msgs = append(msgs, page...)
+			if len(page) > 0 {
+				if err := messages(page); err != nil {
+					return err
+				}
+			}
 			if len(page) < MaxPageSize {
 				break
 			}
 			seq = page[len(page)-1].Seq
-		}
-		if err := fn(c, msgs); err != nil {
-			return err
 		}
 	}
 	return nil

@@ -30,6 +30,15 @@ var (
 	ErrDeleted = fault.Sentinel(fault.Unauthenticated, "store: user deleted")
 )
 
+// Footprint is what a user has stored, for quotas.
+type Footprint struct {
+	Conversations, Messages, Bytes int64
+}
+
+// MessageBytes is what a message counts for in Footprint.Bytes: its text
+// and its sources.
+func MessageBytes(m Message) int64 { return int64(len(m.Content) + len(m.Sources)) }
+
 // User is an account holder. Emails are stored lower-cased.
 type User struct {
 	ID            string
@@ -280,6 +289,10 @@ type Store interface {
 	// constraint holds. Role and credentials are never touched. A user
 	// deleted here (DeleteUser) is never written again: ErrDeleted.
 	SyncUser(ctx context.Context, u User) (changed bool, err error)
+
+	// UserFootprint returns what userID has stored: conversations, their
+	// messages (both roles) and the bytes those messages hold.
+	UserFootprint(ctx context.Context, userID string) (Footprint, error)
 
 	// StartConversation inserts c with first as its message 1, atomically.
 	// It returns first as stored (Seq set) and sets c.MessageCount to 1.

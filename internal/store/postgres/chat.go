@@ -86,6 +86,19 @@ func (s *Store) SyncUser(ctx context.Context, u store.User) (bool, error) {
 	return tag.RowsAffected() > 0, nil
 }
 
+// UserFootprint returns what userID has stored, from their conversations
+// alone (their counts of messages and bytes).
+func (s *Store) UserFootprint(ctx context.Context, userID string) (store.Footprint, error) {
+	var f store.Footprint
+	err := s.pool.QueryRow(ctx,
+		`SELECT count(*), coalesce(sum(message_count), 0), coalesce(sum(bytes), 0) FROM conversations WHERE user_id = $1`,
+		userID).Scan(&f.Conversations, &f.Messages, &f.Bytes)
+	if err != nil {
+		return f, wrap("user footprint", err)
+	}
+	return f, nil
+}
+
 // isForeignKeyViolation reports whether err is a foreign-key violation.
 func isForeignKeyViolation(err error) bool {
 	var pgErr *pgconn.PgError
@@ -154,8 +167,8 @@ func (s *Store) StartConversation(ctx context.Context, c store.Conversation, fir
 	}
 	err = s.pool.QueryRow(ctx,
 		`WITH c AS (
-			INSERT INTO conversations (`+conversationColumns+`)
-			VALUES ($1, $2, $3, $4, $5, 1)
+			INSERT INTO conversations (`+conversationColumns+`, bytes)
+			VALUES ($1, $2, $3, $4, $5, 1, $13)
 			RETURNING id, user_id
 		)
 		INSERT INTO messages (id, conversation_id, user_id, seq, role, content, sources, agent_type, parent_id, created_at)
@@ -163,7 +176,8 @@ func (s *Store) StartConversation(ctx context.Context, c store.Conversation, fir
 		FROM c
 		RETURNING created_at`,
 		c.ID, c.UserID, c.Title, c.CreatedAt, c.UpdatedAt,
-		first.ID, first.Role, first.Content, jsonToDB(first.Sources), first.AgentType, nullString(first.ParentID), first.CreatedAt).
+		first.ID, first.Role, first.Content, jsonToDB(first.Sources), first.AgentType, nullString(first.ParentID), first.CreatedAt,
+		store.MessageBytes(first)).
 		Scan(&first.CreatedAt)
 	if err != nil {
 		if isForeignKeyViolation(err) {
@@ -262,7 +276,8 @@ func (s *Store) DeleteConversation(ctx context.Context, userID, id string) error
 func (s *Store) AppendMessage(ctx context.Context, m store.Message) (store.Message, error) {
 	err := s.pool.QueryRow(ctx,
 		`WITH c AS (
-			UPDATE conversations SET message_count = message_count + 1, updated_at = GREATEST(updated_at, $1)
+			UPDATE conversations SET message_count = message_count + 1, updated_at = GREATEST(updated_at, $1),
+				bytes = bytes + $10
 			WHERE id = $2 AND user_id = $3
 			RETURNING id, user_id, message_count
 		)
@@ -271,7 +286,7 @@ func (s *Store) AppendMessage(ctx context.Context, m store.Message) (store.Messa
 		FROM c
 		RETURNING seq, created_at`,
 		m.CreatedAt, m.ConversationID, m.UserID,
-		m.ID, m.Role, m.Content, jsonToDB(m.Sources), m.AgentType, nullString(m.ParentID)).Scan(&m.Seq, &m.CreatedAt)
+		m.ID, m.Role, m.Content, jsonToDB(m.Sources), m.AgentType, nullString(m.ParentID), store.MessageBytes(m)).Scan(&m.Seq, &m.CreatedAt)
 	if err != nil {
 		return store.Message{}, wrap("append message", err)
 	}

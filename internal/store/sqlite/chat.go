@@ -96,6 +96,19 @@ func (s *Store) syncUserWrite(ctx context.Context, u store.User) (bool, error) {
 	return n > 0, nil
 }
 
+// UserFootprint returns what userID has stored, from their conversations
+// alone (their counts of messages and bytes).
+func (s *Store) UserFootprint(ctx context.Context, userID string) (store.Footprint, error) {
+	var f store.Footprint
+	err := s.readStmts.row(ctx,
+		`SELECT count(*), ifnull(sum(message_count), 0), ifnull(sum(bytes), 0) FROM conversations WHERE user_id = ?`,
+		userID).Scan(&f.Conversations, &f.Messages, &f.Bytes)
+	if err != nil {
+		return f, wrap("user footprint", err)
+	}
+	return f, nil
+}
+
 // isUniqueViolation reports whether err is a UNIQUE constraint failure.
 func isUniqueViolation(err error) bool {
 	var e *sqlite.Error
@@ -170,7 +183,7 @@ func firstMessage(c store.Conversation, first store.Message) (store.Message, err
 	return first, nil
 }
 
-const insertConversation = `INSERT INTO conversations (` + conversationColumns + `) VALUES (?, ?, ?, ?, ?, 1)`
+const insertConversation = `INSERT INTO conversations (` + conversationColumns + `, bytes) VALUES (?, ?, ?, ?, ?, 1, ?)`
 
 // StartConversation inserts c (with a message count of 1) and first as its
 // message 1 in one transaction, and returns first as stored. first's empty
@@ -187,7 +200,7 @@ func (s *Store) StartConversation(ctx context.Context, c store.Conversation, fir
 		return store.Message{}, wrap("start conversation", err)
 	}
 	defer tx.Rollback()
-	if _, err := st[0].ExecContext(ctx, c.ID, c.UserID, c.Title, toDB(c.CreatedAt), toDB(c.UpdatedAt)); err != nil {
+	if _, err := st[0].ExecContext(ctx, c.ID, c.UserID, c.Title, toDB(c.CreatedAt), toDB(c.UpdatedAt), store.MessageBytes(first)); err != nil {
 		if isForeignKeyViolation(err) {
 			return store.Message{}, fmt.Errorf("sqlite: start conversation: no user %q: %w", c.UserID, store.ErrNotFound)
 		}
@@ -289,7 +302,8 @@ func (s *Store) DeleteConversation(ctx context.Context, userID, id string) error
 	return mustAffect("delete conversation", res)
 }
 
-const countMessage = `UPDATE conversations SET message_count = message_count + 1, updated_at = max(updated_at, ?)
+const countMessage = `UPDATE conversations SET message_count = message_count + 1, updated_at = max(updated_at, ?),
+		bytes = bytes + ?
 	WHERE id = ? AND user_id = ?
 	RETURNING message_count`
 
@@ -305,7 +319,7 @@ func (s *Store) AppendMessage(ctx context.Context, m store.Message) (store.Messa
 		return store.Message{}, wrap("append message", err)
 	}
 	defer tx.Rollback()
-	if err := st[0].QueryRowContext(ctx, toDB(m.CreatedAt), m.ConversationID, m.UserID).Scan(&m.Seq); err != nil {
+	if err := st[0].QueryRowContext(ctx, toDB(m.CreatedAt), store.MessageBytes(m), m.ConversationID, m.UserID).Scan(&m.Seq); err != nil {
 		return store.Message{}, wrap("append message", err)
 	}
 	if _, err := st[1].ExecContext(ctx, insertMessageArgs(m)...); err != nil {

@@ -842,6 +842,33 @@ func messageTests() []test {
 	}
 }
 
+// footprintTests check the counts quotas are kept by.
+func footprintTests() []test {
+	return []test{
+		{"UserFootprint counts the user's conversations, messages and their bytes", func(t *testing.T, s store.Store) {
+			now := base()
+			u, a := newUser(now)
+			noErr(t, "CreateUser", s.CreateUser(t.Context(), u, a))
+			f, err := s.UserFootprint(t.Context(), u.ID)
+			noErr(t, "UserFootprint", err)
+			check(t, "a new user's footprint", f, store.Footprint{})
+			for i := range 2 {
+				c := store.Conversation{ID: randid.New(), UserID: u.ID, Title: "t", CreatedAt: now, UpdatedAt: now}
+				_, err := s.StartConversation(t.Context(), c, store.Message{ID: randid.New(), Role: store.RoleUser, Content: "12345", CreatedAt: now})
+				noErr(t, "StartConversation", err)
+				if i == 0 {
+					_, err = s.AppendMessage(t.Context(), store.Message{ID: randid.New(), ConversationID: c.ID, UserID: u.ID,
+						Role: store.RoleAssistant, Content: "abc", Sources: []byte(`[]`), CreatedAt: now})
+					noErr(t, "AppendMessage", err)
+				}
+			}
+			f, err = s.UserFootprint(t.Context(), u.ID)
+			noErr(t, "UserFootprint", err)
+			check(t, "footprint", f, store.Footprint{Conversations: 2, Messages: 3, Bytes: 5 + 5 + 3 + 2})
+		}},
+	}
+}
+
 func syncUserTests() []test {
 	return []test{
 		{"SyncUser never brings a deleted user back nor takes a later user's email", func(t *testing.T, s store.Store) {

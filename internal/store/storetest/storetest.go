@@ -43,6 +43,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	tests = append(tests, timeTests()...)
 	tests = append(tests, notFoundTests()...)
 	tests = append(tests, syncUserTests()...)
+	tests = append(tests, footprintTests()...)
 	tests = append(tests, conversationTests()...)
 	tests = append(tests, messageTests()...)
 	tests = append(tests, feedbackTests()...)
