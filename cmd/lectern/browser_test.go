@@ -277,7 +277,11 @@ func (b *tab) click(t *testing.T, what, sel string) {
 	t.Helper()
 	b.waitVisible(t, what, sel)
 	waitFor[bool](t, b, what+" ("+sel+" enabled)", in("const el = $("+js(sel)+"); return !!el && !el.disabled;"))
-	b.do(t, what+" (click "+sel+")", chromedp.Click(chromedp.CSS(sel)))
+	// The element's own click, as a user's activation does: a mouse event
+	// at coordinates measured a moment earlier misses when the page moves
+	// in between (a list above it that has just loaded), and on a busy
+	// machine that happened.
+	eval[bool](t, b, what+" (click "+sel+")", in("const el = $("+js(sel)+"); el.scrollIntoView({block: 'center'}); el.focus(); el.click(); return true;"))
 }
 
 // fill types value into an input, replacing what it held.
