@@ -55,9 +55,13 @@ type Options struct {
 	// are recomputed.
 	EmbeddingModel string
 	// Retrieval tunes the index; without a Thesaurus of its own it gets
-	// the English one (package thesaurus).
+	// the English one (package thesaurus), for English books.
 	Retrieval retrieval.Options
-	Log       *slog.Logger
+	// Language is the book's language (a BCP 47 tag: "es", "zh-Hans"), for
+	// its search; empty: detected from the book's text
+	// (retrieval.DetectLanguage).
+	Language string
+	Log      *slog.Logger
 	// OnSearch, when set, is told the mode ("bm25", or "hybrid" when the
 	// question's embedding was fused in) and the duration of every search
 	// that ran, for metrics. It must be safe for concurrent use.
@@ -133,6 +137,27 @@ type snapshot struct {
 	chunks map[string]chunkRef
 	index  *retrieval.Index
 	dense  bool // chunks carry vectors of the configured model
+}
+
+// languageSample is up to about 20,000 words of the book's text, taken
+// across it, to tell its language by.
+func languageSample(chunks []store.BookChunk) string {
+	var b strings.Builder
+	step := max(1, len(chunks)/100)
+	for i := 0; i < len(chunks) && b.Len() < 150_000; i += step {
+		b.WriteString(chunks[i].Text)
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
+
+// Language is the language of the loaded book ("en", "es", "zh", … as
+// retrieval.LanguageOf gives it; "" before a book is loaded).
+func (l *Library) Language() string {
+	if s := l.cur.Load(); s != nil {
+		return s.index.Language().Code()
+	}
+	return ""
 }
 
 // Ready reports whether a book is loaded.
@@ -241,7 +266,17 @@ func (l *Library) snapshot(ctx context.Context) (*snapshot, error) {
 		return nil, fmt.Errorf("library: table of contents: %w", err)
 	}
 	s := &snapshot{book: b, toc: toc, bySlug: make(map[string]*Page, len(docs)), byPath: make(map[string]*Page, len(docs)),
-		chunks: make(map[string]chunkRef, len(chunks)), index: retrieval.New(l.opt.Retrieval)}
+		chunks: make(map[string]chunkRef, len(chunks))}
+	lang := l.opt.Language
+	if lang == "" {
+		lang = retrieval.DetectLanguage(languageSample(chunks))
+	}
+	ropt := l.opt.Retrieval
+	ropt.Language = retrieval.LanguageOf(lang)
+	if ropt.Language.Code() != "en" {
+		ropt.Thesaurus = nil // an English thesaurus knows nothing of other languages' words
+	}
+	s.index = retrieval.New(ropt)
 	for i, d := range docs {
 		p := &Page{Ord: i, DocPath: d.Path, Slug: d.Slug, URL: book.DocURL(d.Slug), Title: d.Title, SidebarLabel: d.SidebarLabel,
 			Description: d.Description, Chapter: d.Chapter, ChapterNumber: d.ChapterNumber, PageNumber: d.PageNumber, HTML: d.HTML, Words: d.Words}

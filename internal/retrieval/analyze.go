@@ -5,7 +5,6 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/kljensen/snowball/english"
 )
 
 // maxWordBytes drops longer "words" (base64 blobs, hashes, minified code):
@@ -164,33 +163,28 @@ func classify(r rune) int {
 	return runeOther
 }
 
-// termOf maps a lowercase word to its index term, or "" for a stop word.
-// Only plain ASCII words are stemmed: the Snowball English stemmer is
-// meant for them, and numbers, identifiers like "utf8" and words of other
-// scripts are better matched exactly.
-func termOf(word string) string {
-	if isStopWord(word) {
-		return ""
-	}
-	for i := 0; i < len(word); i++ {
-		if c := word[i]; c < 'a' || c > 'z' {
-			return word
-		}
-	}
-	return english.Stem(word, true)
-}
+// termOf maps a lowercase English word to its index term, or "" for a stop
+// word (see Language.term): the package's Analyze and Tokenize.
+func termOf(word string) string { return LanguageOf("en").term(word) }
 
-// analyzer turns text into terms, caching each word's term so that the
-// stemmer, which allocates, runs once per distinct word. It is safe for
-// concurrent use.
+// analyzer turns text into terms in one language, caching each word's term
+// so that the stemmer, which allocates, runs once per distinct word. It is
+// safe for concurrent use.
 type analyzer struct {
+	lang  Language
 	mu    sync.RWMutex
 	terms map[string]string // lowercase word → term, "" for stop words
 }
 
-func newAnalyzer() *analyzer {
-	return &analyzer{terms: make(map[string]string)}
+func newAnalyzer(lang Language) *analyzer {
+	if lang.stop == nil {
+		lang = LanguageOf("en")
+	}
+	return &analyzer{lang: lang, terms: make(map[string]string)}
 }
+
+// term is the analyzer's language's term of a lowercase word.
+func (a *analyzer) term(word string) string { return a.lang.term(word) }
 
 // wordTerm is a cache entry waiting to be stored.
 type wordTerm struct{ word, term string }
@@ -201,12 +195,18 @@ type wordTerm struct{ word, term string }
 // buf and pending are scratch space, returned for reuse.
 func (a *analyzer) each(text string, learn bool, buf []byte, pending []wordTerm, fn func(term string, start int)) ([]byte, []wordTerm) {
 	pending = pending[:0]
+	var run ideographRun
 	a.mu.RLock()
-	buf = scanWords(text, buf, func(word []byte, start, _ int) {
+	buf = scanWords(text, buf, func(word []byte, start, end int) {
+		if a.lang.bigram && isIdeographWord(word) {
+			run.add(string(word), start, end, fn)
+			return
+		}
+		run.flush(fn)
 		t, ok := a.terms[string(word)]
 		if !ok {
 			w := string(word)
-			t = termOf(w)
+			t = a.lang.term(w)
 			if learn {
 				pending = append(pending, wordTerm{w, t})
 			}
@@ -215,6 +215,7 @@ func (a *analyzer) each(text string, learn bool, buf []byte, pending []wordTerm,
 			fn(t, start)
 		}
 	})
+	run.flush(fn)
 	a.mu.RUnlock()
 	if len(pending) > 0 {
 		a.mu.Lock()
@@ -227,6 +228,43 @@ func (a *analyzer) each(text string, learn bool, buf []byte, pending []wordTerm,
 		a.mu.Unlock()
 	}
 	return buf, pending
+}
+
+// isIdeographWord reports whether a word from scanWords is one Han,
+// Hiragana or Katakana character (scanWords makes each its own word).
+func isIdeographWord(word []byte) bool {
+	r, n := utf8.DecodeRune(word)
+	return n == len(word) && classify(r) == runeIdeograph
+}
+
+// ideographRun turns a run of adjacent ideographs into the terms of
+// languages written without spaces: each overlapping pair ("时间戳" gives
+// "时间", "间戳"), or the character alone when the run has one.
+type ideographRun struct {
+	prev       string
+	prevStart  int
+	prevEnd    int
+	n          int // characters in the run so far
+	emittedAny bool
+}
+
+func (r *ideographRun) add(ch string, start, end int, fn func(string, int)) {
+	if r.n > 0 && start == r.prevEnd {
+		fn(r.prev+ch, r.prevStart)
+		r.emittedAny = true
+	} else {
+		r.flush(fn)
+	}
+	r.prev, r.prevStart, r.prevEnd = ch, start, end
+	r.n++
+}
+
+// flush ends the run, giving a lone character its own term.
+func (r *ideographRun) flush(fn func(string, int)) {
+	if r.n == 1 && !r.emittedAny {
+		fn(r.prev, r.prevStart)
+	}
+	*r = ideographRun{}
 }
 
 // cached returns the term of word (lowercase) if the analyzer has learned

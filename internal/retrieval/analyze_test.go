@@ -63,7 +63,7 @@ func TestTokenize(t *testing.T) {
 }
 
 func TestAnalyzerCacheAgreesWithAnalyze(t *testing.T) {
-	an := newAnalyzer()
+	an := newAnalyzer(Language{})
 	text := "The runners were running; the runner runs. Daylight-saving time's changes."
 	for pass := range 2 { // the second pass is served from the cache
 		var got []string
@@ -136,5 +136,56 @@ func TestIDFWeighsRareTermsMore(t *testing.T) {
 	common, rare, absent := ix.IDF(Analyze("clock")[0]), ix.IDF(Analyze("quartz")[0]), ix.IDF("zebra")
 	if !(common < rare && rare <= absent && common > 0) {
 		t.Errorf("idf clock %.3f, quartz %.3f, absent %.3f", common, rare, absent)
+	}
+}
+
+// TestLanguages checks each language's analysis on text of our own: its
+// stop words go, its words are stemmed by its own rules (accents and all),
+// and Chinese is cut into overlapping pairs of characters.
+func TestLanguages(t *testing.T) {
+	terms := func(lang, text string) []string {
+		an := newAnalyzer(LanguageOf(lang))
+		var out []string
+		an.each(text, true, nil, nil, func(term string, _ int) { out = append(out, term) })
+		return out
+	}
+	for _, tc := range []struct {
+		lang, a, b string // two texts that must give the same terms
+	}{
+		{"es", "¿Cómo se configuran las opciones del servidor?", "configuración opción servidores"},
+		{"es-ES", "las compilaciones rápidas", "compilación rápida"},
+		{"fr", "des configurations du serveur", "configuration serveurs"},
+		{"en", "the servers were configured", "server configure"},
+	} {
+		if a, b := terms(tc.lang, tc.a), terms(tc.lang, tc.b); strings.Join(a, " ") != strings.Join(b, " ") {
+			t.Errorf("%s: %q gives %v, %q gives %v", tc.lang, tc.a, a, tc.b, b)
+		}
+	}
+	if got := strings.Join(terms("zh", "时间戳和时区"), " "); got != "时间 间戳 戳和 和时 时区" {
+		t.Errorf("zh: %q", got)
+	}
+	if got := strings.Join(terms("zh-Hans", "使用 Rust 的 unsafe 代码"), " "); got != "使用 rust 的 unsafe 代码" {
+		t.Errorf("zh with Latin words and a lone character: %q", got)
+	}
+	if got := terms("es", "el de la que en y"); len(got) != 0 {
+		t.Errorf("Spanish stop words kept: %v", got)
+	}
+	if LanguageOf("de").Code() != "de" || len(terms("de", "die Zeitzonen")) != 2 {
+		t.Errorf("a language without a stemmer keeps its words: %v", terms("de", "die Zeitzonen"))
+	}
+}
+
+func TestDetectLanguage(t *testing.T) {
+	for _, tc := range []struct{ text, want string }{
+		{"The clock in your computer counts seconds since an epoch, and the operating system turns them into a date for you.", "en"},
+		{"El reloj de tu ordenador cuenta los segundos desde una época, y el sistema operativo los convierte en una fecha para ti.", "es"},
+		{"L'horloge de votre ordinateur compte les secondes depuis une époque, et le système les convertit en une date pour vous.", "fr"},
+		{"计算机中的时钟从某个纪元开始计算秒数，操作系统会把它们转换成日期。", "zh"},
+		{"コンピューターの時計は、ある時点からの秒数を数えています。", "ja"},
+		{"Die Uhr im Rechner zählt Sekunden seit einer Epoche und das Betriebssystem macht daraus ein Datum.", "und"},
+	} {
+		if got := DetectLanguage(tc.text); got != tc.want {
+			t.Errorf("DetectLanguage(%.30q…) = %q, want %q", tc.text, got, tc.want)
+		}
 	}
 }

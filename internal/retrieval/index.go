@@ -208,6 +208,9 @@ type Options struct {
 	// senses are not the book's), so those are not added.
 	Thesaurus     Thesaurus
 	SynonymWeight float64
+	// Language is how the book's words become terms (LanguageOf); the
+	// zero Language is English.
+	Language Language
 }
 
 // Thesaurus gives the synonyms of a word.
@@ -364,7 +367,7 @@ type Index struct {
 
 // New returns an empty index.
 func New(opt Options) *Index {
-	ix := &Index{opt: opt.withDefaults(), an: newAnalyzer()}
+	ix := &Index{opt: opt.withDefaults(), an: newAnalyzer(opt.Language)}
 	ix.pool.New = func() any { return new(scratch) }
 	ix.reset()
 	return ix
@@ -384,6 +387,9 @@ func (ix *Index) reset() {
 	ix.compounds = make(map[string]struct{})
 	ix.words, ix.capitalized = 0, 0
 }
+
+// Language returns the language the index analyzes text in.
+func (ix *Index) Language() Language { return ix.an.lang }
 
 // Len returns the number of chunks in the index.
 func (ix *Index) Len() int {
@@ -524,7 +530,7 @@ func (ix *Index) sequence(norm string) []int32 {
 	for _, w := range strings.Fields(norm) {
 		t, ok := ix.an.terms[w]
 		if !ok {
-			t = termOf(w)
+			t = ix.an.term(w)
 		}
 		id, ok := ix.termID[t]
 		if t == "" || !ok {

@@ -282,7 +282,7 @@ func (ix *Index) expand(s *scratch, question string, nq int) {
 		w := string(word)
 		t, ok := ix.an.cached(w)
 		if !ok {
-			t = termOf(w)
+			t = ix.an.term(w)
 		}
 		if t == "" || isName(question, start) {
 			return
@@ -301,7 +301,7 @@ func (ix *Index) expand(s *scratch, question string, nq int) {
 		th.EachSynonym(w, func(syn string) {
 			st, ok := ix.an.cached(syn)
 			if !ok {
-				st = termOf(syn)
+				st = ix.an.term(syn)
 			}
 			id, ok := ix.termID[st]
 			if st == "" || !ok || s.termAt[id] != 0 || len(ix.postings[id]) == 0 {
