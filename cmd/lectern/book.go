@@ -26,7 +26,7 @@ import (
 // newLibrary returns the library of the configured book, with the dense
 // path when an embeddings endpoint is configured.
 func newLibrary(cfg *config.Config, log *slog.Logger, st store.Store, m *metrics.Metrics) *library.Library {
-	opt := library.Options{BookID: cfg.BookID, Log: log, OnSearch: observeSearches(m)}
+	opt := library.Options{BookID: cfg.BookID, Language: cfg.BookLanguage, Log: log, OnSearch: observeSearches(m)}
 	if cfg.EmbeddingsBaseURL != "" {
 		opt.Embedder = embeddings.New(cfg.EmbeddingsBaseURL, cfg.EmbeddingsModel, cfg.EmbeddingsAPIKey, embeddings.Options{})
 		opt.EmbeddingModel = cfg.EmbeddingsModel

@@ -138,7 +138,7 @@ func sentencesOf(blocks []block) []sentence {
 		first := len(out)
 		for _, s := range sents {
 			s = strings.TrimSpace(s)
-			if len(strings.Fields(s)) < 4 || !startsLikeProse(s) || !endsLikeProse(s) {
+			if wordCount(s) < 4 || !startsLikeProse(s) || !endsLikeProse(s) {
 				continue
 			}
 			out = append(out, sentence{text: s, pos: len(out), block: bi})
@@ -187,10 +187,28 @@ func looksLikeCode(block string) bool {
 }
 
 // endsLikeProse reports whether s ends as a sentence does, which lines of
-// code, table rows and headings do not.
+// code, table rows and headings do not; Chinese and Japanese sentences end
+// in full-width marks.
 func endsLikeProse(s string) bool {
-	s = strings.TrimRight(s, `"”')*`+"`")
-	return strings.HasSuffix(s, ".") || strings.HasSuffix(s, "?") || strings.HasSuffix(s, "!") || strings.HasSuffix(s, ":")
+	s = strings.TrimRight(s, `"”')*」』`+"`")
+	for _, end := range []string{".", "?", "!", ":", "。", "？", "！", "：", "；"} {
+		if strings.HasSuffix(s, end) {
+			return true
+		}
+	}
+	return false
+}
+
+// wordCount counts the words of a sentence: those between spaces, and for
+// Chinese and Japanese, which write none, about one a pair of characters.
+func wordCount(s string) int {
+	n, ideographs := len(strings.Fields(s)), 0
+	for _, r := range s {
+		if r >= 0x2E80 && unicode.In(r, unicode.Han, unicode.Hiragana, unicode.Katakana) {
+			ideographs++
+		}
+	}
+	return n + ideographs/2
 }
 
 func startsLikeProse(s string) bool {
@@ -359,7 +377,7 @@ func extractiveAnswer(query string, hits []library.Hit, analyze func(string) []s
 				c.score += 0.2 // and a page's first sentence says what its subject is
 			}
 		}
-		if n := len(strings.Fields(c.text)); n > 60 {
+		if n := wordCount(c.text); n > 60 {
 			c.score -= 0.1
 		}
 	}
@@ -516,7 +534,7 @@ func pick(cands []sentence, best sentence) []sentence {
 			if c.score >= best.score*minShare && c.match > 0 {
 				out = append(out, c)
 				per[0]++
-				words += len(strings.Fields(c.text))
+				words += wordCount(c.text)
 				chosen[c.text] = true
 				cands = slices.Delete(slices.Clone(cands), i, i+1)
 			}
@@ -530,7 +548,7 @@ func pick(cands []sentence, best sentence) []sentence {
 		if chosen[c.text] || (len(out) > 0 && c.match < best.match*minMatch) {
 			continue // a later quotation must share as much of the question as half the best does
 		}
-		n := len(strings.Fields(c.text))
+		n := wordCount(c.text)
 		if per[c.source] == maxPerSource || (len(out) > 0 && words+n > maxQuotedWords) {
 			continue
 		}
@@ -553,18 +571,18 @@ func withContext(picked, cands []sentence) []sentence {
 	first := picked[0]
 	words := 0
 	for _, p := range picked {
-		words += len(strings.Fields(p.text))
+		words += wordCount(p.text)
 	}
 	has := func(c sentence) bool {
 		return slices.ContainsFunc(picked, func(p sentence) bool { return p.source == c.source && p.pos == c.pos })
 	}
 	for _, c := range cands {
-		if c.source != first.source || has(c) || words+len(strings.Fields(c.text)) > maxQuotedWords+40 {
+		if c.source != first.source || has(c) || words+wordCount(c.text) > maxQuotedWords+40 {
 			continue
 		}
 		if (c.pos > first.pos && c.pos <= first.pos+followers) || (c.pos == first.pos-1 && c.block == first.block && pointsBack.MatchString(first.text)) {
 			picked = append(picked, c)
-			words += len(strings.Fields(c.text))
+			words += wordCount(c.text)
 		}
 	}
 	return picked

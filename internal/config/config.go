@@ -71,6 +71,8 @@ type Config struct {
 	Book      string
 	BookID    string
 	BookTitle string // overrides the title the book gives itself
+	// BookLanguage is the book's language as a BCP 47 tag; empty: detected.
+	BookLanguage string
 	// Embeddings configure the optional dense retrieval path: an
 	// OpenAI-compatible /embeddings endpoint. Empty base URL means off.
 	EmbeddingsBaseURL string
@@ -151,7 +153,7 @@ type raw struct {
 	alg, issuer, audience, rateLimit, proxies, smtp, mailFrom, grace string
 	jwksURL, cors, agentLimit, book, bookID, embURL, embModel, title string
 	budget, llmURL, llmModel, llmTimeout, apiURL, authURL            string
-	metricsAddr, pprof, maxAnswers                                   string
+	metricsAddr, pprof, maxAnswers, bookLang                         string
 }
 
 func (r *raw) options() []option {
@@ -182,6 +184,7 @@ func (r *raw) options() []option {
 		{"book", "the book to serve: a Docusaurus site or docs folder, a folder of Markdown/MDX files, or an .epub; ingested at start when it changed (empty: the book already ingested, else the bundled demo book)", "", &r.book, Book},
 		{"book-id", "id of the book in the database", "default", &r.bookID, Book},
 		{"book-title", "title of the book, instead of the one it gives itself", "", &r.title, Book},
+		{"book-language", "the book's language (es, fr, zh, …), for its search and pages; empty: detected from its text", "", &r.bookLang, Book},
 		{"llm-base-url", "OpenAI-compatible API base URL of the language model (e.g. https://api.openai.com/v1, http://localhost:11434/v1); empty: the built-in extractive answerer", "", &r.llmURL, Model},
 		{"llm-model", "the language model, with --llm-base-url", "", &r.llmModel, Model},
 		{"llm-timeout", "how long a model may take to start answering, and to pause between pieces of its answer", "60s", &r.llmTimeout, Model},
@@ -244,6 +247,7 @@ func (r *raw) config(getenv func(string) string) (*Config, []error) {
 		Book:             r.book,
 		BookID:           r.bookID,
 		BookTitle:        strings.TrimSpace(r.title),
+		BookLanguage:     strings.TrimSpace(r.bookLang),
 		EmbeddingsModel:  r.embModel,
 		EmbeddingsAPIKey: getenv("LECTERN_EMBEDDINGS_API_KEY"),
 		LLMAPIKey:        getenv("LECTERN_LLM_API_KEY"),
@@ -288,6 +292,9 @@ func (c *Config) checkProcess(r *raw, bad func(string, ...any)) {
 	}
 	if c.DatabaseURL != "" && !strings.HasPrefix(c.DatabaseURL, "postgres://") && !strings.HasPrefix(c.DatabaseURL, "postgresql://") {
 		bad("LECTERN_DATABASE_URL must start with postgres:// or postgresql://")
+	}
+	if c.BookLanguage != "" && !validLanguageTag(c.BookLanguage) {
+		bad("LECTERN_BOOK_LANGUAGE: %q is not a language tag such as es, pt-BR or zh-Hans", c.BookLanguage)
 	}
 	if !validBookID(c.BookID) {
 		bad("LECTERN_BOOK_ID: %q must be 1-64 letters, digits, '-' or '_'", c.BookID)
@@ -501,6 +508,22 @@ func validBookID(id string) bool {
 	for _, r := range id {
 		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
 			return false
+		}
+	}
+	return true
+}
+
+// validLanguageTag accepts the shape of a BCP 47 tag: letters and digits in
+// parts of 1 to 8 separated by hyphens, starting with 2 or 3 letters.
+func validLanguageTag(tag string) bool {
+	for i, part := range strings.Split(tag, "-") {
+		if len(part) < 1 || len(part) > 8 || (i == 0 && (len(part) < 2 || len(part) > 3)) {
+			return false
+		}
+		for _, r := range part {
+			if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || i > 0 && r >= '0' && r <= '9') {
+				return false
+			}
 		}
 	}
 	return true

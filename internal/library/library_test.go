@@ -260,3 +260,13 @@ func TestSnippet(t *testing.T) {
 		})
 	}
 }
+
+// TestChineseSentences checks that Chinese text, which puts no space after
+// its full stops, is split into sentences.
+func TestChineseSentences(t *testing.T) {
+	got := library.Sentences("原始指针既不是 Send 也不是 Sync。这是一个例外！真的吗？是的")
+	want := []string{"原始指针既不是 Send 也不是 Sync。", "这是一个例外！", "真的吗？", "是的"}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("Sentences = %q, want %q", got, want)
+	}
+}

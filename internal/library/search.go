@@ -184,10 +184,19 @@ func splitSentences(text string) []string {
 	return out
 }
 
+// sentenceEnd returns where the first sentence of s ends: after ". ",
+// "! " or "? " (not after an abbreviation or an initial), or after the
+// full-width "。", "！" and "？" of Chinese and Japanese, which need no
+// space after them.
 func sentenceEnd(s string) int {
 	for i := 0; i+1 < len(s); i++ {
-		if (s[i] == '.' || s[i] == '!' || s[i] == '?') && s[i+1] == ' ' && i > 0 && !isAbbrev(s[:i]) {
+		switch {
+		case (s[i] == '.' || s[i] == '!' || s[i] == '?') && s[i+1] == ' ' && i > 0 && !isAbbrev(s[:i]):
 			return i + 1
+		case strings.HasPrefix(s[i:], "。") || strings.HasPrefix(s[i:], "！") || strings.HasPrefix(s[i:], "？"):
+			if n := i + len("。"); n < len(s) {
+				return n
+			}
 		}
 	}
 	return len(s)

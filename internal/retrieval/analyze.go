@@ -237,6 +237,14 @@ func isIdeographWord(word []byte) bool {
 	return n == len(word) && classify(r) == runeIdeograph
 }
 
+// isIdeographPair reports whether term is two ideographs (see
+// ideographRun).
+func isIdeographPair(term string) bool {
+	r1, n1 := utf8.DecodeRuneInString(term)
+	r2, n2 := utf8.DecodeRuneInString(term[n1:])
+	return n1+n2 == len(term) && classify(r1) == runeIdeograph && classify(r2) == runeIdeograph
+}
+
 // ideographRun turns a run of adjacent ideographs into the terms of
 // languages written without spaces: each overlapping pair ("时间戳" gives
 // "时间", "间戳"), or the character alone when the run has one.

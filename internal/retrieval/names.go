@@ -21,20 +21,22 @@ import (
 const maxCompounds = 1 << 18
 
 // surfaceWords calls fn for each word of text as written: a run of
-// characters between white space, trimmed of surrounding punctuation and of
-// a possessive "'s", with its byte offset in text.
+// characters between white space (or the ideographs and full-width
+// punctuation of Chinese and Japanese, which write no spaces), trimmed of
+// surrounding punctuation and of a possessive "'s", with its byte offset in
+// text.
 func surfaceWords(text string, fn func(word string, start int)) {
 	i := 0
 	for i < len(text) {
 		r, size := utf8.DecodeRuneInString(text[i:])
-		if unicode.IsSpace(r) || r == '-' || r == '/' || r == '—' || r == '–' {
+		if separates(r) {
 			i += size
 			continue
 		}
 		j := i
 		for j < len(text) {
 			r, size := utf8.DecodeRuneInString(text[j:])
-			if unicode.IsSpace(r) || r == '-' || r == '/' || r == '—' || r == '–' {
+			if separates(r) {
 				break
 			}
 			j += size
@@ -49,6 +51,17 @@ func surfaceWords(text string, fn func(word string, start int)) {
 		}
 		i = j
 	}
+}
+
+// separates reports whether r ends a surface word.
+func separates(r rune) bool {
+	switch {
+	case unicode.IsSpace(r), r == '-', r == '/', r == '—', r == '–':
+		return true
+	case r < 0x2E80:
+		return false
+	}
+	return classify(r) == runeIdeograph || (r >= 0x3000 && r <= 0x303F) || (r >= 0xFF00 && r <= 0xFF65)
 }
 
 // trimmed is the punctuation cut from the ends of a surface word.

@@ -113,3 +113,14 @@ func TestNamesInABookThatCapitalizesNouns(t *testing.T) {
 		t.Errorf("absentNames = %q in an English book", got)
 	}
 }
+
+// TestNamesInChineseText checks that a Latin name written between Chinese
+// characters is read as that name alone, not run together with the
+// characters and punctuation around it.
+func TestNamesInChineseText(t *testing.T) {
+	var got []string
+	surfaceWords("绝大多数类型都会自动实现 Send 和 Sync，那主要有哪些例外？", func(w string, _ int) { got = append(got, w) })
+	if strings.Join(got, " ") != "Send Sync" {
+		t.Errorf("surface words %q, want Send and Sync", got)
+	}
+}

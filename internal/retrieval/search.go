@@ -641,6 +641,12 @@ func (ix *Index) coverage(s *scratch, doc int32, withTerms bool) (float64, int, 
 			}
 			continue
 		}
+		if qt.term < 0 && ix.an.lang.bigram && isIdeographPair(qt.stem) {
+			// A pair of characters the book never writes together is most
+			// often two words of the question run together, not a word
+			// the book lacks.
+			continue
+		}
 		wi := qt.w * qt.idf
 		if qt.term < 0 && qt.name {
 			wi *= ix.opt.NameWeight

@@ -23,6 +23,7 @@ type navItem struct {
 // the data attributes the scripts read from <body>.
 type Layout struct {
 	BookTitle string
+	Lang      string // the book's language, for <html lang>
 	Title     string
 	Nav       []navItem
 	Query     string
@@ -31,6 +32,14 @@ type Layout struct {
 	AuthBase  string
 	PageURL   string // the book page shown, for the assistant's current_page
 	Next      string // where to go after signing in: a local path
+}
+
+// lang is the language of the pages: the book's, once it is loaded.
+func (s *Server) lang() string {
+	if l := s.lib.Language(); l != "" && l != "und" {
+		return l
+	}
+	return "en"
 }
 
 // BookView reports whether the page shows the book, and so the reading
@@ -49,7 +58,7 @@ func (l Layout) AccountView() bool {
 
 // layout fills the frame of a page.
 func (s *Server) layout(view, title, current string) Layout {
-	return Layout{BookTitle: s.lib.Title(), Title: title, Nav: s.nav(current), View: view,
+	return Layout{BookTitle: s.lib.Title(), Lang: s.lang(), Title: title, Nav: s.nav(current), View: view,
 		APIBase: s.opt.APIBase, AuthBase: s.opt.AuthBase}
 }
 
@@ -121,7 +130,7 @@ func (s *Server) unavailable(w http.ResponseWriter, r *http.Request) bool {
 	s.render(w, r, http.StatusServiceUnavailable, "message.html", struct {
 		Layout
 		Heading, Text string
-	}{Layout{Title: "Starting", View: "message"}, "The book is being prepared", "Please try again in a moment."})
+	}{Layout{Title: "Starting", Lang: "en", View: "message"}, "The book is being prepared", "Please try again in a moment."})
 	return true
 }
 

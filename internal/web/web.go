@@ -27,6 +27,7 @@ var staticFS embed.FS
 type Library interface {
 	Ready() bool
 	Title() string
+	Language() string
 	Contents() []*book.TOCNode
 	TOC() json.RawMessage
 	Pages() []*library.Page
