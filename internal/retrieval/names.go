@@ -144,6 +144,16 @@ func titleCase(text string) bool {
 // case.
 func (p *prepared) learnSurface() {
 	text := p.doc.Text
+	// Chinese and Japanese words, about a pair of characters each, count
+	// as words too: the Latin words in such a book are mostly names,
+	// capitalized as names are, not a sign that capitals mean nothing.
+	ideographs := 0
+	for _, r := range text {
+		if r >= 0x2E80 && classify(r) == runeIdeograph {
+			ideographs++
+		}
+	}
+	p.words += ideographs / 2
 	surfaceWords(text, func(w string, start int) {
 		if isCompound(w) {
 			p.compounds = append(p.compounds, strings.ToLower(w))
