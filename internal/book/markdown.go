@@ -226,11 +226,24 @@ func inlineText(n ast.Node, src []byte) string {
 	return strings.TrimSpace(b.String())
 }
 
+// writeInline writes the visible text of n's inlines. Character
+// references ("c&oacute;digo", "&amp;") are decoded, as a browser shows
+// them, except in code spans, where they are literal.
 func writeInline(b *strings.Builder, n ast.Node, src []byte) {
 	for c := n.FirstChild(); c != nil; c = c.NextSibling() {
 		switch c := c.(type) {
+		case *ast.CodeSpan:
+			for t := c.FirstChild(); t != nil; t = t.NextSibling() {
+				if t, ok := t.(*ast.Text); ok {
+					b.Write(t.Segment.Value(src))
+				}
+			}
 		case *ast.Text:
-			b.Write(c.Segment.Value(src))
+			if v := c.Segment.Value(src); bytes.IndexByte(v, '&') >= 0 {
+				b.WriteString(stdhtml.UnescapeString(string(v)))
+			} else {
+				b.Write(v)
+			}
 			switch {
 			case c.HardLineBreak():
 				b.WriteByte('\n')
@@ -262,7 +275,7 @@ func blockOf(n ast.Node, src []byte) (block, bool) {
 		if n.HasClosure() {
 			raw += "\n" + string(n.ClosureLine.Value(src))
 		}
-		t = strings.TrimSpace(htmlTag.ReplaceAllString(scriptOrStyle.ReplaceAllString(raw, " "), " "))
+		t = strings.TrimSpace(stdhtml.UnescapeString(htmlTag.ReplaceAllString(scriptOrStyle.ReplaceAllString(raw, " "), " ")))
 		t = strings.Join(strings.Fields(t), " ")
 	case *ast.ThematicBreak:
 		return block{}, false
