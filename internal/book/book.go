@@ -27,6 +27,10 @@ const (
 type Book struct {
 	Title  string
 	Format string
+	// Language is the language the book says it is in, a BCP 47 tag
+	// (EPUB dc:language, a Docusaurus site's i18n.defaultLocale, its
+	// documents' front matter); "" when it says none.
+	Language string
 	// Docs are the documents in reading order (the sidebar's order).
 	Docs []*Doc
 	// TOC is the sidebar: categories (chapters) and documents, in order.

@@ -26,3 +26,36 @@ func TestCharacterReferencesAreDecoded(t *testing.T) {
 		t.Errorf("title %q, text %q", d.Title, text)
 	}
 }
+
+// TestBookLanguage checks the language a book says it is in: a Docusaurus
+// site's i18n.defaultLocale, else what most of its documents' front matter
+// gives.
+func TestBookLanguage(t *testing.T) {
+	write := func(dir, name, text string) {
+		t.Helper()
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	site := t.TempDir()
+	write(site, "docusaurus.config.ts", "export default {\n  title: 'Mi sitio',\n  i18n: {\n    defaultLocale: 'es',\n    locales: ['es', 'en'],\n  },\n};\n")
+	write(site, "docs/intro.md", "# Introducción\n\nTexto.\n")
+	folder := t.TempDir()
+	write(folder, "a.md", "---\nlang: zh-Hans\n---\n# 一\n\n文本。\n")
+	write(folder, "b.md", "---\nlang: zh-Hans\n---\n# 二\n\n文本。\n")
+	write(folder, "c.md", "---\nlanguage: en\n---\n# Three\n\nText.\n")
+	plain := t.TempDir()
+	write(plain, "a.md", "# One\n\nText.\n")
+	for dir, want := range map[string]string{site: "es", folder: "zh-Hans", plain: ""} {
+		b, err := Load(dir, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if b.Language != want {
+			t.Errorf("%s: language %q, want %q", filepath.Base(dir), b.Language, want)
+		}
+	}
+}

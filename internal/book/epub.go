@@ -19,7 +19,7 @@ func loadEPUB(file string, opt Options) (*Book, error) {
 		return nil, &Error{File: path.Base(file), Err: ErrNoDocuments}
 	}
 	r := newRenderer()
-	b := &Book{Title: eb.Title, Format: FormatEPUB}
+	b := &Book{Title: eb.Title, Format: FormatEPUB, Language: eb.Language}
 	if opt.Title != "" {
 		b.Title = opt.Title
 	}
@@ -27,7 +27,7 @@ func loadEPUB(file string, opt Options) (*Book, error) {
 		b.Title = humanize(strings.TrimSuffix(path.Base(file), path.Ext(file)))
 	}
 	used := map[string]bool{}
-	parts := []string{rendererVersion, b.Title, FormatEPUB}
+	parts := []string{rendererVersion, b.Title, FormatEPUB, b.Language}
 	for _, ed := range eb.Docs {
 		slug := epubSlug(ed.Href)
 		for base, i := slug, 2; used[slug]; i++ {

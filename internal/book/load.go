@@ -77,41 +77,55 @@ func LoadFS(fsys fs.FS, name string, opt Options) (*Book, error) {
 		if err != nil {
 			return nil, fmt.Errorf("book: %w", err)
 		}
-		l.fsys, l.format, l.siteTitle = sub, FormatDocusaurus, site
+		l.fsys, l.format, l.siteTitle, l.siteLocale = sub, FormatDocusaurus, site.title, site.locale
 	}
 	return l.load()
 }
 
+// siteConfig is what Lectern reads of a Docusaurus site's config.
+type siteConfig struct {
+	title  string
+	locale string // i18n.defaultLocale
+}
+
 // docusaurusSite reports whether fsys is a Docusaurus site (a config file
-// beside a docs folder) and returns the site title from its config.
-func docusaurusSite(fsys fs.FS) (string, bool) {
+// beside a docs folder) and returns the site's title and default locale
+// from its config.
+func docusaurusSite(fsys fs.FS) (siteConfig, bool) {
 	if fi, err := fs.Stat(fsys, "docs"); err != nil || !fi.IsDir() {
-		return "", false
+		return siteConfig{}, false
 	}
 	for _, name := range []string{"docusaurus.config.js", "docusaurus.config.ts", "docusaurus.config.mjs", "docusaurus.config.cjs", "docusaurus.config.mts"} {
 		b, err := fs.ReadFile(fsys, name)
 		if err != nil {
 			continue
 		}
+		var c siteConfig
 		if m := configTitle.FindSubmatch(b); m != nil {
-			return string(m[2]), true
+			c.title = string(m[2])
 		}
-		return "", true
+		if m := configLocale.FindSubmatch(b); m != nil {
+			c.locale = string(m[1])
+		}
+		return c, true
 	}
-	return "", false
+	return siteConfig{}, false
 }
+
+var configLocale = regexp.MustCompile(`defaultLocale\s*:\s*['"` + "`" + `]([A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*)['"` + "`" + `]`)
 
 var configTitle = regexp.MustCompile(`(?m)^\s*title\s*:\s*(['"` + "`" + `])([^'"` + "`" + `\n]{1,200})(['"` + "`" + `])`)
 
 type loader struct {
-	opt       Options
-	fsys      fs.FS
-	name      string
-	format    string
-	siteTitle string
-	r         *renderer
-	total     int64
-	docs      []*pending
+	opt        Options
+	fsys       fs.FS
+	name       string
+	format     string
+	siteTitle  string
+	siteLocale string
+	r          *renderer
+	total      int64
+	docs       []*pending
 }
 
 // pending is a document read but not yet rendered.
@@ -180,13 +194,37 @@ func (l *loader) load() (*Book, error) {
 		}
 	}
 	b.Title = l.title(top)
-	parts := []string{rendererVersion, b.Title, l.format}
+	b.Language = l.language()
+	parts := []string{rendererVersion, b.Title, l.format, b.Language}
 	for _, d := range b.Docs {
 		parts = append(parts, d.Path, d.Hash, d.Slug, d.Title, d.SidebarLabel, d.Chapter)
 	}
 	toc, _ := json.Marshal(b.TOC)
 	b.Hash = hashOf(append(parts, string(toc))...)
 	return b, nil
+}
+
+// language is the language the book says it is in: the site's default
+// locale, else the one most of its documents' front matter gives (lang or
+// language); "" when it says none.
+func (l *loader) language() string {
+	if l.siteLocale != "" {
+		return l.siteLocale
+	}
+	count := map[string]int{}
+	best := ""
+	for _, p := range l.docs {
+		for _, k := range []string{"lang", "language"} {
+			if v, ok := p.doc.Meta[k].(string); ok && v != "" {
+				count[v]++
+				if count[v] > count[best] || (count[v] == count[best] && v < best) {
+					best = v
+				}
+				break
+			}
+		}
+	}
+	return best
 }
 
 func (l *loader) title(top *category) string {

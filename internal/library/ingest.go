@@ -168,7 +168,8 @@ func (l *Library) write(ctx context.Context, b *book.Book, src Source, force boo
 	if err != nil {
 		return fmt.Errorf("library: table of contents: %w", err)
 	}
-	rec := store.Book{ID: l.opt.BookID, Title: b.Title, Format: b.Format, Source: src.String(), Hash: b.Hash, TOC: toc, CreatedAt: now, UpdatedAt: now}
+	rec := store.Book{ID: l.opt.BookID, Title: b.Title, Format: b.Format, Source: src.String(), Hash: b.Hash, TOC: toc,
+		Language: b.Language, CreatedAt: now, UpdatedAt: now}
 	docs := make([]store.BookDocument, len(b.Docs))
 	var content []store.BookContent
 	for i, d := range b.Docs {

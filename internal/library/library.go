@@ -58,8 +58,8 @@ type Options struct {
 	// the English one (package thesaurus), for English books.
 	Retrieval retrieval.Options
 	// Language is the book's language (a BCP 47 tag: "es", "zh-Hans"), for
-	// its search; empty: detected from the book's text
-	// (retrieval.DetectLanguage).
+	// its search; empty: the one the book says (book.Book.Language), else
+	// detected from its text (retrieval.DetectLanguage).
 	Language string
 	Log      *slog.Logger
 	// OnSearch, when set, is told the mode ("bm25", or "hybrid" when the
@@ -268,6 +268,9 @@ func (l *Library) snapshot(ctx context.Context) (*snapshot, error) {
 	s := &snapshot{book: b, toc: toc, bySlug: make(map[string]*Page, len(docs)), byPath: make(map[string]*Page, len(docs)),
 		chunks: make(map[string]chunkRef, len(chunks))}
 	lang := l.opt.Language
+	if lang == "" {
+		lang = b.Language
+	}
 	if lang == "" {
 		lang = retrieval.DetectLanguage(languageSample(chunks))
 	}

@@ -160,12 +160,15 @@ type ConversationCursor struct {
 // Book is a book's metadata. Lectern serves one book today; every book
 // table carries the book id so that several can live side by side.
 type Book struct {
-	ID        string
-	Title     string
-	Format    string // "docusaurus", "markdown" or "epub"
-	Source    string // the path it was ingested from
-	Hash      string // changes whenever anything a reader could see changes
-	TOC       []byte // the table of contents, JSON
+	ID     string
+	Title  string
+	Format string // "docusaurus", "markdown" or "epub"
+	Source string // the path it was ingested from
+	Hash   string // changes whenever anything a reader could see changes
+	TOC    []byte // the table of contents, JSON
+	// Language is the language the book says it is in (a BCP 47 tag), or
+	// "" when it says none.
+	Language  string
 	CreatedAt time.Time
 	UpdatedAt time.Time
 }

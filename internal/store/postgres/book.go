@@ -15,7 +15,7 @@ import (
 // trips however many documents and chunks it holds.
 
 const (
-	bookColumns         = `id, title, format, source, hash, toc, created_at, updated_at`
+	bookColumns         = `id, title, format, source, hash, toc, created_at, updated_at, language`
 	bookDocumentColumns = `book_id, path, ord, slug, title, sidebar_label, description, chapter,
 		chapter_number, page_number, meta, html, words, hash`
 )
@@ -28,10 +28,10 @@ var (
 )
 
 // upsertBook inserts or updates a book row, keeping created_at on update.
-const upsertBook = `INSERT INTO books (` + bookColumns + `) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+const upsertBook = `INSERT INTO books (` + bookColumns + `) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
 	ON CONFLICT (id) DO UPDATE SET
 		title = excluded.title, format = excluded.format, source = excluded.source,
-		hash = excluded.hash, toc = excluded.toc, updated_at = excluded.updated_at`
+		hash = excluded.hash, toc = excluded.toc, updated_at = excluded.updated_at, language = excluded.language`
 
 // upsertBookDocument inserts or updates a document row.
 const upsertBookDocument = `INSERT INTO book_documents (` + bookDocumentColumns + `)
@@ -81,7 +81,7 @@ func (s *Store) ApplyBook(ctx context.Context, b store.Book, docs []store.BookDo
 
 	kept := map[string]storedEmbedding{}
 	batch := &pgx.Batch{}
-	batch.Queue(upsertBook, b.ID, b.Title, b.Format, b.Source, b.Hash, jsonToDB(b.TOC), b.CreatedAt, b.UpdatedAt)
+	batch.Queue(upsertBook, b.ID, b.Title, b.Format, b.Source, b.Hash, jsonToDB(b.TOC), b.CreatedAt, b.UpdatedAt, b.Language)
 	if len(bare) > 0 {
 		// Queued before the deletes, so that a chunk keeps its embedding even
 		// if its old document is dropped in this ingestion.
@@ -178,7 +178,7 @@ func nonNil(xs []string) []string {
 func (s *Store) Book(ctx context.Context, id string) (store.Book, error) {
 	var b store.Book
 	if err := s.pool.QueryRow(ctx, `SELECT `+bookColumns+` FROM books WHERE id = $1`, id).
-		Scan(&b.ID, &b.Title, &b.Format, &b.Source, &b.Hash, &b.TOC, &b.CreatedAt, &b.UpdatedAt); err != nil {
+		Scan(&b.ID, &b.Title, &b.Format, &b.Source, &b.Hash, &b.TOC, &b.CreatedAt, &b.UpdatedAt, &b.Language); err != nil {
 		return store.Book{}, wrap("book", err)
 	}
 	b.CreatedAt, b.UpdatedAt = b.CreatedAt.UTC(), b.UpdatedAt.UTC()

@@ -15,7 +15,7 @@ import (
 // depend on the length of the list.
 
 const (
-	bookColumns         = `id, title, format, source, hash, toc, created_at, updated_at`
+	bookColumns         = `id, title, format, source, hash, toc, created_at, updated_at, language`
 	bookDocumentColumns = `book_id, path, ord, slug, title, sidebar_label, description, chapter,
 		chapter_number, page_number, meta, html, words, hash`
 	bookSectionColumns = `book_id, doc_path, ord, anchor, heading, heading_path, level, text`
@@ -23,10 +23,10 @@ const (
 )
 
 // upsertBook inserts or updates a book row, keeping created_at on update.
-const upsertBook = `INSERT INTO books (` + bookColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+const upsertBook = `INSERT INTO books (` + bookColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
 	ON CONFLICT (id) DO UPDATE SET
 		title = excluded.title, format = excluded.format, source = excluded.source,
-		hash = excluded.hash, toc = excluded.toc, updated_at = excluded.updated_at`
+		hash = excluded.hash, toc = excluded.toc, updated_at = excluded.updated_at, language = excluded.language`
 
 // upsertBookDocument inserts or updates a document row.
 const upsertBookDocument = `INSERT INTO book_documents (` + bookDocumentColumns + `)
@@ -82,7 +82,7 @@ func (s *Store) ApplyBook(ctx context.Context, b store.Book, docs []store.BookDo
 	}
 	defer tx.Rollback()
 	if _, err := tx.ExecContext(ctx, upsertBook,
-		b.ID, b.Title, b.Format, b.Source, b.Hash, jsonToDB(b.TOC), toDB(b.CreatedAt), toDB(b.UpdatedAt)); err != nil {
+		b.ID, b.Title, b.Format, b.Source, b.Hash, jsonToDB(b.TOC), toDB(b.CreatedAt), toDB(b.UpdatedAt), b.Language); err != nil {
 		return wrap("apply book", err)
 	}
 	// Read before anything is deleted, so that a chunk keeps its embedding
@@ -238,7 +238,7 @@ func (s *Store) Book(ctx context.Context, id string) (store.Book, error) {
 	var b store.Book
 	var created, updated int64
 	if err := s.read.QueryRowContext(ctx, `SELECT `+bookColumns+` FROM books WHERE id = ?`, id).
-		Scan(&b.ID, &b.Title, &b.Format, &b.Source, &b.Hash, &b.TOC, &created, &updated); err != nil {
+		Scan(&b.ID, &b.Title, &b.Format, &b.Source, &b.Hash, &b.TOC, &created, &updated, &b.Language); err != nil {
 		return store.Book{}, wrap("book", err)
 	}
 	b.CreatedAt, b.UpdatedAt = fromDB(created), fromDB(updated)

@@ -42,6 +42,7 @@ func newBook(now time.Time) store.Book {
 		Source:    "/srv/books/" + id[:6],
 		Hash:      "book-hash-" + id[:6],
 		TOC:       []byte(`{"items": [{"title": "Intro", "path": "intro.md"}, {"title": "Ünïcode", "items": []}]}`),
+		Language:  "es-419",
 		CreatedAt: now,
 		UpdatedAt: now,
 	}
