@@ -233,18 +233,27 @@ const (
 	askProcedure
 )
 
+// The kinds of question, and of sentence that answers each, in English,
+// Spanish and Chinese. Go's \b knows only ASCII letters, so the Spanish
+// forms are bounded by non-letters (\PL) instead.
 var (
-	quantityQ  = regexp.MustCompile(`(?i)\bhow (many|much|long|often|big|large|small|fast|far|old|wide)\b|\bwhat (percentage|number|size|fraction)\b`)
-	reasonQ    = regexp.MustCompile(`(?i)^\s*why\b|\bwhy\b\W*$|\bwhy (do|does|did|is|are|was|were|should|would|can|not)\b|\bwhat is the (reason|point|purpose)\b`)
-	timeQ      = regexp.MustCompile(`(?i)^\s*when\b|\bwhat (year|date|century|decade)\b|\bsince when\b`)
-	personQ    = regexp.MustCompile(`(?i)^\s*(who|whom|whose)\b`)
-	procedureQ = regexp.MustCompile(`(?i)^\s*how (do|can|should|would|to)\b|\bhow (do|can|should) (i|we|you)\b|\b(steps|command) to\b`)
+	quantityQ = regexp.MustCompile(`(?i)\bhow (many|much|long|often|big|large|small|fast|far|old|wide)\b|\bwhat (percentage|number|size|fraction)\b` +
+		`|(^|\PL)cu[aá]nt[oa]s?(\PL|$)|多少|几个|多长|多大|多久`)
+	reasonQ = regexp.MustCompile(`(?i)^\s*why\b|\bwhy\b\W*$|\bwhy (do|does|did|is|are|was|were|should|would|can|not)\b|\bwhat is the (reason|point|purpose)\b` +
+		`|(^|\PL)por qu[eé](\PL|$)|(^|\PL)para qu[eé] sirve|为什么|为何|什么原因`)
+	timeQ = regexp.MustCompile(`(?i)^\s*when\b|\bwhat (year|date|century|decade)\b|\bsince when\b` +
+		`|^\PL*cu[aá]ndo(\PL|$)|什么时候|何时`)
+	personQ    = regexp.MustCompile(`(?i)^\s*(who|whom|whose)\b|^\PL*qui[eé]n(es)?(\PL|$)|^谁`)
+	procedureQ = regexp.MustCompile(`(?i)^\s*how (do|can|should|would|to)\b|\bhow (do|can|should) (i|we|you)\b|\b(steps|command) to\b` +
+		`|^\PL*c[oó]mo(\PL|$)|怎么|如何|怎样`)
 
-	definitionS = regexp.MustCompile(`(?i)\b(is|are) (a|an|the|one|any|when|what)\b|\b(means|refers to|stands for|is called|are called|is defined as|is known as)\b`)
-	quantityS   = regexp.MustCompile(`(?i)\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|hundred|thousand|million|billion|dozen|half|twice|double|percent)\b`)
-	reasonS     = regexp.MustCompile(`(?i)\b(because|since|so that|in order to|reason|otherwise|therefore|thus|that is why|this is why|which is why|due to|so as to|lest)\b`)
-	timeS       = regexp.MustCompile(`(?i)\b(1[0-9]{3}|20[0-9]{2})\b|\b(january|february|march|april|may|june|july|august|september|october|november|december|century|year|ago|until|since)\b`)
-	personS     = regexp.MustCompile(`\S \p{Lu}\p{Ll}+`)
+	definitionS = regexp.MustCompile(`(?i)\b(is|are) (a|an|the|one|any|when|what)\b|\b(means|refers to|stands for|is called|are called|is defined as|is known as)\b` +
+		`|(^|\PL)(es|son) (un|una|el|la|los|las)(\PL)|(^|\PL)(significa|se refiere a|se llama|se define como)(\PL|$)|是指|指的是|就是|称为`)
+	quantityS = regexp.MustCompile(`(?i)\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|hundred|thousand|million|billion|dozen|half|twice|double|percent)\b`)
+	reasonS   = regexp.MustCompile(`(?i)\b(because|since|so that|in order to|reason|otherwise|therefore|thus|that is why|this is why|which is why|due to|so as to|lest)\b` +
+		`|(^|\PL)(porque|ya que|debido a|por eso|por lo tanto|raz[oó]n|para que|de lo contrario)(\PL|$)|因为|由于|所以|因此|原因`)
+	timeS   = regexp.MustCompile(`(?i)\b(1[0-9]{3}|20[0-9]{2})\b|\b(january|february|march|april|may|june|july|august|september|october|november|december|century|year|ago|until|since)\b`)
+	personS = regexp.MustCompile(`\S \p{Lu}\p{Ll}+`)
 )
 
 // questionKind is the kinds of answer q asks for.
@@ -593,7 +602,8 @@ func withContext(picked, cands []sentence) []sentence {
 const followers = 3
 
 // pointsBack recognizes a sentence that leans on the one before it.
-var pointsBack = regexp.MustCompile(`^(This|That|These|Those|It|They|Such|So|Thus|Therefore|Hence|However|But|The reason|In that case|Then|Otherwise|Instead|As a result|For this reason|Because of this)\b`)
+var pointsBack = regexp.MustCompile(`^(This|That|These|Those|It|They|Such|So|Thus|Therefore|Hence|However|But|The reason|In that case|Then|Otherwise|Instead|As a result|For this reason|Because of this)\b` +
+	`|^(Esto|Eso|Estos|Estas|Por eso|Por lo tanto|Sin embargo|La razón|En ese caso)(\PL|$)|^(这|因此|所以|但是|然而)`)
 
 func cmpFloat(a, b float64) int {
 	switch {

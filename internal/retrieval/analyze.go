@@ -4,7 +4,6 @@ import (
 	"sync"
 	"unicode"
 	"unicode/utf8"
-
 )
 
 // maxWordBytes drops longer "words" (base64 blobs, hashes, minified code):

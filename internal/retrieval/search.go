@@ -355,7 +355,8 @@ func (ix *Index) scoreLexical(s *scratch) {
 }
 
 // definitionCue recognizes a question asking what something is.
-var definitionCue = regexp.MustCompile(`(?i)^\W*(what(’s|'s| is| are| was| were)\b|define\b|meaning of\b|what does .+ (mean|stand for)\b)`)
+var definitionCue = regexp.MustCompile(`(?i)^\W*(what(’s|'s| is| are| was| were)\b|define\b|meaning of\b|what does .+ (mean|stand for)\b)` +
+	`|^\PL*(qu[eé] (es|son|significa)(\PL|$))|是什么|什么是|指什么`)
 
 // AsksWhatIs reports whether question asks what something is ("what is a
 // leap second?", "what does RTK stand for?"): the answer is then where a
