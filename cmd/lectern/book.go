@@ -69,7 +69,7 @@ func openBook(ctx context.Context, cfg *config.Config, log *slog.Logger, st stor
 		}
 		src = library.Source{FS: books.Demo(), Name: books.DemoName}
 	}
-	sum, err := lib.Ingest(ctx, src, library.IngestOptions{Title: cfg.BookTitle})
+	sum, err := lib.Ingest(ctx, src, library.IngestOptions{Title: cfg.BookTitle, Locale: cfg.BookLocale})
 	if err != nil {
 		return fmt.Errorf("book %s: %w", src, err)
 	}
@@ -146,7 +146,7 @@ func runIngest(ctx context.Context, args []string, getenv func(string) string, s
 	}
 	defer st.Close()
 	bar := &progressBar{w: stderr, terminal: terminal}
-	sum, err := newLibrary(cfg, log, st, nil).Ingest(ctx, library.Source{Path: path}, library.IngestOptions{Title: cfg.BookTitle, Progress: bar.update})
+	sum, err := newLibrary(cfg, log, st, nil).Ingest(ctx, library.Source{Path: path}, library.IngestOptions{Title: cfg.BookTitle, Locale: cfg.BookLocale, Progress: bar.update})
 	if err != nil {
 		return err
 	}
@@ -321,7 +321,7 @@ func evalBook(ctx context.Context, cfg config.Config, log *slog.Logger, path str
 	defer st.Close()
 	lib := newLibrary(&cfg, log, st, nil)
 	if path != "" {
-		if _, err := lib.Ingest(ctx, library.Source{Path: path}, library.IngestOptions{Title: cfg.BookTitle}); err != nil {
+		if _, err := lib.Ingest(ctx, library.Source{Path: path}, library.IngestOptions{Title: cfg.BookTitle, Locale: cfg.BookLocale}); err != nil {
 			return nil, err
 		}
 	} else if err := lib.Load(ctx); err != nil {

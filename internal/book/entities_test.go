@@ -59,3 +59,37 @@ func TestBookLanguage(t *testing.T) {
 		}
 	}
 }
+
+// TestSiteTranslation checks that a Docusaurus site's translation can be
+// served as the book, in its language, and that a locale the site lacks is
+// refused.
+func TestSiteTranslation(t *testing.T) {
+	site := t.TempDir()
+	for name, text := range map[string]string{
+		"docusaurus.config.js": "module.exports = { title: 'Site', i18n: { defaultLocale: 'en', locales: ['en', 'es'] } };\n",
+		"docs/intro.md":        "# Introduction\n\nText.\n",
+		"i18n/es/docusaurus-plugin-content-docs/current/intro.md": "# Introducción\n\nTexto.\n",
+	} {
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(site, name)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(site, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b, err := Load(site, Options{Locale: "es"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.Language != "es" || len(b.Docs) != 1 || b.Docs[0].Title != "Introducción" {
+		t.Errorf("language %q, docs %d, first %q", b.Language, len(b.Docs), b.Docs[0].Title)
+	}
+	for _, bad := range []string{"fr", "../../docs"} {
+		if _, err := Load(site, Options{Locale: bad}); err == nil {
+			t.Errorf("locale %q accepted", bad)
+		}
+	}
+	if b, err := Load(site, Options{}); err != nil || b.Language != "en" || b.Docs[0].Title != "Introduction" {
+		t.Errorf("the default: %v, %+v", err, b)
+	}
+}

@@ -22,6 +22,10 @@ import (
 type Options struct {
 	// Title overrides the book's title.
 	Title string
+	// Locale, for a Docusaurus site, serves its translation into that
+	// locale (i18n/<locale>/docusaurus-plugin-content-docs/current) as the
+	// book, in that language; empty: the docs folder.
+	Locale string
 	// MaxFiles bounds the number of documents (default 10,000).
 	MaxFiles int
 	// MaxFileBytes bounds one document (default 16 MiB).
@@ -73,13 +77,29 @@ func LoadFS(fsys fs.FS, name string, opt Options) (*Book, error) {
 	opt.defaults()
 	l := &loader{opt: opt, fsys: fsys, name: name, format: FormatMarkdown, r: newRenderer()}
 	if site, ok := docusaurusSite(fsys); ok {
-		sub, err := fs.Sub(fsys, "docs")
+		docs := "docs"
+		if opt.Locale != "" {
+			docs = path.Join("i18n", opt.Locale, "docusaurus-plugin-content-docs", "current")
+			if fi, err := fs.Stat(fsys, docs); err != nil || !fi.IsDir() || !validLocale(opt.Locale) {
+				return nil, &Error{File: docs, Err: fmt.Errorf("the site has no translation into %q", opt.Locale)}
+			}
+			site.locale = opt.Locale
+		}
+		sub, err := fs.Sub(fsys, docs)
 		if err != nil {
 			return nil, fmt.Errorf("book: %w", err)
 		}
 		l.fsys, l.format, l.siteTitle, l.siteLocale = sub, FormatDocusaurus, site.title, site.locale
+	} else if opt.Locale != "" {
+		return nil, &Error{File: name, Err: errors.New("a locale can only be chosen for a Docusaurus site")}
 	}
 	return l.load()
+}
+
+// validLocale reports whether a locale is a plain tag ("es", "pt-BR"), not
+// a path.
+func validLocale(l string) bool {
+	return configLocale.MatchString("defaultLocale: '"+l+"'") && !strings.ContainsAny(l, "/\\.")
 }
 
 // siteConfig is what Lectern reads of a Docusaurus site's config.

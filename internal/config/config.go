@@ -73,6 +73,8 @@ type Config struct {
 	BookTitle string // overrides the title the book gives itself
 	// BookLanguage is the book's language as a BCP 47 tag; empty: detected.
 	BookLanguage string
+	// BookLocale serves a Docusaurus site's translation into this locale.
+	BookLocale string
 	// Embeddings configure the optional dense retrieval path: an
 	// OpenAI-compatible /embeddings endpoint. Empty base URL means off.
 	EmbeddingsBaseURL string
@@ -153,7 +155,7 @@ type raw struct {
 	alg, issuer, audience, rateLimit, proxies, smtp, mailFrom, grace string
 	jwksURL, cors, agentLimit, book, bookID, embURL, embModel, title string
 	budget, llmURL, llmModel, llmTimeout, apiURL, authURL            string
-	metricsAddr, pprof, maxAnswers, bookLang                         string
+	metricsAddr, pprof, maxAnswers, bookLang, bookLocale             string
 }
 
 func (r *raw) options() []option {
@@ -184,6 +186,7 @@ func (r *raw) options() []option {
 		{"book", "the book to serve: a Docusaurus site or docs folder, a folder of Markdown/MDX files, or an .epub; ingested at start when it changed (empty: the book already ingested, else the bundled demo book)", "", &r.book, Book},
 		{"book-id", "id of the book in the database", "default", &r.bookID, Book},
 		{"book-title", "title of the book, instead of the one it gives itself", "", &r.title, Book},
+		{"book-locale", "for a Docusaurus site: serve its translation into this locale (i18n/<locale>/…) as the book", "", &r.bookLocale, Book},
 		{"book-language", "the book's language (es, fr, zh, …), for its search and pages; empty: detected from its text", "", &r.bookLang, Book},
 		{"llm-base-url", "OpenAI-compatible API base URL of the language model (e.g. https://api.openai.com/v1, http://localhost:11434/v1); empty: the built-in extractive answerer", "", &r.llmURL, Model},
 		{"llm-model", "the language model, with --llm-base-url", "", &r.llmModel, Model},
@@ -248,6 +251,7 @@ func (r *raw) config(getenv func(string) string) (*Config, []error) {
 		BookID:           r.bookID,
 		BookTitle:        strings.TrimSpace(r.title),
 		BookLanguage:     strings.TrimSpace(r.bookLang),
+		BookLocale:       strings.TrimSpace(r.bookLocale),
 		EmbeddingsModel:  r.embModel,
 		EmbeddingsAPIKey: getenv("LECTERN_EMBEDDINGS_API_KEY"),
 		LLMAPIKey:        getenv("LECTERN_LLM_API_KEY"),
@@ -292,6 +296,9 @@ func (c *Config) checkProcess(r *raw, bad func(string, ...any)) {
 	}
 	if c.DatabaseURL != "" && !strings.HasPrefix(c.DatabaseURL, "postgres://") && !strings.HasPrefix(c.DatabaseURL, "postgresql://") {
 		bad("LECTERN_DATABASE_URL must start with postgres:// or postgresql://")
+	}
+	if c.BookLocale != "" && !validLanguageTag(c.BookLocale) {
+		bad("LECTERN_BOOK_LOCALE: %q is not a locale such as es, pt-BR or zh-Hans", c.BookLocale)
 	}
 	if c.BookLanguage != "" && !validLanguageTag(c.BookLanguage) {
 		bad("LECTERN_BOOK_LANGUAGE: %q is not a language tag such as es, pt-BR or zh-Hans", c.BookLanguage)

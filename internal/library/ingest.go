@@ -31,6 +31,9 @@ func (s Source) String() string {
 type IngestOptions struct {
 	// Title overrides the book's title.
 	Title string
+	// Locale serves a Docusaurus site's translation into that locale
+	// (book.Options.Locale).
+	Locale string
 	// Progress reports rendering progress (documents done of total) and,
 	// when an embedder is configured, embedding progress (stage "embed").
 	Progress func(stage string, done, total int)
@@ -63,7 +66,7 @@ func (l *Library) Ingest(ctx context.Context, src Source, opt IngestOptions) (Su
 	l.ingestMu.Lock()
 	defer l.ingestMu.Unlock()
 	start := time.Now()
-	bopt := book.Options{Title: opt.Title}
+	bopt := book.Options{Title: opt.Title, Locale: opt.Locale}
 	if opt.Progress != nil {
 		bopt.Progress = func(done, total int) { opt.Progress("read", done, total) }
 	}
