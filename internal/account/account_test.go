@@ -41,6 +41,11 @@ func (m *mailbox) last() string {
 // newService is the account service on a real store, with links that are
 // just their tokens so that a test can read them from the mail.
 func newService(t *testing.T) (*account.Service, *mailbox) {
+	return newServiceOver(t, func(st account.Store) account.Store { return st })
+}
+
+// newServiceOver is newService with the store wrapped by wrap.
+func newServiceOver(t *testing.T, wrap func(account.Store) account.Store) (*account.Service, *mailbox) {
 	t.Helper()
 	st := testdb.Engines()[0].Open(t)
 	kr, err := keys.New(context.Background(), st, keys.Options{Alg: "EdDSA", Secret: []byte(strings.Repeat("k", 32))})
@@ -56,7 +61,7 @@ func newService(t *testing.T) (*account.Service, *mailbox) {
 		LimitsOn:   true,
 		ResetLink:  func(token, _ string) string { return "reset-token=" + token },
 		VerifyLink: func(token, _ string) string { return "verify-token=" + token },
-	}, st, kr, hasher, mail)
+	}, wrap(st), kr, hasher, mail)
 	t.Cleanup(svc.Wait)
 	return svc, mail
 }
@@ -185,7 +190,7 @@ type slowLookups struct {
 	release chan struct{}
 }
 
-func (s slowLookups) UserByEmail(ctx context.Context, email string) (store.User, error) {
+func (s *slowLookups) UserByEmail(ctx context.Context, email string) (store.User, error) {
 	<-s.release
 	return s.Store.UserByEmail(ctx, email)
 }
@@ -196,26 +201,13 @@ func (s slowLookups) UserByEmail(ctx context.Context, email string) (store.User,
 // one, before). Its mail still goes out.
 func TestResetAnswersBeforeLookingUp(t *testing.T) {
 	ctx := context.Background()
-	st := testdb.Engines()[0].Open(t)
-	kr, err := keys.New(ctx, st, keys.Options{Alg: "EdDSA", Secret: []byte(strings.Repeat("k", 32))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	hasher, err := password.NewHasher(password.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}, 4)
-	if err != nil {
-		t.Fatal(err)
-	}
-	mail := &mailbox{}
-	slow := slowLookups{Store: st, release: make(chan struct{})}
-	svc := account.New(account.Options{ResetLink: func(token, _ string) string { return "reset-token=" + token }},
-		slow, kr, hasher, mail)
+	slow := &slowLookups{release: make(chan struct{})}
 	close(slow.release) // sign-up looks the address up too
+	svc, mail := newServiceOver(t, func(st account.Store) account.Store { slow.Store = st; return slow })
 	if _, err := svc.SignUp(ctx, account.SignUp{Name: "Ada", Email: "ada@example.com", Password: "correct horse battery"}); err != nil {
 		t.Fatal(err)
 	}
 	slow.release = make(chan struct{})
-	svc = account.New(account.Options{ResetLink: func(token, _ string) string { return "reset-token=" + token }},
-		slow, kr, hasher, mail)
 	answered := make(chan error, 1)
 	go func() { answered <- svc.RequestPasswordReset(ctx, "ada@example.com", "") }()
 	select {

@@ -135,18 +135,12 @@ func shutdownError(ctx context.Context, err error) *httpx.Error {
 
 // runAgent answers a question in one response: POST /api/agents/run.
 func (s *Server) runAgent(w http.ResponseWriter, r *http.Request, p authn.Principal) error {
-	req, err := s.readRun(r, p)
-	if err != nil {
-		return err
-	}
-	end, err := s.startAnswer()
+	ctx, turn, end, err := s.ask(r, p)
 	if err != nil {
 		return err
 	}
 	defer end()
-	ctx, done := s.answerContext(r)
-	defer done()
-	res, err := s.chat.Run(ctx, p.UserID, req)
+	res, err := s.chat.Answer(ctx, turn, nil)
 	if err != nil {
 		if he := shutdownError(ctx, err); he != nil && r.Context().Err() == nil {
 			return he
@@ -155,6 +149,32 @@ func (s *Server) runAgent(w http.ResponseWriter, r *http.Request, p authn.Princi
 	}
 	httpx.WriteJSON(w, http.StatusOK, s.toRunResponse(res))
 	return nil
+}
+
+// ask reads a question, takes a place among the answers being written,
+// and stores the question (chat.Ask). The returned context ends with the
+// request or the server's drain; end releases the place and the context.
+// An error here is an ordinary JSON response.
+func (s *Server) ask(r *http.Request, p authn.Principal) (context.Context, *chat.Turn, func(), error) {
+	req, err := s.readRun(r, p)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	release, err := s.startAnswer()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	ctx, done := s.answerContext(r)
+	end := func() { done(); release() }
+	turn, err := s.chat.Ask(ctx, p.UserID, req)
+	if err != nil {
+		end()
+		if he := shutdownError(ctx, err); he != nil && r.Context().Err() == nil {
+			return nil, nil, nil, he
+		}
+		return nil, nil, nil, err
+	}
+	return ctx, turn, end, nil
 }
 
 // streamAgent answers a question as Server-Sent Events: POST
@@ -166,24 +186,11 @@ func (s *Server) runAgent(w http.ResponseWriter, r *http.Request, p authn.Princi
 // A request refused before the question is stored gets an ordinary JSON
 // error response instead.
 func (s *Server) streamAgent(w http.ResponseWriter, r *http.Request, p authn.Principal) error {
-	req, err := s.readRun(r, p)
+	ctx, turn, end, err := s.ask(r, p)
 	if err != nil {
-		return err
-	}
-	end, err := s.startAnswer()
-	if err != nil {
-		return err
-	}
-	defer end()
-	ctx, done := s.answerContext(r)
-	defer done()
-	turn, err := s.chat.Ask(ctx, p.UserID, req)
-	if err != nil {
-		if he := shutdownError(ctx, err); he != nil && r.Context().Err() == nil {
-			return he
-		}
 		return err // before the stream: an ordinary JSON error response
 	}
+	defer end()
 	// Through the controller, so that middleware wrapping the writer
 	// (access log, request id) does not hide its Flush.
 	rc := http.NewResponseController(w)
