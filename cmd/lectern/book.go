@@ -133,8 +133,18 @@ func parseWithPath(name string, args []string, getenv func(string) string, stder
 	return cfg, path, nil
 }
 
-// runIngest is "lectern ingest PATH": read a book into the database.
+// runIngest is "lectern ingest [--strict] PATH": read a book into the
+// database, listing its problems; with --strict, a book with any is
+// refused.
 func runIngest(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer, terminal bool) error {
+	strict := false
+	args = slices.DeleteFunc(slices.Clone(args), func(a string) bool {
+		if a == "--strict" || a == "-strict" {
+			strict = true
+			return true
+		}
+		return false
+	})
 	cfg, path, err := parseWithPath("ingest", args, getenv, stderr)
 	if err != nil {
 		return err
@@ -146,7 +156,7 @@ func runIngest(ctx context.Context, args []string, getenv func(string) string, s
 	}
 	defer st.Close()
 	bar := &progressBar{w: stderr, terminal: terminal}
-	sum, err := newLibrary(cfg, log, st, nil).Ingest(ctx, library.Source{Path: path}, library.IngestOptions{Title: cfg.BookTitle, Locale: cfg.BookLocale, Progress: bar.update})
+	sum, err := newLibrary(cfg, log, st, nil).Ingest(ctx, library.Source{Path: path}, library.IngestOptions{Title: cfg.BookTitle, Locale: cfg.BookLocale, Strict: strict, Progress: bar.update})
 	if err != nil {
 		return err
 	}
@@ -158,6 +168,12 @@ func runIngest(ctx context.Context, args []string, getenv func(string) string, s
 		sum.Title, state, sum.Documents, sum.Sections, sum.Chunks, sum.Words, sum.Elapsed.Round(time.Millisecond))
 	if sum.Embedded > 0 {
 		fmt.Fprintf(stdout, "  embedded  %d chunks\n", sum.Embedded)
+	}
+	if len(sum.Problems) > 0 {
+		fmt.Fprintf(stdout, "%d problems (--strict refuses a book with any):\n", len(sum.Problems))
+		for _, p := range sum.Problems {
+			fmt.Fprintf(stdout, "  %s\n", p)
+		}
 	}
 	return nil
 }

@@ -30,7 +30,9 @@ Usage:
   lectern auth [flags]           the identity service alone
   lectern api [flags]            the API alone, verifying tokens against --jwks-url
   lectern web [flags]            the reader alone, its pages calling --api-url and --auth-url
-  lectern ingest PATH [flags]    read a book (folder or .epub) into the database
+  lectern ingest [--strict] PATH [flags]
+                                 read a book (folder or .epub) into the database, listing
+                                 its broken links; --strict refuses a book with any
   lectern eval [-v] [--json] [--book PATH] QA.jsonl… [--book PATH QA.jsonl…]…
                                  measure search and answers on evaluation sets, one table for several books
   lectern migrate [flags]        apply database migrations and exit

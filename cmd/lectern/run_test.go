@@ -504,3 +504,25 @@ func TestWebRole(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestIngestReportsBrokenLinks checks that lectern ingest lists the links
+// to documents the book lacks, and that --strict refuses such a book.
+func TestIngestReportsBrokenLinks(t *testing.T) {
+	book := t.TempDir()
+	if err := os.WriteFile(filepath.Join(book, "intro.md"), []byte("# Intro\n\nSee [setup](./setup.md).\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	env := envFunc(map[string]string{"LECTERN_DATA_DIR": t.TempDir()})
+	ctx := context.Background()
+	if err := run(ctx, []string{"ingest", "--strict", book}, env, io.Discard, io.Discard); err == nil ||
+		!strings.Contains(err.Error(), "intro.md: unresolved link ./setup.md") {
+		t.Errorf("--strict with a broken link: %v", err)
+	}
+	var out strings.Builder
+	if err := run(ctx, []string{"ingest", book}, env, &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "1 problems") || !strings.Contains(out.String(), "intro.md: unresolved link ./setup.md") {
+		t.Errorf("the report:\n%s", out.String())
+	}
+}

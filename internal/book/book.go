@@ -37,7 +37,18 @@ type Book struct {
 	TOC []*TOCNode
 	// Hash changes whenever anything a reader could see changes.
 	Hash string
+	// Problems are what a reader would find broken: links to documents
+	// the book does not have.
+	Problems []Problem
 }
+
+// Problem is something broken in one of a book's documents.
+type Problem struct {
+	File string // the document's path in the book
+	What string // "unresolved link ../b/setup.md", …
+}
+
+func (p Problem) String() string { return p.File + ": " + p.What }
 
 // TOCNode is an entry of the table of contents: a category with children,
 // or a document. A category whose folder has an index document links to it.

@@ -93,3 +93,49 @@ func TestSiteTranslation(t *testing.T) {
 		t.Errorf("the default: %v, %+v", err, b)
 	}
 }
+
+// TestLinksAsDocusaurusResolvesThem checks the forms of link to another
+// document that Docusaurus resolves, and that a link to a document the
+// book lacks is reported, not silently left broken.
+func TestLinksAsDocusaurusResolvesThem(t *testing.T) {
+	dir := t.TempDir()
+	for name, text := range map[string]string{
+		"intro.md": "# Intro\n\n[relative](guides/setup.md#install), [from the root](/guides/setup.md), " +
+			"[from the site](@site/docs/guides/setup.mdx), [a page](/docs/guides/setup), [gone](./missing.md), " +
+			"[outside](https://example.com/a.md).\n",
+		"guides/setup.mdx": "# Setup\n\n[back](../intro.md) and [nowhere](../nowhere.mdx).\n",
+	} {
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b, err := Load(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var intro *Doc
+	for _, d := range b.Docs {
+		if d.Path == "intro.md" {
+			intro = d
+		}
+	}
+	for _, want := range []string{`href="/docs/guides/setup#install"`, `href="/docs/guides/setup"`, `href="https://example.com/a.md"`} {
+		if !strings.Contains(intro.HTML, want) {
+			t.Errorf("no %s in\n%s", want, intro.HTML)
+		}
+	}
+	if strings.Count(intro.HTML, `href="/docs/guides/setup"`) != 3 {
+		t.Errorf("the root, site and page forms should all link to the page:\n%s", intro.HTML)
+	}
+	var got []string
+	for _, p := range b.Problems {
+		got = append(got, p.String())
+	}
+	want := []string{"intro.md: unresolved link ./missing.md", "guides/setup.mdx: unresolved link ../nowhere.mdx"}
+	if strings.Join(got, "|") != strings.Join(want, "|") && strings.Join(got, "|") != want[1]+"|"+want[0] {
+		t.Errorf("problems %q, want %q", got, want)
+	}
+}

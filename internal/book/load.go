@@ -143,6 +143,7 @@ type loader struct {
 	format     string
 	siteTitle  string
 	siteLocale string
+	problems   []Problem // found while rendering
 	r          *renderer
 	total      int64
 	docs       []*pending
@@ -215,6 +216,7 @@ func (l *loader) load() (*Book, error) {
 	}
 	b.Title = l.title(top)
 	b.Language = l.language()
+	b.Problems = l.problems
 	parts := []string{rendererVersion, b.Title, l.format, b.Language}
 	for _, d := range b.Docs {
 		parts = append(parts, d.Path, d.Hash, d.Slug, d.Title, d.SidebarLabel, d.Chapter)
@@ -464,6 +466,9 @@ func normalizeText(raw []byte) string {
 func (l *loader) render(p *pending, links linkResolver) {
 	d := p.doc
 	out := l.r.render([]byte(reduce(p.body, p.dialect)), d.Path, d.Title, links)
+	for _, link := range out.unresolved {
+		l.problems = append(l.problems, Problem{File: d.Path, What: "unresolved link " + link})
+	}
 	if d.Title == "" {
 		d.Title = out.h1
 	}

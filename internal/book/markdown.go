@@ -60,6 +60,9 @@ type rendered struct {
 	html     string
 	h1       string // the first level-1 heading's text, if the document opens with one
 	sections []Section
+	// unresolved lists the links to documents of the book that name none:
+	// the link as written.
+	unresolved []string
 }
 
 // linkResolver maps a document path (relative to the book root) to its URL
@@ -73,6 +76,7 @@ func (r *renderer) render(src []byte, docPath, title string, links linkResolver)
 	doc := r.md.Parser().Parse(text.NewReader(src))
 	ids := newSlugger()
 	var heads []*ast.Heading
+	var unresolved []string
 	// Explicit {#id}s are reserved first, so generated ids avoid them.
 	ast.Walk(doc, func(n ast.Node, entering bool) (ast.WalkStatus, error) {
 		if !entering {
@@ -87,7 +91,11 @@ func (r *renderer) render(src []byte, docPath, title string, links linkResolver)
 				}
 			}
 		case *ast.Link:
-			n.Destination = rewriteLink(n.Destination, docPath, links)
+			dest, ok := rewriteLink(n.Destination, docPath, links)
+			if !ok {
+				unresolved = append(unresolved, string(n.Destination))
+			}
+			n.Destination = dest
 		}
 		return ast.WalkContinue, nil
 	})
@@ -104,7 +112,7 @@ func (r *renderer) render(src []byte, docPath, title string, links linkResolver)
 		anchors[h] = id
 	}
 
-	var out rendered
+	out := rendered{unresolved: unresolved}
 	var buf bytes.Buffer
 	if err := r.md.Renderer().Render(&buf, src, doc); err != nil {
 		// The HTML renderer only fails when its writer does; a bytes.Buffer
@@ -179,30 +187,62 @@ func (r *renderer) render(src []byte, docPath, title string, links linkResolver)
 	return out
 }
 
-// rewriteLink turns a link to another document's file ("../b/setup.md#x")
-// into a link to its page; other links are left alone.
-func rewriteLink(dest []byte, docPath string, links linkResolver) []byte {
+// rewriteLink turns a link to another document's file into a link to its
+// page, as Docusaurus resolves them: a path relative to the document
+// ("../b/setup.md#x"), or if there is none there from the docs root, one
+// from the docs root ("/guides/setup.md"), or one from the site
+// ("@site/docs/guides/setup.md"). Other links are left
+// alone. ok is false for a link to a document file the book does not
+// have.
+func rewriteLink(dest []byte, docPath string, links linkResolver) (_ []byte, ok bool) {
 	if links == nil || len(dest) == 0 {
-		return dest
+		return dest, true
 	}
 	u, err := url.Parse(string(dest))
-	if err != nil || u.Scheme != "" || u.Host != "" || u.Path == "" || strings.HasPrefix(u.Path, "/") {
-		return dest
+	if err != nil || u.Scheme != "" || u.Host != "" || u.Path == "" {
+		return dest, true
 	}
 	ext := strings.ToLower(path.Ext(u.Path))
 	if ext != ".md" && ext != ".mdx" {
-		return dest
+		return dest, true
 	}
-	target := path.Clean(path.Join(path.Dir(docPath), u.Path))
-	slug, ok := links(target)
-	if !ok {
-		return dest
+	var target string
+	switch {
+	case strings.HasPrefix(u.Path, "@site/docs/"):
+		target = path.Clean(strings.TrimPrefix(u.Path, "@site/docs/"))
+	case strings.HasPrefix(u.Path, "/"):
+		target = path.Clean(strings.TrimPrefix(u.Path, "/"))
+	default:
+		target = path.Clean(path.Join(path.Dir(docPath), u.Path))
+	}
+	// Tried in turn: the target, then (a relative path Docusaurus did not
+	// find beside the document) from the docs root, each also with .md and
+	// .mdx swapped.
+	tries := []string{target}
+	if !strings.HasPrefix(u.Path, "/") && !strings.HasPrefix(u.Path, "@site/") {
+		tries = append(tries, path.Clean(u.Path))
+	}
+	var slug string
+	found := false
+	for _, t := range tries {
+		other := map[string]string{".md": ".mdx", ".mdx": ".md"}[path.Ext(t)]
+		for _, c := range []string{t, strings.TrimSuffix(t, path.Ext(t)) + other} {
+			if slug, found = links(c); found {
+				break
+			}
+		}
+		if found {
+			break
+		}
+	}
+	if !found {
+		return dest, false
 	}
 	s := DocURL(slug)
 	if u.Fragment != "" {
 		s += "#" + url.PathEscape(u.Fragment)
 	}
-	return []byte(s)
+	return []byte(s), true
 }
 
 // DocURL is the reader's URL of the page with this slug.

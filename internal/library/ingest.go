@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"strings"
 	"time"
 
 	"github.com/lectern/lectern/internal/book"
@@ -39,7 +40,14 @@ type IngestOptions struct {
 	Progress func(stage string, done, total int)
 	// Force rewrites every document even when nothing changed.
 	Force bool
+	// Strict refuses a book with problems (book.Book.Problems), writing
+	// nothing, instead of reporting them in the Summary.
+	Strict bool
 }
+
+// ErrProblems is returned, wrapped with the list, by a strict ingestion
+// of a book with problems.
+var ErrProblems = errors.New("library: the book has problems")
 
 // Summary describes an ingestion.
 type Summary struct {
@@ -55,6 +63,9 @@ type Summary struct {
 	Skipped          bool
 	Embedded         int // chunks whose vectors were computed
 	Elapsed          time.Duration
+	// Problems are what a reader would find broken (links to documents the
+	// book does not have), to fix in the source.
+	Problems []book.Problem
 }
 
 // Ingest reads the book from src and writes what changed to the store: a
@@ -80,7 +91,14 @@ func (l *Library) Ingest(ctx context.Context, src Source, opt IngestOptions) (Su
 	if err != nil {
 		return Summary{}, err
 	}
-	sum := Summary{Title: b.Title, Documents: len(b.Docs)}
+	sum := Summary{Title: b.Title, Documents: len(b.Docs), Problems: b.Problems}
+	if opt.Strict && len(b.Problems) > 0 {
+		list := make([]string, len(b.Problems))
+		for i, p := range b.Problems {
+			list[i] = p.String()
+		}
+		return sum, fmt.Errorf("%w:\n  %s", ErrProblems, strings.Join(list, "\n  "))
+	}
 	for _, d := range b.Docs {
 		sum.Sections += len(d.Sections)
 		sum.Words += d.Words
