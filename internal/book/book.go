@@ -13,6 +13,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -37,18 +38,26 @@ type Book struct {
 	TOC []*TOCNode
 	// Hash changes whenever anything a reader could see changes.
 	Hash string
-	// Problems are what a reader would find broken: links to documents
-	// the book does not have.
+	// Problems are what a reader would find broken or changed: links to
+	// documents the book does not have, MDX components shown as their
+	// text.
 	Problems []Problem
 }
 
 // Problem is something broken in one of a book's documents.
 type Problem struct {
 	File string // the document's path in the book
+	Line int    // the line of the file it is first seen on; 0 when unknown
 	What string // "unresolved link ../b/setup.md", …
 }
 
-func (p Problem) String() string { return p.File + ": " + p.What }
+// String is the problem as "file:line: what", the way compilers say it.
+func (p Problem) String() string {
+	if p.Line > 0 {
+		return p.File + ":" + strconv.Itoa(p.Line) + ": " + p.What
+	}
+	return p.File + ": " + p.What
+}
 
 // TOCNode is an entry of the table of contents: a category with children,
 // or a document. A category whose folder has an index document links to it.

@@ -103,7 +103,7 @@ func TestLinksAsDocusaurusResolvesThem(t *testing.T) {
 		"intro.md": "# Intro\n\n[relative](guides/setup.md#install), [from the root](/guides/setup.md), " +
 			"[from the site](@site/docs/guides/setup.mdx), [a page](/docs/guides/setup), [gone](./missing.md), " +
 			"[outside](https://example.com/a.md).\n",
-		"guides/setup.mdx": "# Setup\n\n[back](../intro.md) and [nowhere](../nowhere.mdx).\n",
+		"guides/setup.mdx": "---\ntitle: Setup\n---\n\n[back](../intro.md) and [nowhere](../nowhere.mdx).\n",
 	} {
 		if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755); err != nil {
 			t.Fatal(err)
@@ -134,8 +134,35 @@ func TestLinksAsDocusaurusResolvesThem(t *testing.T) {
 	for _, p := range b.Problems {
 		got = append(got, p.String())
 	}
-	want := []string{"intro.md: unresolved link ./missing.md", "guides/setup.mdx: unresolved link ../nowhere.mdx"}
+	want := []string{"intro.md:3: unresolved link ./missing.md", "guides/setup.mdx:5: unresolved link ../nowhere.mdx"}
 	if strings.Join(got, "|") != strings.Join(want, "|") && strings.Join(got, "|") != want[1]+"|"+want[0] {
 		t.Errorf("problems %q, want %q", got, want)
+	}
+}
+
+// TestComponentsShownAsTextAreListed checks that the MDX components the
+// book cannot render are reported with their line, once per document, and
+// that plain HTML elements and the components it renders (tabs) are not.
+func TestComponentsShownAsTextAreListed(t *testing.T) {
+	dir := t.TempDir()
+	src := "# Tabs\n\nimport Tabs from '@theme/Tabs';\n\n<Tabs>\n  <TabItem value=\"a\" label=\"A\">\n\nFirst.\n\n  </TabItem>\n</Tabs>\n\n" +
+		"Some <kbd>Ctrl</kbd> and <BrowserWindow>inline</BrowserWindow>, <Tabs> again.\n"
+	if err := os.WriteFile(filepath.Join(dir, "tabs.mdx"), []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	b, err := Load(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, p := range b.Problems {
+		got = append(got, p.String())
+	}
+	want := []string{"tabs.mdx:13: component <BrowserWindow> shown as its text"}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("problems\n%q\nwant\n%q", got, want)
+	}
+	if !strings.Contains(b.Docs[0].HTML, "First.") || strings.Contains(b.Docs[0].HTML, "&lt;Tabs") {
+		t.Errorf("the components' text should be shown, their markup not:\n%s", b.Docs[0].HTML)
 	}
 }

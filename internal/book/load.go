@@ -153,6 +153,7 @@ type loader struct {
 type pending struct {
 	doc      *Doc
 	body     string
+	bodyLine int // the file's line the body starts on
 	dialect  int
 	position *float64
 	isIndex  bool
@@ -394,7 +395,7 @@ func (l *loader) read(file, rel, dirSlug, dirName string) (*pending, error) {
 		return nil, &Error{File: rel, Err: fmt.Errorf("the book is larger than %d MiB", l.opt.MaxTotalBytes>>20)}
 	}
 	src := normalizeText(raw)
-	yml, body, _ := splitFrontMatter([]byte(src))
+	yml, body, bodyLine := splitFrontMatter([]byte(src))
 	fm, err := parseFrontMatter(yml)
 	if err != nil {
 		return nil, fileError(rel, err)
@@ -427,9 +428,10 @@ func (l *loader) read(file, rel, dirSlug, dirName string) (*pending, error) {
 			SidebarLabel: fm.SidebarLabel, Description: fm.Description, PageNumber: fm.PageNumber, Meta: fm.Meta,
 			Hash: hashOf(rendererVersion, rel, src),
 		},
-		body:    string(body),
-		dialect: dialectMarkdown,
-		isIndex: isIndex,
+		body:     string(body),
+		bodyLine: bodyLine,
+		dialect:  dialectMarkdown,
+		isIndex:  isIndex,
 	}
 	if strings.EqualFold(path.Ext(rel), ".mdx") {
 		p.dialect = dialectMDX
@@ -462,12 +464,27 @@ func normalizeText(raw []byte) string {
 	return strings.ReplaceAll(s, "\x00", "")
 }
 
+// lineOf is the file's line on which the first of texts found in the
+// body first appears, or 0 when none appears as written.
+func (p *pending) lineOf(texts ...string) int {
+	for _, text := range texts {
+		if i := strings.Index(p.body, text); i >= 0 {
+			return p.bodyLine + strings.Count(p.body[:i], "\n")
+		}
+	}
+	return 0
+}
+
 // render renders a pending document and fills in what depends on its body.
 func (l *loader) render(p *pending, links linkResolver) {
 	d := p.doc
-	out := l.r.render([]byte(reduce(p.body, p.dialect)), d.Path, d.Title, links)
+	body, components := reduceMDX(p.body, p.dialect)
+	out := l.r.render([]byte(body), d.Path, d.Title, links)
 	for _, link := range out.unresolved {
-		l.problems = append(l.problems, Problem{File: d.Path, What: "unresolved link " + link})
+		l.problems = append(l.problems, Problem{File: d.Path, Line: p.lineOf("("+link, link), What: "unresolved link " + link})
+	}
+	for _, c := range components {
+		l.problems = append(l.problems, Problem{File: d.Path, Line: p.lineOf("<" + c), What: "component <" + c + "> shown as its text"})
 	}
 	if d.Title == "" {
 		d.Title = out.h1

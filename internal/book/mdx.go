@@ -2,6 +2,7 @@ package book
 
 import (
 	"regexp"
+	"slices"
 	"strings"
 )
 
@@ -28,6 +29,14 @@ var (
 // title prop, as on a TabItem, is kept as a bold line). Fenced code passes
 // through untouched in both dialects.
 func reduce(body string, dialect int) string {
+	out, _ := reduceMDX(body, dialect)
+	return out
+}
+
+// reduceMDX is reduce, and the names of the components (JSX elements with
+// a capital, such as Tabs or BrowserWindow) it reduced to their text, in
+// the order first met.
+func reduceMDX(body string, dialect int) (string, []string) {
 	if dialect == dialectMDX {
 		body = jsxComment.ReplaceAllStringFunc(body, func(c string) string {
 			return strings.Repeat("\n", strings.Count(c, "\n")) // keep line numbers
@@ -41,7 +50,7 @@ func reduce(body string, dialect int) string {
 	for range r.admonitions {
 		r.out = append(r.out, "", "</div>", "")
 	}
-	return strings.Join(r.out, "\n")
+	return strings.Join(r.out, "\n"), r.components
 }
 
 // reducer is reduce's state as it goes through the lines.
@@ -53,6 +62,24 @@ type reducer struct {
 	inESM       bool            // inside an import/export block
 	pendingTag  strings.Builder // a JSX tag spread over several lines
 	jsxIndent   []int           // per open JSX element: content indentation (-1 unknown)
+	components  []string        // components met, each once
+}
+
+// renderedComponents are the components whose meaning the reduction keeps: tabs
+// become labelled sections, details a summary line and its text.
+var renderedComponents = []string{"Tabs", "TabItem", "Details"}
+
+// met records the components among tags that are reduced to their text.
+func (r *reducer) met(tags ...string) {
+	for _, tag := range tags {
+		name := strings.TrimLeft(tag, "</")
+		if i := strings.IndexAny(name, " \t\n/>"); i >= 0 {
+			name = name[:i]
+		}
+		if name != "" && name[0] >= 'A' && name[0] <= 'Z' && !slices.Contains(renderedComponents, name) && !slices.Contains(r.components, name) {
+			r.components = append(r.components, name)
+		}
+	}
 }
 
 // dedent removes the indentation of the innermost JSX element's content.
@@ -135,6 +162,7 @@ func (r *reducer) jsx(l string) (string, bool) {
 	}
 	l = r.dedent(l)
 	if strings.Contains(l, "<") {
+		r.met(jsxTag.FindAllString(l, -1)...)
 		l = stripInlineTags(l)
 	}
 	return l, false
@@ -143,6 +171,7 @@ func (r *reducer) jsx(l string) (string, bool) {
 // tags follows a line of JSX tags alone: the elements they open and close,
 // and the labels (of tabs, details) they carry, kept as bold lines.
 func (r *reducer) tags(t string) {
+	r.met(jsxTag.FindAllString(t, -1)...)
 	for _, tag := range jsxTag.FindAllString(t, -1) {
 		switch {
 		case strings.HasPrefix(tag, "</"):
