@@ -125,7 +125,7 @@ func (d *Doc) URL(s *Section) string {
 
 // rendererVersion is part of every document hash: bump it when rendering or
 // sectioning changes, so books are ingested again.
-const rendererVersion = "2" // 2: character references decoded in the text
+const rendererVersion = "3" // 2: character references decoded; 3: mdx-code-block, partials
 
 func hashOf(parts ...string) string {
 	h := sha256.New()

@@ -166,3 +166,58 @@ func TestComponentsShownAsTextAreListed(t *testing.T) {
 		t.Errorf("the components' text should be shown, their markup not:\n%s", b.Docs[0].HTML)
 	}
 }
+
+// TestMDXBlocksAndPartials checks the two ways Docusaurus docs embed MDX:
+// an mdx-code-block fence is rendered, not shown as code, and imported
+// partials are inlined where they are shown, beside the document or from
+// the site; a missing one is reported.
+func TestMDXBlocksAndPartials(t *testing.T) {
+	dir := t.TempDir()
+	for name, text := range map[string]string{
+		"docusaurus.config.js": "export default {title: 'Site'};\n",
+		"docs/blocks.md": "# Blocks\n\n````mdx-code-block\nimport Tabs from '@theme/Tabs';\n\n<Tabs>\n<TabItem label=\"Shell\">\n\n```bash\nnpm run build\n```\n\n</TabItem>\n</Tabs>\n````\n\n" +
+			"```js\n<Tabs>kept as code</Tabs>\n```\n",
+		"docs/guide/setup.mdx": "# Setup\n\nimport Install from './_install.mdx';\nimport Note from '@site/src/partials/_note.md';\nimport Gone from './_gone.mdx';\n\n<Install />\n\nBetween.\n\n<Note/>\n\n<Gone />\n",
+		"docs/guide/_install.mdx": "---\ntitle: ignored\n---\nRun the **installer** first.\n\nimport Deeper from '../_deeper.md';\n\n<Deeper />\n",
+		"docs/_deeper.md":          "Deeper text.\n",
+		"src/partials/_note.md":    ":::note\n\nA shared note.\n\n:::\n",
+	} {
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b, err := Load(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(b.Docs) != 2 {
+		t.Fatalf("%d documents; the partials are not documents of their own", len(b.Docs))
+	}
+	html := map[string]string{}
+	for _, d := range b.Docs {
+		html[d.Path] = d.HTML
+	}
+	blocks := html["blocks.md"]
+	for _, want := range []string{"<strong>Shell</strong>", `<code class="language-bash">npm run build`, "&lt;Tabs&gt;kept as code"} {
+		if !strings.Contains(blocks, want) {
+			t.Errorf("no %q in\n%s", want, blocks)
+		}
+	}
+	if strings.Contains(blocks, "import Tabs") || strings.Contains(blocks, "mdx-code-block") {
+		t.Errorf("the mdx-code-block is shown as code:\n%s", blocks)
+	}
+	setup := html["guide/setup.mdx"]
+	install, between, note := strings.Index(setup, "<strong>installer</strong>"), strings.Index(setup, "Between."), strings.Index(setup, "A shared note.")
+	if !(install >= 0 && between > install && note > between) || !strings.Contains(setup, "Deeper text.") {
+		t.Errorf("the partials are not inlined in place:\n%s", setup)
+	}
+	if strings.Contains(setup, "ignored") {
+		t.Errorf("a partial's front matter is shown:\n%s", setup)
+	}
+	if len(b.Problems) != 1 || b.Problems[0].String() != "guide/setup.mdx:5: imported document ./_gone.mdx not found" {
+		t.Errorf("problems %v", b.Problems)
+	}
+}

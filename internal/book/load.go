@@ -89,7 +89,7 @@ func LoadFS(fsys fs.FS, name string, opt Options) (*Book, error) {
 		if err != nil {
 			return nil, fmt.Errorf("book: %w", err)
 		}
-		l.fsys, l.format, l.siteTitle, l.siteLocale = sub, FormatDocusaurus, site.title, site.locale
+		l.fsys, l.site, l.docsDir, l.format, l.siteTitle, l.siteLocale = sub, fsys, docs, FormatDocusaurus, site.title, site.locale
 	} else if opt.Locale != "" {
 		return nil, &Error{File: name, Err: errors.New("a locale can only be chosen for a Docusaurus site")}
 	}
@@ -139,6 +139,8 @@ var configTitle = regexp.MustCompile(`(?m)^\s*title\s*:\s*(['"` + "`" + `])([^'"
 type loader struct {
 	opt        Options
 	fsys       fs.FS
+	site       fs.FS  // the Docusaurus site around the docs, for imports; nil if none
+	docsDir    string // the docs' folder in site
 	name       string
 	format     string
 	siteTitle  string
@@ -464,6 +466,41 @@ func normalizeText(raw []byte) string {
 	return strings.ReplaceAll(s, "\x00", "")
 }
 
+// partial reads the body of the document that the document at docPath
+// imports as spec: a path relative to it, or one under the site ("@site/").
+func (l *loader) partial(docPath, spec string) (body string, dialect int, ok bool) {
+	fsys, name := l.fsys, path.Join(path.Dir(docPath), spec)
+	if l.site != nil {
+		fsys, name = l.site, path.Join(l.docsDir, path.Dir(docPath), spec)
+	}
+	if rest, site := strings.CutPrefix(spec, "@site/"); site {
+		fsys, name = l.site, path.Clean(rest)
+	} else if !strings.HasPrefix(spec, "./") && !strings.HasPrefix(spec, "../") {
+		return "", 0, false
+	}
+	if fsys == nil || !fs.ValidPath(name) {
+		return "", 0, false
+	}
+	f, err := fsys.Open(name)
+	if err != nil {
+		return "", 0, false
+	}
+	defer f.Close()
+	raw, err := io.ReadAll(io.LimitReader(f, l.opt.MaxFileBytes+1))
+	if err != nil || int64(len(raw)) > l.opt.MaxFileBytes {
+		return "", 0, false
+	}
+	if l.total += int64(len(raw)); l.total > l.opt.MaxTotalBytes {
+		return "", 0, false
+	}
+	_, b, _ := splitFrontMatter([]byte(normalizeText(raw)))
+	dialect = dialectMarkdown
+	if strings.EqualFold(path.Ext(name), ".mdx") {
+		dialect = dialectMDX
+	}
+	return string(b), dialect, true
+}
+
 // lineOf is the file's line on which the first of texts found in the
 // body first appears, or 0 when none appears as written.
 func (p *pending) lineOf(texts ...string) int {
@@ -478,7 +515,19 @@ func (p *pending) lineOf(texts ...string) int {
 // render renders a pending document and fills in what depends on its body.
 func (l *loader) render(p *pending, links linkResolver) {
 	d := p.doc
-	body, components := reduceMDX(p.body, p.dialect)
+	var included []string
+	body, components := reduceMDX(p.body, p.dialect, func(spec string) (string, int, bool) {
+		src, dialect, ok := l.partial(d.Path, spec)
+		if !ok {
+			l.problems = append(l.problems, Problem{File: d.Path, Line: p.lineOf(spec), What: "imported document " + spec + " not found"})
+			return "", 0, false
+		}
+		included = append(included, spec, src)
+		return src, dialect, true
+	})
+	if included != nil {
+		d.Hash = hashOf(append([]string{d.Hash}, included...)...)
+	}
 	out := l.r.render([]byte(body), d.Path, d.Title, links)
 	for _, link := range out.unresolved {
 		l.problems = append(l.problems, Problem{File: d.Path, Line: p.lineOf("("+link, link), What: "unresolved link " + link})

@@ -29,28 +29,45 @@ var (
 // title prop, as on a TabItem, is kept as a bold line). Fenced code passes
 // through untouched in both dialects.
 func reduce(body string, dialect int) string {
-	out, _ := reduceMDX(body, dialect)
+	out, _ := reduceMDX(body, dialect, nil)
 	return out
 }
 
-// reduceMDX is reduce, and the names of the components (JSX elements with
-// a capital, such as Tabs or BrowserWindow) it reduced to their text, in
-// the order first met.
-func reduceMDX(body string, dialect int) (string, []string) {
+// partials reads the document an MDX import names ("./_install.mdx",
+// "@site/docs/_x.md"): its body and dialect, or false when there is none.
+type partials func(spec string) (body string, dialect int, ok bool)
+
+// maxPartialDepth bounds partials including partials (and a partial
+// including itself).
+const maxPartialDepth = 4
+
+// reduceMDX is reduce, with the partials an MDX document imports and
+// shows (import Install from './_install.mdx' … <Install />) inlined
+// through include, and the names of the components (JSX elements with a
+// capital, such as BrowserWindow) it reduced to their text, in the order
+// first met. An ```mdx-code-block fence, which Docusaurus renders as MDX,
+// is reduced as MDX.
+func reduceMDX(body string, dialect int, include partials) (string, []string) {
+	r := reducer{include: include}
+	out := r.reduce(body, dialect)
+	return out, r.components
+}
+
+func (r *reducer) reduce(body string, dialect int) string {
 	if dialect == dialectMDX {
 		body = jsxComment.ReplaceAllStringFunc(body, func(c string) string {
 			return strings.Repeat("\n", strings.Count(c, "\n")) // keep line numbers
 		})
 	}
 	lines := strings.Split(strings.ReplaceAll(body, "\r\n", "\n"), "\n")
-	r := reducer{mdx: dialect == dialectMDX, out: make([]string, 0, len(lines)+16)}
+	r.mdx, r.out = dialect == dialectMDX, make([]string, 0, len(lines)+16)
 	for _, l := range lines {
 		r.line(l)
 	}
 	for range r.admonitions {
 		r.out = append(r.out, "", "</div>", "")
 	}
-	return strings.Join(r.out, "\n"), r.components
+	return strings.Join(r.out, "\n")
 }
 
 // reducer is reduce's state as it goes through the lines.
@@ -63,7 +80,47 @@ type reducer struct {
 	pendingTag  strings.Builder // a JSX tag spread over several lines
 	jsxIndent   []int           // per open JSX element: content indentation (-1 unknown)
 	components  []string        // components met, each once
+	mdxBlocks   []mdxBlock      // open mdx-code-block fences
+	imports     map[string]string
+	include     partials
+	depth       int // of partials within partials
 }
+
+// mdxBlock is an open ```mdx-code-block fence.
+type mdxBlock struct {
+	fence string // its marker
+	mdx   bool   // the dialect outside it
+}
+
+// importDefault is an ESM import of one document: import Name from '…md(x)'.
+var importDefault = regexp.MustCompile(`^\s*import\s+([A-Z][\w$]*)\s+from\s+['"]([^'"]+\.mdx?)['"]`)
+
+// partial inlines the document imported as name, if tag (alone on its
+// line) shows one, and reports whether the tag was such a partial.
+func (r *reducer) partial(tag string) bool {
+	m := selfClosing.FindStringSubmatch(tag)
+	if m == nil || r.include == nil || r.depth >= maxPartialDepth {
+		return false
+	}
+	spec, ok := r.imports[m[1]]
+	if !ok {
+		return false
+	}
+	body, dialect, ok := r.include(spec)
+	if !ok {
+		return true // reported by include; there is nothing to show
+	}
+	inner := reducer{include: r.include, depth: r.depth + 1}
+	r.out = append(r.out, "", inner.reduce(body, dialect), "")
+	for _, c := range inner.components {
+		if !slices.Contains(r.components, c) {
+			r.components = append(r.components, c)
+		}
+	}
+	return true
+}
+
+var selfClosing = regexp.MustCompile(`^<([A-Z][\w$]*)\s*/>$`)
 
 // renderedComponents are the components whose meaning the reduction keeps: tabs
 // become labelled sections, details a summary line and its text.
@@ -99,6 +156,15 @@ func (r *reducer) dedent(l string) string {
 }
 
 func (r *reducer) line(l string) {
+	if r.fence == "" && len(r.mdxBlocks) > 0 {
+		top := r.mdxBlocks[len(r.mdxBlocks)-1]
+		if t := strings.TrimSpace(l); strings.Trim(t, top.fence[:1]) == "" && len(t) >= len(top.fence) && indentOf(l) < 4 {
+			r.mdxBlocks = r.mdxBlocks[:len(r.mdxBlocks)-1]
+			r.mdx, r.inESM = top.mdx, false
+			r.out = append(r.out, "")
+			return
+		}
+	}
 	if r.fence != "" {
 		l = r.dedent(l)
 		r.out = append(r.out, l)
@@ -115,6 +181,12 @@ func (r *reducer) line(l string) {
 		}
 	}
 	if m := fenceOpen.FindStringSubmatch(l); m != nil && !(m[2][0] == '`' && strings.Contains(m[3], "`")) {
+		if strings.TrimSpace(m[3]) == "mdx-code-block" {
+			r.mdxBlocks = append(r.mdxBlocks, mdxBlock{fence: m[2], mdx: r.mdx})
+			r.mdx = true
+			r.out = append(r.out, "")
+			return
+		}
 		r.fence = m[2]
 		r.out = append(r.out, l)
 		return
@@ -143,10 +215,12 @@ func (r *reducer) jsx(l string) (string, bool) {
 			r.inESM = false
 			r.out = append(r.out, "")
 		}
+		r.imported(l)
 		return "", true
 	}
 	if len(r.jsxIndent) == 0 && (strings.HasPrefix(t, "import ") || strings.HasPrefix(t, "export ") || t == "import" || t == "export") && indentOf(l) == 0 {
 		r.inESM = true
+		r.imported(l)
 		return "", true
 	}
 	if strings.HasPrefix(t, "<") && len(t) > 1 && (isLetter(t[1]) || t[1] == '/') && !strings.Contains(t, ">") {
@@ -154,7 +228,9 @@ func (r *reducer) jsx(l string) (string, bool) {
 		return "", true
 	}
 	if strings.HasPrefix(t, "<") && onlyTags(t) {
-		r.tags(t)
+		if !r.partial(t) {
+			r.tags(t)
+		}
 		return "", true
 	}
 	if len(r.jsxIndent) > 0 && r.jsxIndent[len(r.jsxIndent)-1] < 0 && t != "" {
@@ -166,6 +242,16 @@ func (r *reducer) jsx(l string) (string, bool) {
 		l = stripInlineTags(l)
 	}
 	return l, false
+}
+
+// imported records the document an import line imports, if any.
+func (r *reducer) imported(l string) {
+	if m := importDefault.FindStringSubmatch(l); m != nil {
+		if r.imports == nil {
+			r.imports = map[string]string{}
+		}
+		r.imports[m[1]] = m[2]
+	}
 }
 
 // tags follows a line of JSX tags alone: the elements they open and close,
