@@ -175,12 +175,12 @@ func TestMDXBlocksAndPartials(t *testing.T) {
 	dir := t.TempDir()
 	for name, text := range map[string]string{
 		"docusaurus.config.js": "export default {title: 'Site'};\n",
-		"docs/blocks.md": "# Blocks\n\n````mdx-code-block\nimport Tabs from '@theme/Tabs';\n\n<Tabs>\n<TabItem label=\"Shell\">\n\n```bash\nnpm run build\n```\n\n</TabItem>\n</Tabs>\n````\n\n" +
+		"docs/blocks.md": "# Blocks\n\n````mdx-code-block\nimport Tabs from '@theme/Tabs';\n\n<Tabs>\n<TabItem label=\"Shell\">\n\n```bash\nnpm run build\n```\n\n</TabItem>\n</Tabs>\n\n<details>\n<summary>More <b>options</b></summary>\n\nHidden *text*.\n\n</details>\n````\n\n" +
 			"```js\n<Tabs>kept as code</Tabs>\n```\n",
-		"docs/guide/setup.mdx": "# Setup\n\nimport Install from './_install.mdx';\nimport Note from '@site/src/partials/_note.md';\nimport Gone from './_gone.mdx';\n\n<Install />\n\nBetween.\n\n<Note/>\n\n<Gone />\n",
+		"docs/guide/setup.mdx":    "# Setup\n\nimport Install from './_install.mdx';\nimport Note from '@site/src/partials/_note.md';\nimport Gone from './_gone.mdx';\n\n<Install />\n\nBetween.\n\n<Note/>\n\n<Gone />\n",
 		"docs/guide/_install.mdx": "---\ntitle: ignored\n---\nRun the **installer** first.\n\nimport Deeper from '../_deeper.md';\n\n<Deeper />\n",
-		"docs/_deeper.md":          "Deeper text.\n",
-		"src/partials/_note.md":    ":::note\n\nA shared note.\n\n:::\n",
+		"docs/_deeper.md":         "Deeper text.\n",
+		"src/partials/_note.md":   ":::note\n\nA shared note.\n\n:::\n",
 	} {
 		if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755); err != nil {
 			t.Fatal(err)
@@ -201,7 +201,8 @@ func TestMDXBlocksAndPartials(t *testing.T) {
 		html[d.Path] = d.HTML
 	}
 	blocks := html["blocks.md"]
-	for _, want := range []string{"<strong>Shell</strong>", `<code class="language-bash">npm run build`, "&lt;Tabs&gt;kept as code"} {
+	for _, want := range []string{"<strong>Shell</strong>", `<code class="language-bash">npm run build`, "&lt;Tabs&gt;kept as code",
+		"<details>\n<summary>More options</summary>\n<p>Hidden <em>text</em>.</p>\n</details>"} {
 		if !strings.Contains(blocks, want) {
 			t.Errorf("no %q in\n%s", want, blocks)
 		}

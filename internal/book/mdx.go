@@ -1,6 +1,7 @@
 package book
 
 import (
+	"html"
 	"regexp"
 	"slices"
 	"strings"
@@ -120,6 +121,13 @@ func (r *reducer) partial(tag string) bool {
 	return true
 }
 
+// detailsTag and summaryLine find the disclosure elements, which are kept
+// as HTML (with no attributes) so the page folds as the author's does.
+var (
+	detailsTag  = regexp.MustCompile(`^<(/?)(details|Details|summary)[\s>]`)
+	summaryLine = regexp.MustCompile(`^<summary>(.*)</summary>$`)
+)
+
 var selfClosing = regexp.MustCompile(`^<([A-Z][\w$]*)\s*/>$`)
 
 // renderedComponents are the components whose meaning the reduction keeps: tabs
@@ -227,6 +235,10 @@ func (r *reducer) jsx(l string) (string, bool) {
 		r.pendingTag.WriteString(t)
 		return "", true
 	}
+	if m := summaryLine.FindStringSubmatch(t); m != nil {
+		r.out = append(r.out, "", "<summary>"+html.EscapeString(strings.TrimSpace(stripInlineTags(m[1])))+"</summary>", "")
+		return "", true
+	}
 	if strings.HasPrefix(t, "<") && onlyTags(t) {
 		if !r.partial(t) {
 			r.tags(t)
@@ -259,6 +271,9 @@ func (r *reducer) imported(l string) {
 func (r *reducer) tags(t string) {
 	r.met(jsxTag.FindAllString(t, -1)...)
 	for _, tag := range jsxTag.FindAllString(t, -1) {
+		if m := detailsTag.FindStringSubmatch(tag); m != nil {
+			r.out = append(r.out, "", "<"+m[1]+strings.ToLower(m[2])+">", "")
+		}
 		switch {
 		case strings.HasPrefix(tag, "</"):
 			if len(r.jsxIndent) > 0 {
