@@ -23,7 +23,8 @@ const module = "github.com/lectern/lectern/"
 var layers = [][]string{
 	// Foundations: each knows no other package of Lectern.
 	{"internal/fault", "internal/randid", "internal/backoff", "internal/thesaurus", "internal/password",
-		"internal/ratelimit", "internal/safehtml", "internal/retrieval", "internal/book/epub", "internal/metrics"},
+		"internal/ratelimit", "internal/safehtml", "internal/retrieval", "internal/book/epub", "internal/metrics",
+		"internal/jsconfig"},
 	// Records and their contract; books; settings; clients of outside services.
 	{"internal/store", "internal/book", "internal/llm", "internal/embeddings", "internal/config", "internal/loadtest"},
 	// Storage engines and the services (no HTTP).
@@ -44,7 +45,7 @@ var noHTTP = []string{
 	"internal/fault", "internal/randid", "internal/thesaurus", "internal/password", "internal/ratelimit",
 	"internal/retrieval", "internal/book", "internal/book/epub", "internal/store", "internal/store/postgres",
 	"internal/store/sqlite", "internal/keys", "internal/account", "internal/chat", "internal/library", "internal/answer",
-	"internal/quality", "internal/config",
+	"internal/quality", "internal/config", "internal/jsconfig",
 }
 
 // httpxMay is all that the shared HTTP plumbing may import of Lectern: it
