@@ -16,6 +16,7 @@ import (
 	"github.com/lectern/lectern/internal/answer"
 	"github.com/lectern/lectern/internal/config"
 	"github.com/lectern/lectern/internal/embeddings"
+	"github.com/lectern/lectern/internal/jsconfig"
 	"github.com/lectern/lectern/internal/library"
 	"github.com/lectern/lectern/internal/llm"
 	"github.com/lectern/lectern/internal/metrics"
@@ -26,12 +27,23 @@ import (
 // newLibrary returns the library of the configured book, with the dense
 // path when an embeddings endpoint is configured.
 func newLibrary(cfg *config.Config, log *slog.Logger, st store.Store, m *metrics.Metrics) *library.Library {
-	opt := library.Options{BookID: cfg.BookID, Language: cfg.BookLanguage, Log: log, OnSearch: observeSearches(m)}
+	opt := library.Options{BookID: cfg.BookID, Language: cfg.BookLanguage, Log: log, OnSearch: observeSearches(m), Scripts: scriptSandbox()}
 	if cfg.EmbeddingsBaseURL != "" {
 		opt.Embedder = embeddings.New(cfg.EmbeddingsBaseURL, cfg.EmbeddingsModel, cfg.EmbeddingsAPIKey, embeddings.Options{})
 		opt.EmbeddingModel = cfg.EmbeddingsModel
 	}
 	return library.New(st, opt)
+}
+
+// scriptSandbox runs a site's configuration scripts in a child process of
+// this program (see run), or in this process when the program cannot be
+// found.
+func scriptSandbox() jsconfig.Runner {
+	exe, err := os.Executable()
+	if err != nil {
+		return jsconfig.InProcess{}
+	}
+	return jsconfig.Process{Program: exe}
 }
 
 // newAssistant returns the assistant: the configured language model, or
@@ -170,7 +182,11 @@ func runIngest(ctx context.Context, args []string, getenv func(string) string, s
 		fmt.Fprintf(stdout, "  embedded  %d chunks\n", sum.Embedded)
 	}
 	if len(sum.Problems) > 0 {
-		fmt.Fprintf(stdout, "%d problems (--strict refuses a book with any):\n", len(sum.Problems))
+		noun := "problems"
+		if len(sum.Problems) == 1 {
+			noun = "problem"
+		}
+		fmt.Fprintf(stdout, "%d %s (--strict refuses a book with any):\n", len(sum.Problems), noun)
 		for _, p := range sum.Problems {
 			fmt.Fprintf(stdout, "  %s\n", p)
 		}

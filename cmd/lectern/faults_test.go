@@ -41,6 +41,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/lectern/lectern/internal/jsconfig"
 	"github.com/lectern/lectern/internal/store/pgtest"
 )
 
@@ -51,6 +52,13 @@ const childEnvVar = "LECTERN_TEST_CHILD"
 func TestMain(m *testing.M) {
 	if os.Getenv(childEnvVar) == "1" {
 		os.Exit(childMain(os.Args))
+	}
+	if os.Getenv(jsconfig.ChildEnv) == "1" { // lectern's script sandbox
+		if err := run(context.Background(), os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		os.Exit(0)
 	}
 	os.Exit(m.Run())
 }

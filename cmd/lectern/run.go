@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/lectern/lectern/internal/config"
+	"github.com/lectern/lectern/internal/jsconfig"
 	"github.com/lectern/lectern/internal/keys"
 	"github.com/lectern/lectern/internal/store"
 	"github.com/lectern/lectern/internal/store/postgres"
@@ -48,6 +49,9 @@ of the same name (--base-url is LECTERN_BASE_URL).
 
 // run is the whole program; main only calls it, so tests can too.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if getenv(jsconfig.ChildEnv) == "1" {
+		return jsconfig.Child(args, stdout) // the script sandbox: see scriptSandbox
+	}
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
 		return errors.New("no command given")

@@ -65,6 +65,7 @@ type TOCNode struct {
 	Label    string     `json:"label"`
 	Slug     *string    `json:"slug"` // the page this entry opens; nil for a category without an index page
 	DocPath  string     `json:"doc_path,omitempty"`
+	Href     string     `json:"href,omitempty"` // a link elsewhere (a sidebar's link item)
 	Children []*TOCNode `json:"children,omitempty"`
 }
 

@@ -16,6 +16,8 @@ import (
 
 	"go.yaml.in/yaml/v3"
 	"golang.org/x/text/encoding/charmap"
+
+	"github.com/lectern/lectern/internal/jsconfig"
 )
 
 // Options bounds what Load reads. Zero values take the defaults.
@@ -35,6 +37,12 @@ type Options struct {
 	// Progress, when set, is called after each document is rendered with
 	// the number done and the total.
 	Progress func(done, total int)
+	// Scripts runs a Docusaurus site's configuration and sidebars modules;
+	// nil runs them in this process (see jsconfig: a server should give a
+	// jsconfig.Process).
+	Scripts jsconfig.Runner
+	// ScriptLimits bound each of those runs; zero: jsconfig.DefaultLimits.
+	ScriptLimits jsconfig.Limits
 }
 
 func (o *Options) defaults() {
@@ -46,6 +54,9 @@ func (o *Options) defaults() {
 	}
 	if o.MaxTotalBytes <= 0 {
 		o.MaxTotalBytes = 512 << 20
+	}
+	if o.ScriptLimits == (jsconfig.Limits{}) {
+		o.ScriptLimits = jsconfig.DefaultLimits()
 	}
 }
 
@@ -76,8 +87,8 @@ func Load(root string, opt Options) (*Book, error) {
 func LoadFS(fsys fs.FS, name string, opt Options) (*Book, error) {
 	opt.defaults()
 	l := &loader{opt: opt, fsys: fsys, name: name, format: FormatMarkdown, r: newRenderer()}
-	if site, ok := docusaurusSite(fsys); ok {
-		docs := "docs"
+	if site, ok := l.docusaurusSite(fsys); ok {
+		docs := site.docsPath
 		if opt.Locale != "" {
 			docs = path.Join("i18n", opt.Locale, "docusaurus-plugin-content-docs", "current")
 			if fi, err := fs.Stat(fsys, docs); err != nil || !fi.IsDir() || !validLocale(opt.Locale) {
@@ -89,66 +100,25 @@ func LoadFS(fsys fs.FS, name string, opt Options) (*Book, error) {
 		if err != nil {
 			return nil, fmt.Errorf("book: %w", err)
 		}
-		l.fsys, l.site, l.docsDir, l.format, l.siteTitle, l.siteLocale = sub, fsys, docs, FormatDocusaurus, site.title, site.locale
+		l.fsys, l.site, l.docsDir, l.format, l.config = sub, fsys, docs, FormatDocusaurus, site
 	} else if opt.Locale != "" {
 		return nil, &Error{File: name, Err: errors.New("a locale can only be chosen for a Docusaurus site")}
 	}
 	return l.load()
 }
 
-// validLocale reports whether a locale is a plain tag ("es", "pt-BR"), not
-// a path.
-func validLocale(l string) bool {
-	return configLocale.MatchString("defaultLocale: '"+l+"'") && !strings.ContainsAny(l, "/\\.")
-}
-
-// siteConfig is what Lectern reads of a Docusaurus site's config.
-type siteConfig struct {
-	title  string
-	locale string // i18n.defaultLocale
-}
-
-// docusaurusSite reports whether fsys is a Docusaurus site (a config file
-// beside a docs folder) and returns the site's title and default locale
-// from its config.
-func docusaurusSite(fsys fs.FS) (siteConfig, bool) {
-	if fi, err := fs.Stat(fsys, "docs"); err != nil || !fi.IsDir() {
-		return siteConfig{}, false
-	}
-	for _, name := range []string{"docusaurus.config.js", "docusaurus.config.ts", "docusaurus.config.mjs", "docusaurus.config.cjs", "docusaurus.config.mts"} {
-		b, err := fs.ReadFile(fsys, name)
-		if err != nil {
-			continue
-		}
-		var c siteConfig
-		if m := configTitle.FindSubmatch(b); m != nil {
-			c.title = string(m[2])
-		}
-		if m := configLocale.FindSubmatch(b); m != nil {
-			c.locale = string(m[1])
-		}
-		return c, true
-	}
-	return siteConfig{}, false
-}
-
-var configLocale = regexp.MustCompile(`defaultLocale\s*:\s*['"` + "`" + `]([A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*)['"` + "`" + `]`)
-
-var configTitle = regexp.MustCompile(`(?m)^\s*title\s*:\s*(['"` + "`" + `])([^'"` + "`" + `\n]{1,200})(['"` + "`" + `])`)
-
 type loader struct {
-	opt        Options
-	fsys       fs.FS
-	site       fs.FS  // the Docusaurus site around the docs, for imports; nil if none
-	docsDir    string // the docs' folder in site
-	name       string
-	format     string
-	siteTitle  string
-	siteLocale string
-	problems   []Problem // found while rendering
-	r          *renderer
-	total      int64
-	docs       []*pending
+	opt      Options
+	fsys     fs.FS
+	site     fs.FS  // the Docusaurus site around the docs, for imports; nil if none
+	docsDir  string // the docs' folder in site
+	name     string
+	format   string
+	config   siteConfig // a Docusaurus site's
+	problems []Problem  // found while reading and rendering
+	r        *renderer
+	total    int64
+	docs     []*pending
 }
 
 // pending is a document read but not yet rendered.
@@ -201,9 +171,15 @@ func (l *loader) load() (*Book, error) {
 	if err != nil {
 		return nil, err
 	}
-	if summary != nil {
+	var fromSidebars bool
+	if summary == nil && l.site != nil {
+		b.Docs, b.TOC, fromSidebars = l.sidebars(top)
+	}
+	switch {
+	case fromSidebars:
+	case summary != nil:
 		b.Docs, b.TOC = summaryOrder(l.docs, summary)
-	} else {
+	default:
 		chapter := 0
 		for _, it := range top.items {
 			if c, ok := it.(*category); ok {
@@ -233,8 +209,8 @@ func (l *loader) load() (*Book, error) {
 // locale, else the one most of its documents' front matter gives (lang or
 // language); "" when it says none.
 func (l *loader) language() string {
-	if l.siteLocale != "" {
-		return l.siteLocale
+	if l.config.locale != "" {
+		return l.config.locale
 	}
 	count := map[string]int{}
 	best := ""
@@ -256,8 +232,8 @@ func (l *loader) title(top *category) string {
 	switch {
 	case l.opt.Title != "":
 		return l.opt.Title
-	case l.siteTitle != "":
-		return l.siteTitle
+	case l.config.title != "":
+		return l.config.title
 	case top.labelSet:
 		return top.label
 	}

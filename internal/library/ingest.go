@@ -77,7 +77,7 @@ func (l *Library) Ingest(ctx context.Context, src Source, opt IngestOptions) (Su
 	l.ingestMu.Lock()
 	defer l.ingestMu.Unlock()
 	start := time.Now()
-	bopt := book.Options{Title: opt.Title, Locale: opt.Locale}
+	bopt := book.Options{Title: opt.Title, Locale: opt.Locale, Scripts: l.opt.Scripts}
 	if opt.Progress != nil {
 		bopt.Progress = func(done, total int) { opt.Progress("read", done, total) }
 	}

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/lectern/lectern/internal/book"
+	"github.com/lectern/lectern/internal/jsconfig"
 	"github.com/lectern/lectern/internal/retrieval"
 	"github.com/lectern/lectern/internal/store"
 	"github.com/lectern/lectern/internal/thesaurus"
@@ -66,6 +67,9 @@ type Options struct {
 	// question's embedding was fused in) and the duration of every search
 	// that ran, for metrics. It must be safe for concurrent use.
 	OnSearch func(mode string, elapsed time.Duration)
+	// Scripts runs a Docusaurus site's configuration and sidebars when a
+	// book is read (book.Options.Scripts).
+	Scripts jsconfig.Runner
 }
 
 // ErrNoBook: nothing has been ingested yet.
