@@ -42,6 +42,8 @@ type Book struct {
 	// documents the book does not have, MDX components shown as their
 	// text.
 	Problems []Problem
+	// Assets are the images the pages show, each once.
+	Assets []Asset
 }
 
 // Problem is something broken in one of a book's documents.
@@ -126,7 +128,7 @@ func (d *Doc) URL(s *Section) string {
 
 // rendererVersion is part of every document hash: bump it when rendering or
 // sectioning changes, so books are ingested again.
-const rendererVersion = "3" // 2: character references decoded; 3: mdx-code-block, partials
+const rendererVersion = "4" // 2: character references decoded; 3: mdx-code-block, partials; 4: images
 
 func hashOf(parts ...string) string {
 	h := sha256.New()

@@ -37,6 +37,9 @@ type Options struct {
 	// Progress, when set, is called after each document is rendered with
 	// the number done and the total.
 	Progress func(done, total int)
+	// MaxAssetBytes bounds one image (default 10 MiB), MaxAssetsBytes all
+	// of a book's (default 256 MiB).
+	MaxAssetBytes, MaxAssetsBytes int64
 	// Scripts runs a Docusaurus site's configuration and sidebars modules;
 	// nil runs them in this process (see jsconfig: a server should give a
 	// jsconfig.Process).
@@ -54,6 +57,12 @@ func (o *Options) defaults() {
 	}
 	if o.MaxTotalBytes <= 0 {
 		o.MaxTotalBytes = 512 << 20
+	}
+	if o.MaxAssetBytes <= 0 {
+		o.MaxAssetBytes = defaultMaxAssetBytes
+	}
+	if o.MaxAssetsBytes <= 0 {
+		o.MaxAssetsBytes = defaultMaxAssetsBytes
 	}
 	if o.ScriptLimits == (jsconfig.Limits{}) {
 		o.ScriptLimits = jsconfig.DefaultLimits()
@@ -86,7 +95,7 @@ func Load(root string, opt Options) (*Book, error) {
 // Docusaurus site's); name is the folder's name, the title of last resort.
 func LoadFS(fsys fs.FS, name string, opt Options) (*Book, error) {
 	opt.defaults()
-	l := &loader{opt: opt, fsys: fsys, name: name, format: FormatMarkdown, r: newRenderer()}
+	l := &loader{opt: opt, fsys: fsys, name: name, format: FormatMarkdown, r: newRenderer(), assets: newAssetStore(opt.MaxAssetBytes, opt.MaxAssetsBytes)}
 	if site, ok := l.docusaurusSite(fsys); ok {
 		docs := site.docsPath
 		if opt.Locale != "" {
@@ -115,7 +124,8 @@ type loader struct {
 	name     string
 	format   string
 	config   siteConfig // a Docusaurus site's
-	problems []Problem  // found while reading and rendering
+	assets   *assetStore
+	problems []Problem // found while reading and rendering
 	r        *renderer
 	total    int64
 	docs     []*pending
@@ -196,6 +206,7 @@ func (l *loader) load() (*Book, error) {
 	b.Title = l.title(top)
 	b.Language = l.language()
 	b.Problems = l.problems
+	b.Assets = l.assets.list()
 	parts := []string{rendererVersion, b.Title, l.format, b.Language}
 	for _, d := range b.Docs {
 		parts = append(parts, d.Path, d.Hash, d.Slug, d.Title, d.SidebarLabel, d.Chapter)
@@ -501,10 +512,24 @@ func (l *loader) render(p *pending, links linkResolver) {
 		included = append(included, spec, src)
 		return src, dialect, true
 	})
+	var images assetResolver
+	if l.assets != nil {
+		images = func(src string) (string, error) {
+			u, err := l.asset(d.Path, src)
+			if err == nil {
+				included = append(included, u)
+			}
+			return u, err
+		}
+	}
+	out := l.r.render([]byte(body), d.Path, d.Title, links, images)
 	if included != nil {
 		d.Hash = hashOf(append([]string{d.Hash}, included...)...)
 	}
-	out := l.r.render([]byte(body), d.Path, d.Title, links)
+	for _, img := range out.missingImages {
+		src, _, _ := strings.Cut(img, " (")
+		l.problems = append(l.problems, Problem{File: d.Path, Line: p.lineOf(src), What: "image " + img + " not shown"})
+	}
 	for _, link := range out.unresolved {
 		l.problems = append(l.problems, Problem{File: d.Path, Line: p.lineOf("("+link, link), What: "unresolved link " + link})
 	}

@@ -63,6 +63,8 @@ type rendered struct {
 	// unresolved lists the links to documents of the book that name none:
 	// the link as written.
 	unresolved []string
+	// missingImages lists the images that cannot be shown, and why.
+	missingImages []string
 }
 
 // linkResolver maps a document path (relative to the book root) to its URL
@@ -71,8 +73,9 @@ type linkResolver func(docPath string) (string, bool)
 
 // render parses src and returns its sanitized HTML and its sections.
 // docPath is the document's path in the book (to resolve relative links),
-// title its title (the first section's heading).
-func (r *renderer) render(src []byte, docPath, title string, links linkResolver) rendered {
+// title its title (the first section's heading); images, if not nil,
+// finds the images the page shows.
+func (r *renderer) render(src []byte, docPath, title string, links linkResolver, images assetResolver) rendered {
 	doc := r.md.Parser().Parse(text.NewReader(src))
 	ids := newSlugger()
 	var heads []*ast.Heading
@@ -119,7 +122,9 @@ func (r *renderer) render(src []byte, docPath, title string, links linkResolver)
 		// does not.
 		panic(fmt.Sprintf("book: render %s: %v", docPath, err))
 	}
-	out.html = r.policy.Sanitize(buf.String())
+	out.html = rewriteImages(r.policy.Sanitize(buf.String()), images, func(src string, err error) {
+		out.missingImages = append(out.missingImages, src+" ("+err.Error()+")")
+	})
 
 	cur := &Section{Heading: title, Path: []string{title}}
 	type open struct {

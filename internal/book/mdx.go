@@ -93,8 +93,44 @@ type mdxBlock struct {
 	mdx   bool   // the dialect outside it
 }
 
-// importDefault is an ESM import of one document: import Name from '…md(x)'.
-var importDefault = regexp.MustCompile(`^\s*import\s+([A-Z][\w$]*)\s+from\s+['"]([^'"]+\.mdx?)['"]`)
+// importDefault is an ESM import of one document (import Name from
+// '…md(x)') or of an image (import pic from './pic.png').
+var importDefault = regexp.MustCompile(`^\s*import\s+([A-Za-z_$][\w$]*)\s+from\s+['"]([^'"]+\.(?:mdx?|png|jpe?g|gif|webp|avif|svg))['"]`)
+
+// jsxImg is an image element, and the forms its src takes in MDX: a
+// string, require('./x.png').default, useBaseUrl('/img/x.png'), or an
+// imported name.
+var (
+	jsxImg    = regexp.MustCompile(`<img\b(?:[^<>"'{}]|"[^"]*"|'[^']*'|\{[^{}]*\})*?/?>`)
+	jsxImgSrc = regexp.MustCompile(`\bsrc\s*=\s*(?:"([^"]*)"|'([^']*)'|\{\s*(?:require|useBaseUrl)\(\s*['"]([^'"]+)['"]\s*\)(?:\.default)?\s*\}|\{\s*([A-Za-z_$][\w$]*)\s*\})`)
+	jsxImgAlt = regexp.MustCompile(`\balt\s*=\s*(?:"([^"]*)"|'([^']*)'|\{\s*["']([^"']*)["']\s*\})`)
+)
+
+// images turns the image elements of a line of MDX into Markdown images,
+// which the renderer finds in the book like any other.
+func (r *reducer) images(l string) string {
+	if !strings.Contains(l, "<img") {
+		return l
+	}
+	return jsxImg.ReplaceAllStringFunc(l, func(tag string) string {
+		m := jsxImgSrc.FindStringSubmatch(tag)
+		if m == nil {
+			return tag
+		}
+		src := m[1] + m[2] + m[3]
+		if m[4] != "" {
+			src = r.imports[m[4]]
+		}
+		if src == "" {
+			return tag
+		}
+		alt := ""
+		if a := jsxImgAlt.FindStringSubmatch(tag); a != nil {
+			alt = a[1] + a[2] + a[3]
+		}
+		return "![" + escapeInline(alt) + "](<" + strings.NewReplacer("<", "%3C", ">", "%3E", " ", "%20").Replace(src) + ">)"
+	})
+}
 
 // partial inlines the document imported as name, if tag (alone on its
 // line) shows one, and reports whether the tag was such a partial.
@@ -234,6 +270,10 @@ func (r *reducer) jsx(l string) (string, bool) {
 	if strings.HasPrefix(t, "<") && len(t) > 1 && (isLetter(t[1]) || t[1] == '/') && !strings.Contains(t, ">") {
 		r.pendingTag.WriteString(t)
 		return "", true
+	}
+	if strings.Contains(t, "<img") {
+		l = r.images(l)
+		t = strings.TrimSpace(l)
 	}
 	if m := summaryLine.FindStringSubmatch(t); m != nil {
 		r.out = append(r.out, "", "<summary>"+html.EscapeString(strings.TrimSpace(stripInlineTags(m[1])))+"</summary>", "")

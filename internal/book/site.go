@@ -24,6 +24,18 @@ type siteConfig struct {
 	noSidebars  bool
 	// sidebarLabels are the navbar's labels of the sidebars, by id.
 	sidebarLabels map[string]string
+	// staticDirectories are the folders served at the site's root; nil
+	// means Docusaurus's default, static.
+	staticDirectories []string
+}
+
+// staticDirs are the folders of the site whose files are served at its
+// root ("/img/logo.png" is static/img/logo.png).
+func (c siteConfig) staticDirs() []string {
+	if c.staticDirectories == nil {
+		return []string{"static"}
+	}
+	return c.staticDirectories
 }
 
 var configNames = []string{"docusaurus.config.js", "docusaurus.config.ts", "docusaurus.config.mjs", "docusaurus.config.cjs", "docusaurus.config.mts"}
@@ -87,6 +99,14 @@ func (c *siteConfig) read(o *jsconfig.Object) {
 			}
 		case bool:
 			c.noSidebars = !sp
+		}
+	}
+	if dirs, ok := o.Get("staticDirectories").([]any); ok {
+		c.staticDirectories = []string{}
+		for _, d := range dirs {
+			if d, ok := d.(string); ok && fs.ValidPath(path.Clean(d)) {
+				c.staticDirectories = append(c.staticDirectories, path.Clean(d))
+			}
 		}
 	}
 	c.sidebarLabels = map[string]string{}
