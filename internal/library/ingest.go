@@ -190,7 +190,10 @@ func (l *Library) write(ctx context.Context, b *book.Book, src Source, force boo
 		return fmt.Errorf("library: table of contents: %w", err)
 	}
 	rec := store.Book{ID: l.opt.BookID, Title: b.Title, Format: b.Format, Source: src.String(), Hash: b.Hash, TOC: toc,
-		Language: b.Language, CreatedAt: now, UpdatedAt: now}
+		Language: b.Language, CreatedAt: now, UpdatedAt: now, Assets: make([]store.BookAsset, len(b.Assets))}
+	for i, a := range b.Assets {
+		rec.Assets[i] = store.BookAsset{Name: a.Name, Type: a.Type, Data: a.Data}
+	}
 	docs := make([]store.BookDocument, len(b.Docs))
 	var content []store.BookContent
 	for i, d := range b.Docs {

@@ -33,6 +33,7 @@ const DefaultBookID = "default"
 type Store interface {
 	ApplyBook(ctx context.Context, b store.Book, docs []store.BookDocument, content []store.BookContent) error
 	Book(ctx context.Context, id string) (store.Book, error)
+	BookAsset(ctx context.Context, bookID, name string) (store.BookAsset, error)
 	BookDocuments(ctx context.Context, bookID string) ([]store.BookDocument, error)
 	BookSections(ctx context.Context, bookID string) ([]store.BookSection, error)
 	BookChunks(ctx context.Context, bookID string) ([]store.BookChunk, error)
@@ -207,6 +208,16 @@ func (l *Library) Page(slug string) (*Page, bool) {
 	}
 	p, ok := s.bySlug[strings.Trim(slug, "/")]
 	return p, ok
+}
+
+// Asset returns the book's image with this name (book.Asset.Name); a
+// name the book does not have is a fault.NotFound.
+func (l *Library) Asset(ctx context.Context, name string) (book.Asset, error) {
+	a, err := l.st.BookAsset(ctx, l.opt.BookID, name)
+	if err != nil {
+		return book.Asset{}, fmt.Errorf("library: asset %s: %w", name, err)
+	}
+	return book.Asset{Name: a.Name, Type: a.Type, Data: a.Data}, nil
 }
 
 // PageOf finds the page a reader is on from what a client sends as the

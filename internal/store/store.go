@@ -171,6 +171,17 @@ type Book struct {
 	Language  string
 	CreatedAt time.Time
 	UpdatedAt time.Time
+	// Assets are the images the pages show. ApplyBook makes the stored
+	// set exactly these (keeping those already stored); Book does not read
+	// them back: BookAsset does, one at a time.
+	Assets []BookAsset
+}
+
+// BookAsset is a file a book's pages show (an image).
+type BookAsset struct {
+	Name string // the hash of Data and an extension: "3f2a….png"
+	Type string // its MIME type
+	Data []byte
 }
 
 // BookDocument is one document (page) of a book.
@@ -346,6 +357,8 @@ type Store interface {
 	ApplyBook(ctx context.Context, b Book, docs []BookDocument, content []BookContent) error
 	// Book returns the book with this id, or ErrNotFound.
 	Book(ctx context.Context, id string) (Book, error)
+	// BookAsset returns the book's asset with this name, or ErrNotFound.
+	BookAsset(ctx context.Context, bookID, name string) (BookAsset, error)
 	// BookDocuments returns the book's documents in reading order.
 	BookDocuments(ctx context.Context, bookID string) ([]BookDocument, error)
 	// BookSections returns the book's sections, by document order then

@@ -12,6 +12,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /{$}", s.home)
 	mux.HandleFunc("GET /docs/{slug...}", s.page)
 	mux.HandleFunc("GET /search", s.searchPage)
+	mux.HandleFunc("GET /assets/{name}", s.asset)
 	mux.HandleFunc("GET /login", s.accountPage("login"))
 	mux.HandleFunc("GET /signup", s.accountPage("signup"))
 	mux.HandleFunc("GET /forgot-password", s.accountPage("forgot"))

@@ -33,6 +33,7 @@ type Library interface {
 	Pages() []*library.Page
 	Page(slug string) (*library.Page, bool)
 	Search(ctx context.Context, q library.Query) (library.Result, error)
+	Asset(ctx context.Context, name string) (book.Asset, error)
 }
 
 // Options configures the reader.
@@ -72,7 +73,7 @@ func New(lib Library, log *slog.Logger, opt Options) *Server {
 	}
 	// Images from this server only: a book's remote image would tell
 	// another site who reads what, and when.
-	csp := "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src " + connect +
+	csp := "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src " + connect +
 		"; font-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 	return &Server{lib: lib, log: log, opt: opt, csp: csp, tmpl: tmpl, static: http.FileServerFS(sub)}
 }

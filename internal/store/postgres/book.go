@@ -99,6 +99,15 @@ func (s *Store) ApplyBook(ctx context.Context, b store.Book, docs []store.BookDo
 				return rows.Err()
 			})
 	}
+	names := make([]string, len(b.Assets))
+	for i, a := range b.Assets {
+		names[i] = a.Name
+	}
+	batch.Queue(`DELETE FROM book_assets WHERE book_id = $1 AND name <> ALL($2::text[])`, b.ID, names)
+	for _, a := range b.Assets {
+		batch.Queue(`INSERT INTO book_assets (book_id, name, type, data) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`,
+			b.ID, a.Name, a.Type, a.Data)
+	}
 	batch.Queue(`DELETE FROM book_documents WHERE book_id = $1 AND path <> ALL($2::text[])`, b.ID, paths)
 	for _, d := range docs {
 		batch.Queue(upsertBookDocument, b.ID, d.Path, d.Ord, d.Slug, d.Title, d.SidebarLabel, d.Description,
@@ -183,6 +192,16 @@ func (s *Store) Book(ctx context.Context, id string) (store.Book, error) {
 	}
 	b.CreatedAt, b.UpdatedAt = b.CreatedAt.UTC(), b.UpdatedAt.UTC()
 	return b, nil
+}
+
+// BookAsset returns one asset of the book.
+func (s *Store) BookAsset(ctx context.Context, bookID, name string) (store.BookAsset, error) {
+	a := store.BookAsset{Name: name}
+	if err := s.pool.QueryRow(ctx, `SELECT type, data FROM book_assets WHERE book_id = $1 AND name = $2`, bookID, name).
+		Scan(&a.Type, &a.Data); err != nil {
+		return store.BookAsset{}, wrap("book asset", err)
+	}
+	return a, nil
 }
 
 // BookDocuments returns the book's documents by ord, then path (byte order).

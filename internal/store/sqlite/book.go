@@ -94,6 +94,9 @@ func (s *Store) ApplyBook(ctx context.Context, b store.Book, docs []store.BookDo
 	if err := writeBookDocuments(ctx, tx, b.ID, docs); err != nil {
 		return wrap("apply book: documents", err)
 	}
+	if err := writeBookAssets(ctx, tx, b.ID, b.Assets); err != nil {
+		return wrap("apply book: assets", err)
+	}
 	if err := replaceBookContent(ctx, tx, b.ID, content, kept); err != nil {
 		return wrap("apply book: content", err)
 	}
@@ -135,6 +138,31 @@ func storedEmbeddings(ctx context.Context, tx *sql.Tx, bookID string, content []
 		kept[id] = e
 	}
 	return kept, rows.Err()
+}
+
+// writeBookAssets makes the book's stored assets exactly assets: the
+// others are deleted, the new ones inserted.
+func writeBookAssets(ctx context.Context, tx *sql.Tx, bookID string, assets []store.BookAsset) error {
+	names := make([]string, len(assets))
+	for i, a := range assets {
+		names[i] = a.Name
+	}
+	if _, err := tx.ExecContext(ctx,
+		`DELETE FROM book_assets WHERE book_id = ? AND name NOT IN (SELECT value FROM json_each(?))`,
+		bookID, jsonList(names)); err != nil {
+		return err
+	}
+	stmt, err := tx.PrepareContext(ctx, `INSERT INTO book_assets (book_id, name, type, data) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING`)
+	if err != nil {
+		return err
+	}
+	defer stmt.Close()
+	for _, a := range assets {
+		if _, err := stmt.ExecContext(ctx, bookID, a.Name, a.Type, a.Data); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // writeBookDocuments deletes the book's documents that are not among docs
@@ -243,6 +271,16 @@ func (s *Store) Book(ctx context.Context, id string) (store.Book, error) {
 	}
 	b.CreatedAt, b.UpdatedAt = fromDB(created), fromDB(updated)
 	return b, nil
+}
+
+// BookAsset returns one asset of the book.
+func (s *Store) BookAsset(ctx context.Context, bookID, name string) (store.BookAsset, error) {
+	a := store.BookAsset{Name: name}
+	if err := s.read.QueryRowContext(ctx, `SELECT type, data FROM book_assets WHERE book_id = ? AND name = ?`, bookID, name).
+		Scan(&a.Type, &a.Data); err != nil {
+		return store.BookAsset{}, wrap("book asset", err)
+	}
+	return a, nil
 }
 
 // BookDocuments returns the book's documents by ord, then path (byte order).

@@ -2,6 +2,8 @@ package storetest
 
 import (
 	"cmp"
+	"context"
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -392,6 +394,35 @@ func storedChunk(t *testing.T, st bookState, id string) store.BookChunk {
 
 func bookTests() []test {
 	return []test{
+		{"ApplyBook makes the book's assets exactly those given, and BookAsset reads one of that book only", func(t *testing.T, s store.Store) {
+			ctx := context.Background()
+			in := sampleIngestion(base())
+			png := store.BookAsset{Name: "aa.png", Type: "image/png", Data: []byte("\x89PNG\r\n\x1a\n\x00")}
+			svg := store.BookAsset{Name: "bb.svg", Type: "image/svg+xml", Data: []byte("<svg/>")}
+			in.book.Assets = []store.BookAsset{png, svg}
+			applyBook(t, s, in)
+			for _, want := range in.book.Assets {
+				got, err := s.BookAsset(ctx, in.book.ID, want.Name)
+				if err != nil {
+					t.Fatalf("BookAsset(%s): %v", want.Name, err)
+				}
+				check(t, "BookAsset.Type", got.Type, want.Type)
+				check(t, "BookAsset.Data", string(got.Data), string(want.Data))
+			}
+			other := sampleIngestion(base()) // another book, with its own id
+			applyBook(t, s, other)
+			if _, err := s.BookAsset(ctx, other.book.ID, png.Name); !errors.Is(err, store.ErrNotFound) {
+				t.Errorf("another book's asset: %v, want ErrNotFound", err)
+			}
+			in.book.Assets = []store.BookAsset{svg}
+			applyBook(t, s, in)
+			if _, err := s.BookAsset(ctx, in.book.ID, png.Name); !errors.Is(err, store.ErrNotFound) {
+				t.Errorf("an asset the book no longer has: %v, want ErrNotFound", err)
+			}
+			if got, err := s.BookAsset(ctx, in.book.ID, svg.Name); err != nil || string(got.Data) != "<svg/>" {
+				t.Errorf("the asset kept: %q, %v", got.Data, err)
+			}
+		}},
 		{"ApplyBook stores a book with its documents, sections and chunks, and the reads return them in order", func(t *testing.T, s store.Store) {
 			in := sampleIngestion(base())
 			// Listed out of order: the reads order by ord.
