@@ -10,7 +10,6 @@ import (
 	stdhtml "html"
 	"io"
 	"io/fs"
-	"net/http"
 	"net/url"
 	"path"
 	"regexp"
@@ -65,9 +64,15 @@ func sniffImage(data []byte) string {
 	if len(data) >= 12 && string(data[4:8]) == "ftyp" && (string(data[8:12]) == "avif" || string(data[8:12]) == "avis") {
 		return "image/avif"
 	}
-	switch t := http.DetectContentType(data); t {
-	case "image/png", "image/jpeg", "image/gif", "image/webp":
-		return t
+	switch {
+	case bytes.HasPrefix(data, []byte("\x89PNG\r\n\x1a\n")):
+		return "image/png"
+	case bytes.HasPrefix(data, []byte("\xff\xd8\xff")):
+		return "image/jpeg"
+	case bytes.HasPrefix(data, []byte("GIF87a")) || bytes.HasPrefix(data, []byte("GIF89a")):
+		return "image/gif"
+	case len(data) >= 12 && string(data[:4]) == "RIFF" && string(data[8:12]) == "WEBP":
+		return "image/webp"
 	}
 	if looksLikeSVG(data) {
 		return "image/svg+xml"
