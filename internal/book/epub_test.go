@@ -103,3 +103,32 @@ func TestLoadEPUBRefusesHostileArchives(t *testing.T) {
 		}
 	})
 }
+
+// TestEPUBImagesAreShown checks that an EPUB's images become assets of the
+// book, each shown once with its alt text, and that one the archive lacks
+// is reported.
+func TestEPUBImagesAreShown(t *testing.T) {
+	moon := "\x89PNG\r\n\x1a\n moon"
+	withImages := strings.Replace(ch1, "<h2>Phases</h2>",
+		`<figure><img src="../images/moon%20full.png" alt="The full moon"/><figcaption>The moon when full.</figcaption></figure><p><img src="../images/gone.png" alt="Lost"/></p><h2>Phases</h2>`, 1)
+	p := writeEPUB(t, [][2]string{
+		{"mimetype", "application/epub+zip"}, {"META-INF/container.xml", container}, {"OEBPS/content.opf", opf},
+		{"OEBPS/nav.xhtml", nav}, {"OEBPS/text/Chapter 1.xhtml", withImages}, {"OEBPS/text/ch2.xhtml", ch2},
+		{"OEBPS/images/moon full.png", moon},
+	})
+	b, err := Load(p, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(b.Assets) != 1 || string(b.Assets[0].Data) != moon || b.Assets[0].Type != "image/png" {
+		t.Fatalf("assets %+v, want the moon", b.Assets)
+	}
+	page := b.Docs[1].HTML
+	want := `<img src="` + AssetURL(b.Assets[0].Name) + `" loading="lazy" alt="The full moon">`
+	if !strings.Contains(page, want) || strings.Count(page, "The full moon") != 1 {
+		t.Errorf("no %s, once, in\n%s", want, page)
+	}
+	if len(b.Problems) != 1 || !strings.Contains(b.Problems[0].String(), "image ../images/gone.png (no such file) not shown") {
+		t.Errorf("problems %v", b.Problems)
+	}
+}

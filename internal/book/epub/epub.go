@@ -11,8 +11,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"path"
+	"regexp"
 	"strings"
 )
 
@@ -71,6 +73,9 @@ type Book struct {
 	// without the navigation document and without documents that have no
 	// text.
 	Docs []Doc
+	// Images are the files the documents' images name, by their path in
+	// the archive; an image that is missing or over the limits is absent.
+	Images map[string][]byte
 }
 
 // Doc is one content document of a book.
@@ -183,8 +188,8 @@ func Read(r io.ReaderAt, size int64, lim Limits) (*Book, error) {
 			}
 			return nil, named
 		}
-		if conv.markdown == "" {
-			continue
+		if strings.TrimSpace(imageSyntax.ReplaceAllString(conv.markdown, "")) == "" {
+			continue // no text: nothing to read or ask about (a cover, say)
 		}
 		if markdown += int64(len(conv.markdown)); markdown > a.lim.MaxTotalBytes {
 			return nil, unsafeErr(name, fmt.Sprintf("the book's Markdown exceeds the limit of %d bytes", a.lim.MaxTotalBytes))
@@ -200,11 +205,41 @@ func Read(r io.ReaderAt, size int64, lim Limits) (*Book, error) {
 			title = conv.title
 		}
 		book.Docs = append(book.Docs, Doc{Href: name, Title: title, Markdown: conv.markdown})
+		a.readImages(book, name, conv.images)
 	}
 	if len(book.Docs) == 0 {
 		return nil, malformed(p.path, "no document in the spine has any text", nil)
 	}
 	return book, nil
+}
+
+// imageSyntax is a Markdown image as the converter writes it.
+var imageSyntax = regexp.MustCompile(`!\[(?:\\.|[^\]\\])*\]\([^)\s]*\)`)
+
+// readImages reads the images the document at doc shows into b.Images.
+func (a *archive) readImages(b *Book, doc string, srcs []string) {
+	for _, src := range srcs {
+		u, err := url.Parse(src)
+		if err != nil || u.Path == "" {
+			continue
+		}
+		p := path.Join(path.Dir(doc), u.Path)
+		if _, done := b.Images[p]; done {
+			continue
+		}
+		name, f, ok := a.lookup(p)
+		if !ok {
+			continue
+		}
+		data, err := a.read(name, f)
+		if err != nil {
+			continue // over the limits: the page says the image is missing
+		}
+		if b.Images == nil {
+			b.Images = map[string][]byte{}
+		}
+		b.Images[p] = data
+	}
 }
 
 // tocTitles reads the table of contents: the EPUB 3 navigation document, or

@@ -45,7 +45,7 @@ const chapterOne = "# Chapter *One*\n" +
 	"}\n" +
 	"````\n" +
 	"\n" +
-	"*A sleeping cat*\n" +
+	"![A sleeping cat](../images/cat.png)\n" +
 	"\n" +
 	"> To be, or not to be.\n" +
 	">\n" +
@@ -71,10 +71,14 @@ func TestReadEPUB3(t *testing.T) {
 			{Href: "OEBPS/text/chapter one.xhtml", Title: "Chapter One: Beginnings", Markdown: chapterOne},
 			{Href: "OEBPS/text/ch2.xhtml", Title: "Two", Markdown: "Chapter two has no heading.\n"},
 			{Href: "OEBPS/text/ch3.xhtml", Title: "Third Heading", Markdown: "## Third **Heading**\n\n**Term**\n\nIts definition.\n"},
-			{Href: "OEBPS/text/ch4.xhtml", Title: "The Fourth", Markdown: "Only a paragraph.\n\nA caption.\n"},
+			{Href: "OEBPS/text/ch4.xhtml", Title: "The Fourth", Markdown: "Only a paragraph.\n\n![](x.png)\n\nA caption.\n"},
 		},
 	}
 	compareBooks(t, book, &want)
+	// The cat is in the archive; x.png, which ch4 shows, is not.
+	if len(book.Images) != 1 || string(book.Images["OEBPS/images/cat.png"]) != "\x89PNG\r\n\x1a\n" {
+		t.Errorf("images %v, want the cat's only", book.Images)
+	}
 }
 
 func TestReadEPUB2(t *testing.T) {

@@ -14,7 +14,9 @@ import (
 //     opens or closes emphasis depends on the characters around it;
 //   - a code span as codeOpen, its content, codeClose: two code spans side by
 //     side would run their backtick fences together;
-//   - a line break as lineBreak.
+//   - a line break as lineBreak;
+//   - the "!" that opens an image as imageBang, so that escapeBang, which
+//     escapes a "!" of the text before a link, leaves it alone.
 //
 // Text never holds these bytes: collapseWS drops control characters.
 const (
@@ -23,6 +25,7 @@ const (
 	markClose  = '\x02'
 	codeOpen   = '\x03'
 	codeClose  = '\x04'
+	imageBang  = '\x05'
 	emMark     = '*'
 	strongMark = 'S'
 	strikeMark = '~'
@@ -62,6 +65,9 @@ func resolveInline(s string) string {
 	s = resolveEmphasis(s)
 	if strings.Contains(s, "![") {
 		s = escapeBang(s)
+	}
+	if strings.IndexByte(s, imageBang) >= 0 {
+		s = strings.ReplaceAll(s, string(imageBang), "!")
 	}
 	if strings.IndexByte(s, codeOpen) >= 0 {
 		s = resolveCode(s)

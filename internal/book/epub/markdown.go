@@ -30,9 +30,10 @@ var errTooLarge = &Error{Kind: ErrUnsafe, Msg: "document too complex to convert:
 
 // converted is one XHTML document as Markdown, with the two titles it offers.
 type converted struct {
-	markdown string // blocks separated by one blank line, ending in a newline; "" when the body has no text
-	heading  string // plain text of the first heading
-	title    string // plain text of <title>
+	markdown string   // blocks separated by one blank line, ending in a newline; "" when the body has no text
+	heading  string   // plain text of the first heading
+	title    string   // plain text of <title>
+	images   []string // the sources of the images it shows, as written
 }
 
 // toMarkdown converts an XHTML document, given as UTF-8, to CommonMark with
@@ -75,8 +76,17 @@ func toMarkdown(src []byte) (converted, error) {
 	if len(blocks) > 0 {
 		out.markdown = joinBlocks(blocks, false) + "\n"
 	}
-	out.heading = c.heading
+	out.heading, out.images = c.heading, c.images
 	return out, nil
+}
+
+// localRef reports whether an image source names a file of the archive:
+// a relative path, not a URL.
+func localRef(src string) bool {
+	if i := strings.IndexAny(src, ":/?#"); i >= 0 && src[i] == ':' {
+		return false
+	}
+	return !strings.HasPrefix(src, "/") && !strings.HasPrefix(src, "#")
 }
 
 // plainMarkdown converts a prepared document the HTML parser refuses, one with
@@ -135,6 +145,7 @@ type converter struct {
 	inHeading          bool
 	inLink             bool
 	heading            string
+	images             []string // the sources of the images shown, as written
 	err                error
 }
 
@@ -329,6 +340,13 @@ func (c *converter) inline(n *html.Node, w *bytes.Buffer, depth int) {
 	case atom.A:
 		c.link(n, w, depth)
 	case atom.Img:
+		if src := strings.TrimSpace(getAttr(n, "src")); src != "" && !c.inHeading && !c.inLink && localRef(src) {
+			w.WriteString(string(imageBang) + "[")
+			c.writeText(w, collapse(getAttr(n, "alt")))
+			w.WriteString("](" + escapeURL(src) + ")")
+			c.images = append(c.images, src)
+			break
+		}
 		if alt := collapse(getAttr(n, "alt")); alt != "" {
 			if c.em > 0 {
 				c.writeText(w, alt)

@@ -178,9 +178,9 @@ var markdownCases = []struct {
 		want: "Wow\\![site](https://x.org) Wow\\\\\\![again](https://x.org) `![x]` *Oh!*\n",
 	},
 	{
-		name: "an image is its alt text in italics, or nothing",
-		body: `<p><img src="a.png" alt="A cat"/><img src="b.png" alt=""/><img src="c.png"/></p>`,
-		want: "*A cat*\n",
+		name: "an image of the archive is an image; one without a source its alt text in italics, or nothing",
+		body: `<p>See <img src="../images/a.png" alt="A [cat]"/><img src="b.png" alt=""/><img src="https://x.org/c.png" alt="far"/><img alt="no source"/><img/></p>`,
+		want: "See ![A \\[cat\\]](../images/a.png)![](b.png)*farno source*\n",
 	},
 	{
 		name: "an image inside emphasis is not emphasized twice",
