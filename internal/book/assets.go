@@ -86,24 +86,32 @@ type assetStore struct {
 	total         int64
 	byName        map[string]*Asset
 	order         []*Asset
-	bySource      map[string]string // a resolved source path → asset name, or "" if refused
+	bySource      map[string]sourced // by resolved source path
+}
+
+// sourced is what became of a source file: its asset's URL, or why none.
+type sourced struct {
+	url string
+	err error
 }
 
 func newAssetStore(max, maxTotal int64) *assetStore {
-	return &assetStore{max: max, maxTotal: maxTotal, byName: map[string]*Asset{}, bySource: map[string]string{}}
+	return &assetStore{max: max, maxTotal: maxTotal, byName: map[string]*Asset{}, bySource: map[string]sourced{}}
 }
 
-// add reads the file at name in fsys as an asset (once per source) and
-// returns its URL.
-func (s *assetStore) add(fsys fs.FS, name string) (string, error) {
-	key := fmt.Sprintf("%p|%s", fsys, name)
-	if a, seen := s.bySource[key]; seen {
-		if a == "" {
-			return "", errors.New("refused before")
-		}
-		return AssetURL(a), nil
+// add reads the file at name in fsys as an asset (once per source: where
+// names fsys, "docs" or "site") and returns its URL.
+func (s *assetStore) add(fsys fs.FS, where, name string) (string, error) {
+	key := where + "|" + name
+	if done, seen := s.bySource[key]; seen {
+		return done.url, done.err
 	}
-	s.bySource[key] = ""
+	u, err := s.read(fsys, name)
+	s.bySource[key] = sourced{u, err}
+	return u, err
+}
+
+func (s *assetStore) read(fsys fs.FS, name string) (string, error) {
 	f, err := fsys.Open(name)
 	if err != nil {
 		return "", errNoSuchFile
@@ -119,12 +127,7 @@ func (s *assetStore) add(fsys fs.FS, name string) (string, error) {
 	if int64(len(data)) > s.max {
 		return "", fmt.Errorf("larger than %d MiB", s.max>>20)
 	}
-	u, err := s.addData(data)
-	if err != nil {
-		return "", err
-	}
-	s.bySource[key] = strings.TrimPrefix(u, "/assets/")
-	return u, nil
+	return s.addData(data)
 }
 
 // addData adds an image given whole, as a data: URL gives it.
@@ -227,20 +230,20 @@ func (l *loader) asset(docPath, src string) (string, error) {
 	}
 	p := u.Path
 	type place struct {
-		fsys fs.FS
-		name string
+		fsys        fs.FS
+		where, name string
 	}
 	var tries []place
 	switch {
 	case strings.HasPrefix(p, "@site/"):
-		tries = append(tries, place{l.site, strings.TrimPrefix(p, "@site/")})
+		tries = append(tries, place{l.site, "site", strings.TrimPrefix(p, "@site/")})
 	case strings.HasPrefix(p, "/"):
 		for _, dir := range l.config.staticDirs() {
-			tries = append(tries, place{l.site, path.Join(dir, p)})
+			tries = append(tries, place{l.site, "site", path.Join(dir, p)})
 		}
-		tries = append(tries, place{l.fsys, strings.TrimPrefix(p, "/")})
+		tries = append(tries, place{l.fsys, "docs", strings.TrimPrefix(p, "/")})
 	default:
-		tries = append(tries, place{l.fsys, path.Join(path.Dir(docPath), p)})
+		tries = append(tries, place{l.fsys, "docs", path.Join(path.Dir(docPath), p)})
 	}
 	err = errNoSuchFile
 	for _, t := range tries {
@@ -249,7 +252,7 @@ func (l *loader) asset(docPath, src string) (string, error) {
 			continue
 		}
 		var u string
-		if u, err = l.assets.add(t.fsys, name); err == nil {
+		if u, err = l.assets.add(t.fsys, t.where, name); err == nil {
 			return u, nil
 		} else if !errors.Is(err, errNoSuchFile) {
 			return "", err
