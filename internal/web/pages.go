@@ -15,6 +15,7 @@ type navItem struct {
 	Label    string
 	URL      string // "" for a category without a page
 	Current  bool
+	External bool // a link to another site (a sidebar's link item)
 	Open     bool // the current page is inside
 	Children []navItem
 }
@@ -92,9 +93,12 @@ func (s *Server) nav(current string) []navItem {
 		anyOpen := false
 		for _, n := range nodes {
 			it := navItem{Label: n.Label}
-			if n.Slug != nil {
+			switch {
+			case n.Slug != nil:
 				it.URL = book.DocURL(*n.Slug)
 				it.Current = *n.Slug == current
+			case n.Href != "":
+				it.URL, it.External = n.Href, true
 			}
 			it.Children, it.Open = build(n.Children)
 			it.Open = it.Open || it.Current
