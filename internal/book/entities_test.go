@@ -222,3 +222,16 @@ func TestMDXBlocksAndPartials(t *testing.T) {
 		t.Errorf("problems %v", b.Problems)
 	}
 }
+
+// TestTablesGetAFrame checks that each table is framed, to scroll on its
+// own, and that its cells of prose, and only those, are marked.
+func TestTablesGetAFrame(t *testing.T) {
+	long := strings.Repeat("words of a long description ", 4)
+	src := "# T\n\n| Name | Description |\n| --- | --- |\n| `x` | " + long + " |\n| `y` | Short. |\n"
+	out := newRenderer().render([]byte(src), "t.md", "T", nil, nil)
+	for _, want := range []string{`<div class="table-scroll"><table>`, "</table></div>", `<td class="long">` + strings.TrimSpace(long) + "</td>", `<td>Short.</td>`, "<td><code>x</code></td>"} {
+		if !strings.Contains(out.html, want) {
+			t.Errorf("no %s in\n%s", want, out.html)
+		}
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"path"
 	"regexp"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/microcosm-cc/bluemonday"
 	"github.com/yuin/goldmark"
@@ -125,6 +126,9 @@ func (r *renderer) render(src []byte, docPath, title string, links linkResolver,
 	out.html = rewriteImages(r.policy.Sanitize(buf.String()), images, func(src string, err error) {
 		out.missingImages = append(out.missingImages, src+" ("+err.Error()+")")
 	})
+	if strings.Contains(out.html, "<table>") {
+		out.html = frameTables(out.html)
+	}
 
 	cur := &Section{Heading: title, Path: []string{title}}
 	type open struct {
@@ -190,6 +194,26 @@ func (r *renderer) render(src []byte, docPath, title string, links linkResolver,
 		}
 	}
 	return out
+}
+
+// tableCell is a cell of sanitized HTML, and longCell how much text makes
+// a cell prose, which needs a column wide enough to read.
+var tableCell = regexp.MustCompile(`(?s)<td( align="[a-z]+")?>(.*?)</td>`)
+
+const longCell = 80
+
+// frameTables gives each table a frame of its own, so that a wide one
+// scrolls without the page, and marks its cells of prose (class "long"),
+// which the style keeps wide enough to read beside columns of code.
+func frameTables(page string) string {
+	page = strings.ReplaceAll(strings.ReplaceAll(page, "<table>", `<div class="table-scroll"><table>`), "</table>", "</table></div>")
+	return tableCell.ReplaceAllStringFunc(page, func(cell string) string {
+		m := tableCell.FindStringSubmatch(cell)
+		if utf8.RuneCountInString(stdhtml.UnescapeString(htmlTag.ReplaceAllString(m[2], ""))) < longCell {
+			return cell
+		}
+		return `<td class="long"` + m[1] + ">" + m[2] + "</td>"
+	})
 }
 
 // rewriteLink turns a link to another document's file into a link to its
