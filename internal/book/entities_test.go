@@ -146,7 +146,8 @@ func TestLinksAsDocusaurusResolvesThem(t *testing.T) {
 func TestComponentsShownAsTextAreListed(t *testing.T) {
 	dir := t.TempDir()
 	src := "# Tabs\n\nimport Tabs from '@theme/Tabs';\n\n<Tabs>\n  <TabItem value=\"a\" label=\"A\">\n\nFirst.\n\n  </TabItem>\n</Tabs>\n\n" +
-		"Some <kbd>Ctrl</kbd> and <BrowserWindow>inline</BrowserWindow>, <Tabs> again.\n"
+		"Some <kbd>Ctrl</kbd> and <BrowserWindow>inline</BrowserWindow>, <Tabs> again, `<Provider>` in code.\n\n" +
+		"```ts title=\"Props<T> example\"\ntype A = Props<T>;\n```\n"
 	if err := os.WriteFile(filepath.Join(dir, "tabs.mdx"), []byte(src), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -162,7 +163,7 @@ func TestComponentsShownAsTextAreListed(t *testing.T) {
 	if strings.Join(got, "|") != strings.Join(want, "|") {
 		t.Errorf("problems\n%q\nwant\n%q", got, want)
 	}
-	if !strings.Contains(b.Docs[0].HTML, "First.") || strings.Contains(b.Docs[0].HTML, "&lt;Tabs") {
+	if !strings.Contains(b.Docs[0].HTML, "First.") || strings.Contains(b.Docs[0].HTML, "&lt;Tabs") || !strings.Contains(b.Docs[0].HTML, "type A = Props&lt;T&gt;;") {
 		t.Errorf("the components' text should be shown, their markup not:\n%s", b.Docs[0].HTML)
 	}
 }

@@ -84,32 +84,71 @@ func Load(root string, opt Options) (*Book, error) {
 		}
 		return nil, fmt.Errorf("book: %s is neither a folder nor an .epub file", root)
 	}
-	name := filepath.Base(root)
-	if abs, err := filepath.Abs(root); err == nil {
-		name = filepath.Base(abs)
+	abs, err := filepath.Abs(root)
+	if err != nil {
+		return nil, fmt.Errorf("book: %w", err)
 	}
-	return LoadFS(os.DirFS(root), name, opt)
+	b, err := LoadFS(os.DirFS(abs), filepath.Base(abs), opt)
+	var outside *docsOutsideError
+	if errors.As(err, &outside) {
+		// The site keeps its docs beside it ("../docs", as in a repository
+		// with website/ and docs/): read from the folder that holds both.
+		top := abs
+		for range outside.up {
+			top = filepath.Dir(top)
+		}
+		rel, _ := filepath.Rel(top, abs)
+		return loadFS(os.DirFS(top), filepath.ToSlash(rel), filepath.Base(abs), opt)
+	}
+	return b, err
+}
+
+// docsOutsideError: the site's configuration puts its docs up (outside
+// the folder given) this many folders.
+type docsOutsideError struct{ up int }
+
+func (e *docsOutsideError) Error() string {
+	return fmt.Sprintf("book: the site's docs are %d folders above it", e.up)
 }
 
 // LoadFS reads a book folder from fsys (its root is the book's root, or a
 // Docusaurus site's); name is the folder's name, the title of last resort.
 func LoadFS(fsys fs.FS, name string, opt Options) (*Book, error) {
+	return loadFS(fsys, ".", name, opt)
+}
+
+// maxDocsUp bounds how far above the site its docs may be.
+const maxDocsUp = 3
+
+// loadFS is LoadFS for a book whose site (or folder) is siteDir in fsys.
+func loadFS(fsys fs.FS, siteDir, name string, opt Options) (*Book, error) {
 	opt.defaults()
-	l := &loader{opt: opt, fsys: fsys, name: name, format: FormatMarkdown, r: newRenderer(), assets: newAssetStore(opt.MaxAssetBytes, opt.MaxAssetsBytes)}
-	if site, ok := l.docusaurusSite(fsys); ok {
-		docs := site.docsPath
+	site, err := fs.Sub(fsys, siteDir)
+	if err != nil {
+		return nil, fmt.Errorf("book: %w", err)
+	}
+	l := &loader{opt: opt, fsys: site, name: name, format: FormatMarkdown, r: newRenderer(), assets: newAssetStore(opt.MaxAssetBytes, opt.MaxAssetsBytes)}
+	if cfg, ok := l.docusaurusSite(site); ok {
+		docs := path.Join(siteDir, cfg.docsPath)
 		if opt.Locale != "" {
-			docs = path.Join("i18n", opt.Locale, "docusaurus-plugin-content-docs", "current")
+			docs = path.Join(siteDir, "i18n", opt.Locale, "docusaurus-plugin-content-docs", "current")
 			if fi, err := fs.Stat(fsys, docs); err != nil || !fi.IsDir() || !validLocale(opt.Locale) {
 				return nil, &Error{File: docs, Err: fmt.Errorf("the site has no translation into %q", opt.Locale)}
 			}
-			site.locale = opt.Locale
+			cfg.locale = opt.Locale
 		}
-		sub, err := fs.Sub(fsys, docs)
+		if !fs.ValidPath(docs) {
+			up := strings.Count(docs+"/", "../")
+			if up > maxDocsUp {
+				return nil, &Error{File: "docusaurus.config", Err: fmt.Errorf("its docs path %s is more than %d folders above the site", cfg.docsPath, maxDocsUp)}
+			}
+			return nil, &docsOutsideError{up: up}
+		}
+		docsFS, err := fs.Sub(fsys, docs)
 		if err != nil {
 			return nil, fmt.Errorf("book: %w", err)
 		}
-		l.fsys, l.site, l.docsDir, l.format, l.config = sub, fsys, docs, FormatDocusaurus, site
+		l.fsys, l.root, l.site, l.docsDir, l.format, l.config = docsFS, fsys, site, docs, FormatDocusaurus, cfg
 	} else if opt.Locale != "" {
 		return nil, &Error{File: name, Err: errors.New("a locale can only be chosen for a Docusaurus site")}
 	}
@@ -119,8 +158,9 @@ func LoadFS(fsys fs.FS, name string, opt Options) (*Book, error) {
 type loader struct {
 	opt      Options
 	fsys     fs.FS
-	site     fs.FS  // the Docusaurus site around the docs, for imports; nil if none
-	docsDir  string // the docs' folder in site
+	root     fs.FS  // what holds the site and its docs, for imports
+	site     fs.FS  // the Docusaurus site around the docs; nil if none
+	docsDir  string // the docs' folder in root
 	name     string
 	format   string
 	config   siteConfig // a Docusaurus site's
@@ -458,7 +498,7 @@ func normalizeText(raw []byte) string {
 func (l *loader) partial(docPath, spec string) (body string, dialect int, ok bool) {
 	fsys, name := l.fsys, path.Join(path.Dir(docPath), spec)
 	if l.site != nil {
-		fsys, name = l.site, path.Join(l.docsDir, path.Dir(docPath), spec)
+		fsys, name = l.root, path.Join(l.docsDir, path.Dir(docPath), spec)
 	}
 	if rest, site := strings.CutPrefix(spec, "@site/"); site {
 		fsys, name = l.site, path.Clean(rest)

@@ -289,8 +289,8 @@ func (r *reducer) jsx(l string) (string, bool) {
 		r.jsxIndent[len(r.jsxIndent)-1] = indentOf(l)
 	}
 	l = r.dedent(l)
-	if strings.Contains(l, "<") {
-		r.met(jsxTag.FindAllString(l, -1)...)
+	if strings.Contains(l, "<") && !fenceOpen.MatchString(l) { // a fence's info string is not MDX
+		r.met(jsxTag.FindAllString(inlineCode.ReplaceAllString(l, ""), -1)...)
 		l = stripInlineTags(l)
 	}
 	return l, false

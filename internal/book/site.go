@@ -66,8 +66,10 @@ func (l *loader) docusaurusSite(fsys fs.FS) (siteConfig, bool) {
 				c.locale = string(m[1])
 			}
 		}
-		if fi, err := fs.Stat(fsys, c.docsPath); err != nil || !fi.IsDir() {
-			return siteConfig{}, false
+		if fs.ValidPath(c.docsPath) {
+			if fi, err := fs.Stat(fsys, c.docsPath); err != nil || !fi.IsDir() {
+				return siteConfig{}, false
+			}
 		}
 		return c, true
 	}
@@ -89,8 +91,8 @@ func (c *siteConfig) read(o *jsconfig.Object) {
 		}
 	}
 	if docs := docsOptions(o); docs != nil {
-		if p := docs.String("path"); p != "" && fs.ValidPath(path.Clean(p)) {
-			c.docsPath = path.Clean(p)
+		if p := path.Clean(docs.String("path")); p != "." && !path.IsAbs(p) {
+			c.docsPath = p // may be above the site: "../docs"
 		}
 		switch sp := docs.Get("sidebarPath").(type) {
 		case string:

@@ -226,3 +226,40 @@ func TestImagesAreCopiedIntoTheBook(t *testing.T) {
 		t.Errorf("problems\n%s\nwant\n%s", got, want)
 	}
 }
+
+// TestSiteWithItsDocsBesideIt reads a site whose configuration keeps its
+// docs beside it (website/ and docs/, docs path "../docs"), as many
+// repositories do: the book is the same as with the docs inside.
+func TestSiteWithItsDocsBesideIt(t *testing.T) {
+	top := t.TempDir()
+	website := filepath.Join(top, "website")
+	if err := os.CopyFS(website, os.DirFS("testdata/site")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(filepath.Join(website, "docs"), filepath.Join(top, "docs")); err != nil {
+		t.Fatal(err)
+	}
+	config, err := os.ReadFile(filepath.Join(website, "docusaurus.config.ts"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	write(t, filepath.Join(website, "docusaurus.config.ts"), strings.Replace(string(config), "sidebarPath: './sidebars.ts',", "path: '../docs',\n          sidebarPath: './sidebars.ts',", 1))
+	beside, err := Load(website, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	inside, err := Load("testdata/site", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := tocText(beside.TOC, ""), tocText(inside.TOC, ""); got != want {
+		t.Errorf("contents\n%s\nwant\n%s", got, want)
+	}
+	if len(beside.Docs) != len(inside.Docs) || len(beside.Assets) != len(inside.Assets) || beside.Title != inside.Title {
+		t.Errorf("%d documents, %d images, %q; want %d, %d, %q", len(beside.Docs), len(beside.Assets), beside.Title, len(inside.Docs), len(inside.Assets), inside.Title)
+	}
+	write(t, filepath.Join(website, "docusaurus.config.ts"), strings.Replace(string(config), "sidebarPath: './sidebars.ts',", "path: '../../../../docs',", 1))
+	if _, err := Load(website, Options{}); err == nil || !strings.Contains(err.Error(), "more than 3 folders above the site") {
+		t.Errorf("docs far above the site: %v", err)
+	}
+}
