@@ -462,7 +462,9 @@ func (l *loader) read(file, rel, dirSlug, dirName string) (*pending, error) {
 		dialect:  dialectMarkdown,
 		isIndex:  isIndex,
 	}
-	if strings.EqualFold(path.Ext(rel), ".mdx") {
+	if strings.EqualFold(path.Ext(rel), ".mdx") || (l.format == FormatDocusaurus && writtenAsMDX.MatchString(p.body)) {
+		// Docusaurus reads .md files as MDX too: one that imports or shows
+		// components is MDX, whatever its name.
 		p.dialect = dialectMDX
 	}
 	p.position = fm.Position
@@ -527,6 +529,10 @@ func (l *loader) partial(docPath, spec string) (body string, dialect int, ok boo
 	}
 	return string(b), dialect, true
 }
+
+// writtenAsMDX finds what only MDX means in a Markdown file: an import
+// statement, or a component on a line of its own.
+var writtenAsMDX = regexp.MustCompile(`(?m)^(?:import\s+(?:[\w${},*\s]+\s+from\s+)?['"][^'"\n]+['"];?[ \t]*$|<[A-Z][\w.]*[\s/>])`)
 
 // lineOf is the file's line on which the first of texts found in the
 // body first appears, or 0 when none appears as written.

@@ -74,7 +74,20 @@ API reference
 	if b.Docs[3].Chapter != "Lighting Up" || b.Docs[6].Chapter != "API reference" {
 		t.Errorf("chapters %q, %q", b.Docs[3].Chapter, b.Docs[6].Chapter)
 	}
+	care := b.Docs[4]
+	if care.Path != "guides/care.md" || strings.Contains(care.HTML, "import") || !strings.Contains(care.HTML, "Polish the brass once a month.") {
+		t.Errorf("a .md file written as MDX is not read as MDX:\n%s", care.HTML)
+	}
 	var problems []string
+	for _, p := range b.Problems {
+		if p.File == "guides/care.md" {
+			problems = append(problems, p.String())
+		}
+	}
+	if want := "guides/care.md:7: component <Figure> shown as its text"; strings.Join(problems, "|") != want {
+		t.Errorf("problems %q, want %q", problems, want)
+	}
+	problems = nil
 	for _, p := range b.Problems {
 		if p.File == "sidebars.ts" {
 			problems = append(problems, p.String())
