@@ -180,7 +180,7 @@ func TestMDXBlocksAndPartials(t *testing.T) {
 			"```js\n<Tabs>kept as code</Tabs>\n```\n",
 		"docs/guide/setup.mdx":    "# Setup\n\nimport Install from './_install.mdx';\nimport Note from '@site/src/partials/_note.md';\nimport Gone from './_gone.mdx';\n\n<Install />\n\nBetween.\n\n<Note/>\n\n<Gone />\n",
 		"docs/guide/_install.mdx": "---\ntitle: ignored\n---\nRun the **installer** first.\n\nimport Deeper from '../_deeper.md';\n\n<Deeper />\n",
-		"docs/_deeper.md":         "Deeper text.\n",
+		"docs/_deeper.md":         "Deeper text, [linking](./guide/setup.mdx#top) from where it is.\n",
 		"src/partials/_note.md":   ":::note\n\nA shared note.\n\n:::\n",
 	} {
 		if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755); err != nil {
@@ -213,7 +213,7 @@ func TestMDXBlocksAndPartials(t *testing.T) {
 	}
 	setup := html["guide/setup.mdx"]
 	install, between, note := strings.Index(setup, "<strong>installer</strong>"), strings.Index(setup, "Between."), strings.Index(setup, "A shared note.")
-	if !(install >= 0 && between > install && note > between) || !strings.Contains(setup, "Deeper text.") {
+	if !(install >= 0 && between > install && note > between) || !strings.Contains(setup, `Deeper text, <a href="/docs/guide/setup#top" rel="nofollow">linking</a>`) {
 		t.Errorf("the partials are not inlined in place:\n%s", setup)
 	}
 	if strings.Contains(setup, "ignored") {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"net/url"
 	"os"
 	"path"
 	"path/filepath"
@@ -498,12 +499,17 @@ func normalizeText(raw []byte) string {
 // partial reads the body of the document that the document at docPath
 // imports as spec: a path relative to it, or one under the site ("@site/").
 func (l *loader) partial(docPath, spec string) (body string, dialect int, ok bool) {
-	fsys, name := l.fsys, path.Join(path.Dir(docPath), spec)
+	// inDocs is the partial's path in the docs, "" when it is elsewhere.
+	inDocs := path.Join(path.Dir(docPath), spec)
+	fsys, name := l.fsys, inDocs
 	if l.site != nil {
 		fsys, name = l.root, path.Join(l.docsDir, path.Dir(docPath), spec)
 	}
+	if !fs.ValidPath(inDocs) {
+		inDocs = ""
+	}
 	if rest, site := strings.CutPrefix(spec, "@site/"); site {
-		fsys, name = l.site, path.Clean(rest)
+		fsys, name, inDocs = l.site, path.Clean(rest), ""
 	} else if !strings.HasPrefix(spec, "./") && !strings.HasPrefix(spec, "../") {
 		return "", 0, false
 	}
@@ -527,7 +533,40 @@ func (l *loader) partial(docPath, spec string) (body string, dialect int, ok boo
 	if strings.EqualFold(path.Ext(name), ".mdx") {
 		dialect = dialectMDX
 	}
-	return string(b), dialect, true
+	body = string(b)
+	if inDocs != "" {
+		body = rebaseLinks(body, path.Dir(inDocs), path.Dir(docPath))
+	}
+	return body, dialect, true
+}
+
+// markdownTarget is the target of a Markdown link or image.
+var markdownTarget = regexp.MustCompile(`(\]\(\s*<?)([^)\s>]+)`)
+
+// rebaseLinks rewrites the relative links and images of a partial at
+// from (a folder of the docs) to lead to the same files from the folder
+// to, where it is shown: Docusaurus resolves them from the partial.
+func rebaseLinks(body, from, to string) string {
+	if from == to || !strings.Contains(body, "](") {
+		return body
+	}
+	return markdownTarget.ReplaceAllStringFunc(body, func(m string) string {
+		g := markdownTarget.FindStringSubmatch(m)
+		target := g[2]
+		if u, err := url.Parse(target); err != nil || u.Scheme != "" || u.Host != "" || u.Path == "" ||
+			strings.HasPrefix(target, "/") || strings.HasPrefix(target, "@") {
+			return m
+		}
+		file, rest := target, ""
+		if i := strings.IndexAny(target, "#?"); i >= 0 {
+			file, rest = target[:i], target[i:]
+		}
+		rel, err := filepath.Rel(filepath.FromSlash("/"+to), filepath.FromSlash("/"+path.Join(from, file)))
+		if err != nil {
+			return m
+		}
+		return g[1] + filepath.ToSlash(rel) + rest
+	})
 }
 
 // writtenAsMDX finds what only MDX means in a Markdown file: an import
