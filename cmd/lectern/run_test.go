@@ -515,14 +515,14 @@ func TestIngestReportsBrokenLinks(t *testing.T) {
 	env := envFunc(map[string]string{"LECTERN_DATA_DIR": t.TempDir()})
 	ctx := context.Background()
 	if err := run(ctx, []string{"ingest", "--strict", book}, env, io.Discard, io.Discard); err == nil ||
-		!strings.Contains(err.Error(), "intro.md: unresolved link ./setup.md") {
+		!strings.Contains(err.Error(), "intro.md:3: unresolved link ./setup.md") {
 		t.Errorf("--strict with a broken link: %v", err)
 	}
 	var out strings.Builder
 	if err := run(ctx, []string{"ingest", book}, env, &out, io.Discard); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(out.String(), "1 problems") || !strings.Contains(out.String(), "intro.md: unresolved link ./setup.md") {
+	if !strings.Contains(out.String(), "1 problem (") || !strings.Contains(out.String(), "intro.md:3: unresolved link ./setup.md") {
 		t.Errorf("the report:\n%s", out.String())
 	}
 }

@@ -27,6 +27,7 @@ import (
 	"path"
 	"runtime/metrics"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/dop251/goja"
@@ -122,6 +123,8 @@ func Eval(ctx context.Context, fsys fs.FS, name string, lim Limits, r Runner) (a
 // bundle makes one CommonJS script of the module and the site files it
 // imports; packages stay imports, for the stub.
 func bundle(fsys fs.FS, name string, lim Limits) (string, error) {
+	// esbuild calls the plugin from several goroutines.
+	var mu sync.Mutex
 	files := 0
 	var readErr error
 	site := api.Plugin{Name: "site", Setup: func(b api.PluginBuild) {
@@ -146,13 +149,22 @@ func bundle(fsys fs.FS, name string, lim Limits) (string, error) {
 			return api.OnResolveResult{Path: found, Namespace: "site"}, nil
 		})
 		b.OnLoad(api.OnLoadOptions{Filter: ".*", Namespace: "site"}, func(a api.OnLoadArgs) (api.OnLoadResult, error) {
-			if files++; files > lim.MaxFiles {
-				readErr = fmt.Errorf("jsconfig: imports more than %d files", lim.MaxFiles)
-				return api.OnLoadResult{}, readErr
+			mu.Lock()
+			files++
+			tooMany := files > lim.MaxFiles
+			mu.Unlock()
+			if tooMany {
+				err := fmt.Errorf("jsconfig: imports more than %d files", lim.MaxFiles)
+				mu.Lock()
+				readErr = err
+				mu.Unlock()
+				return api.OnLoadResult{}, err
 			}
 			src, err := readLimited(fsys, a.Path, lim.MaxFile)
 			if err != nil {
+				mu.Lock()
 				readErr = err
+				mu.Unlock()
 				return api.OnLoadResult{}, err
 			}
 			return api.OnLoadResult{Contents: &src, Loader: loaderFor(a.Path), ResolveDir: path.Dir(a.Path)}, nil

@@ -50,21 +50,24 @@ func (p Process) Run(ctx context.Context, name, code string, lim Limits) (string
 	cmd.Stdout = &limitedBuffer{b: &stdout, max: lim.MaxResult + 1}
 	cmd.Stderr = &limitedBuffer{b: &stderr, max: 4096}
 	err = cmd.Run()
+	said := stderr.String()
+	var exit *exec.ExitError
 	switch {
 	case ctx.Err() != nil:
 		return "", fmt.Errorf("%w (%s)", ErrTimeout, name)
 	case err == nil:
 		return stdout.String(), nil
-	case strings.Contains(stderr.String(), "out of memory") || strings.Contains(stderr.String(), ErrMemory.Error()):
-		return "", fmt.Errorf("%w (%s)", ErrMemory, name)
-	case strings.Contains(stderr.String(), ErrTimeout.Error()):
+	case strings.Contains(said, ErrTimeout.Error()):
 		return "", fmt.Errorf("%w (%s)", ErrTimeout, name)
+	case strings.Contains(said, ErrMemory.Error()):
+		return "", fmt.Errorf("%w (%s)", ErrMemory, name)
+	case errors.As(err, &exit) && exit.ExitCode() == 1 && said != "":
+		return "", errors.New(firstLine(strings.TrimSpace(said))) // the script's own error, as Child wrote it
+	case strings.Contains(said, "memory") || strings.Contains(said, "allocate"):
+		// The runtime died of the address space cap.
+		return "", fmt.Errorf("%w (%s)", ErrMemory, name)
 	}
-	var exit *exec.ExitError
-	if errors.As(err, &exit) && exit.ExitCode() == 1 && stderr.Len() > 0 {
-		return "", errors.New(firstLine(strings.TrimSpace(stderr.String())))
-	}
-	return "", fmt.Errorf("jsconfig: %s: the sandbox failed: %v", name, err)
+	return "", fmt.Errorf("jsconfig: %s: the sandbox stopped: %v", name, err)
 }
 
 // Child is the child process's side of Process: args are what Process
