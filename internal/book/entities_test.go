@@ -229,7 +229,7 @@ func TestMDXBlocksAndPartials(t *testing.T) {
 func TestTablesGetAFrame(t *testing.T) {
 	long := strings.Repeat("words of a long description ", 4)
 	src := "# T\n\n| Name | Description |\n| --- | --- |\n| `x` | " + long + " |\n| `y` | Short. |\n"
-	out := newRenderer().render([]byte(src), "t.md", "T", nil, nil)
+	out := newRenderer().render([]byte(src), "t.md", "T", resolvers{})
 	for _, want := range []string{`<div class="table-scroll"><table>`, "</table></div>", `<td class="long">` + strings.TrimSpace(long) + "</td>", `<td>Short.</td>`, "<td><code>x</code></td>"} {
 		if !strings.Contains(out.html, want) {
 			t.Errorf("no %s in\n%s", want, out.html)

@@ -34,7 +34,7 @@ func FuzzRender(f *testing.F) {
 		}
 		yml, body, _ := splitFrontMatter([]byte(normalizeText([]byte(src))))
 		_, _ = parseFrontMatter(yml)
-		out := r.render([]byte(reduce(string(body), dialect)), "doc.md", "Title", func(string) (string, bool) { return "x", true }, func(string) (string, error) { return "/assets/x.png", nil })
+		out := r.render([]byte(reduce(string(body), dialect)), "doc.md", "Title", resolvers{docs: func(string) (string, bool) { return "x", true }, images: func(string) (string, error) { return "/assets/x.png", nil }})
 		if strings.Contains(strings.ToLower(out.html), "<script") {
 			t.Fatalf("script in the page: %s", out.html)
 		}

@@ -170,6 +170,7 @@ type loader struct {
 	r        *renderer
 	total    int64
 	docs     []*pending
+	slugs    map[string]string // the documents' paths by slug
 }
 
 // pending is a document read but not yet rendered.
@@ -211,6 +212,7 @@ func (l *loader) load() (*Book, error) {
 		slugOf[p.doc.Path] = p.doc.Slug
 	}
 	links := func(docPath string) (string, bool) { s, ok := slugOf[docPath]; return s, ok }
+	l.slugs = bySlug
 	for i, p := range l.docs {
 		l.render(p, links)
 		if l.opt.Progress != nil {
@@ -496,6 +498,29 @@ func normalizeText(raw []byte) string {
 	return strings.ReplaceAll(s, "\x00", "")
 }
 
+// pageLink resolves a link to a path of a Docusaurus site: a page of its
+// docs is the book's page; anything else the site serves (its blog, its
+// files, a page the book lacks) is that page on the author's site.
+func (l *loader) pageLink(p string) (string, bool) {
+	if l.site == nil {
+		return "", false
+	}
+	base := l.config.routeBasePath
+	rest, inDocs := p, base == ""
+	if r, ok := strings.CutPrefix(p, "/"+base); base != "" && ok && (r == "" || r[0] == '/') {
+		rest, inDocs = r, true
+	}
+	if slug := strings.Trim(rest, "/"); inDocs {
+		if _, ok := l.slugs[slug]; ok {
+			return DocURL(slug), true
+		}
+	}
+	if l.config.siteURL != "" {
+		return l.config.siteURL + p, true
+	}
+	return "", false
+}
+
 // partial reads the body of the document that the document at docPath
 // imports as spec: a path relative to it, or one under the site ("@site/").
 func (l *loader) partial(docPath, spec string) (body string, dialect int, ok bool) {
@@ -607,7 +632,7 @@ func (l *loader) render(p *pending, links linkResolver) {
 			return u, err
 		}
 	}
-	out := l.r.render([]byte(body), d.Path, d.Title, links, images)
+	out := l.r.render([]byte(body), d.Path, d.Title, resolvers{docs: links, pages: l.pageLink, images: images})
 	if included != nil {
 		d.Hash = hashOf(append([]string{d.Hash}, included...)...)
 	}

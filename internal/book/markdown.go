@@ -72,11 +72,23 @@ type rendered struct {
 // path, for links between documents written as file paths.
 type linkResolver func(docPath string) (string, bool)
 
+// pageResolver maps a link to a path of the site ("/docs/guides/setup",
+// "/blog/", "/img/a.pdf") to where it leads from the reader: a page of
+// the book, or the page on the author's site; false leaves it alone.
+type pageResolver func(urlPath string) (string, bool)
+
+// resolvers find what a page links to and shows; each may be nil.
+type resolvers struct {
+	docs   linkResolver
+	pages  pageResolver
+	images assetResolver
+}
+
 // render parses src and returns its sanitized HTML and its sections.
 // docPath is the document's path in the book (to resolve relative links),
-// title its title (the first section's heading); images, if not nil,
-// finds the images the page shows.
-func (r *renderer) render(src []byte, docPath, title string, links linkResolver, images assetResolver) rendered {
+// title its title (the first section's heading); res finds what it links
+// to and shows.
+func (r *renderer) render(src []byte, docPath, title string, res resolvers) rendered {
 	doc := r.md.Parser().Parse(text.NewReader(src))
 	ids := newSlugger()
 	var heads []*ast.Heading
@@ -95,9 +107,18 @@ func (r *renderer) render(src []byte, docPath, title string, links linkResolver,
 				}
 			}
 		case *ast.Link:
-			dest, ok := rewriteLink(n.Destination, docPath, links)
+			dest, ok := rewriteLink(n.Destination, docPath, res.docs)
 			if !ok {
 				unresolved = append(unresolved, string(n.Destination))
+			} else if res.pages != nil && len(dest) > 1 && dest[0] == '/' && dest[1] != '/' && string(dest) == string(n.Destination) {
+				if u, err := url.Parse(string(dest)); err == nil {
+					if to, ok := res.pages(u.Path); ok {
+						if u.Fragment != "" {
+							to += "#" + u.EscapedFragment()
+						}
+						dest = []byte(to)
+					}
+				}
 			}
 			n.Destination = dest
 		}
@@ -123,7 +144,7 @@ func (r *renderer) render(src []byte, docPath, title string, links linkResolver,
 		// does not.
 		panic(fmt.Sprintf("book: render %s: %v", docPath, err))
 	}
-	out.html = rewriteImages(r.policy.Sanitize(buf.String()), images, func(src string, err error) {
+	out.html = rewriteImages(r.policy.Sanitize(buf.String()), res.images, func(src string, err error) {
 		out.missingImages = append(out.missingImages, src+" ("+err.Error()+")")
 	})
 	if strings.Contains(out.html, "<table>") {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io/fs"
+	"net/url"
 	"path"
 	"regexp"
 	"strings"
@@ -27,6 +28,12 @@ type siteConfig struct {
 	// staticDirectories are the folders served at the site's root; nil
 	// means Docusaurus's default, static.
 	staticDirectories []string
+	// routeBasePath is where the site serves its docs: "docs" unless the
+	// config says otherwise; "" when they are the whole site.
+	routeBasePath string
+	// siteURL is where the site is published (url and baseUrl), for the
+	// links to its pages the book does not have; "" when unknown.
+	siteURL string
 }
 
 // staticDirs are the folders of the site whose files are served at its
@@ -50,7 +57,7 @@ func (l *loader) docusaurusSite(fsys fs.FS) (siteConfig, bool) {
 		if err != nil {
 			continue
 		}
-		c := siteConfig{docsPath: "docs"}
+		c := siteConfig{docsPath: "docs", routeBasePath: "docs"}
 		v, err := jsconfig.Eval(context.Background(), fsys, name, l.opt.ScriptLimits, l.opt.Scripts)
 		if o, ok := v.(*jsconfig.Object); err == nil && ok {
 			c.read(o)
@@ -85,6 +92,9 @@ func scriptError(err error) string {
 // read takes what Lectern uses from an evaluated configuration.
 func (c *siteConfig) read(o *jsconfig.Object) {
 	c.title, c.tagline = o.String("title"), o.String("tagline")
+	if u, err := url.Parse(o.String("url")); err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != "" {
+		c.siteURL = strings.TrimSuffix(u.Scheme+"://"+u.Host+"/"+strings.Trim(o.String("baseUrl"), "/"), "/")
+	}
 	if i18n, ok := o.Get("i18n").(*jsconfig.Object); ok {
 		if l := i18n.String("defaultLocale"); validLocale(l) {
 			c.locale = l
@@ -93,6 +103,9 @@ func (c *siteConfig) read(o *jsconfig.Object) {
 	if docs := docsOptions(o); docs != nil {
 		if p := path.Clean(docs.String("path")); p != "." && !path.IsAbs(p) {
 			c.docsPath = p // may be above the site: "../docs"
+		}
+		if rb, ok := docs.Get("routeBasePath").(string); ok {
+			c.routeBasePath = strings.Trim(rb, "/")
 		}
 		switch sp := docs.Get("sidebarPath").(type) {
 		case string:

@@ -74,6 +74,12 @@ API reference
 	if b.Docs[3].Chapter != "Lighting Up" || b.Docs[6].Chapter != "API reference" {
 		t.Errorf("chapters %q, %q", b.Docs[3].Chapter, b.Docs[6].Chapter)
 	}
+	wicks := b.Docs[2]
+	for _, want := range []string{`href="https://lantern.example/blog/lanterns"`, `href="/docs/guides/oil#kerosene"`} {
+		if !strings.Contains(wicks.HTML, want) {
+			t.Errorf("no %s: a link to the site leads to the book's page, or to the author's site\n%s", want, wicks.HTML)
+		}
+	}
 	care := b.Docs[4]
 	if care.Path != "guides/care.md" || strings.Contains(care.HTML, "import") || !strings.Contains(care.HTML, "Polish the brass once a month.") {
 		t.Errorf("a .md file written as MDX is not read as MDX:\n%s", care.HTML)
