@@ -498,12 +498,26 @@ func normalizeText(raw []byte) string {
 	return strings.ReplaceAll(s, "\x00", "")
 }
 
-// pageLink resolves a link to a path of a Docusaurus site: a page of its
+// pageLink resolves a link to a page of a Docusaurus site: a page of its
 // docs is the book's page; anything else the site serves (its blog, its
-// files, a page the book lacks) is that page on the author's site.
-func (l *loader) pageLink(p string) (string, bool) {
+// files, a page the book lacks) is that page on the author's site. A link
+// in full to the site's own address leads to the book's page when it is
+// one, else stays as it is.
+func (l *loader) pageLink(link *url.URL) (string, bool) {
 	if l.site == nil {
 		return "", false
+	}
+	p := link.Path
+	if link.Host != "" {
+		site, err := url.Parse(l.config.siteURL)
+		if err != nil || l.config.siteURL == "" || !strings.EqualFold(link.Host, site.Host) {
+			return "", false
+		}
+		rest, ok := strings.CutPrefix(p, site.Path)
+		if !ok {
+			return "", false
+		}
+		p = "/" + strings.TrimPrefix(rest, "/")
 	}
 	base := l.config.routeBasePath
 	rest, inDocs := p, base == ""
@@ -515,7 +529,7 @@ func (l *loader) pageLink(p string) (string, bool) {
 			return DocURL(slug), true
 		}
 	}
-	if l.config.siteURL != "" {
+	if l.config.siteURL != "" && link.Host == "" {
 		return l.config.siteURL + p, true
 	}
 	return "", false

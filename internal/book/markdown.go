@@ -72,10 +72,11 @@ type rendered struct {
 // path, for links between documents written as file paths.
 type linkResolver func(docPath string) (string, bool)
 
-// pageResolver maps a link to a path of the site ("/docs/guides/setup",
-// "/blog/", "/img/a.pdf") to where it leads from the reader: a page of
-// the book, or the page on the author's site; false leaves it alone.
-type pageResolver func(urlPath string) (string, bool)
+// pageResolver maps a link to a page of the site ("/docs/guides/setup",
+// "/blog/", "/img/a.pdf", or the site's own address in full) to where it
+// leads from the reader: a page of the book, or the page on the author's
+// site; false leaves it alone.
+type pageResolver func(link *url.URL) (string, bool)
 
 // resolvers find what a page links to and shows; each may be nil.
 type resolvers struct {
@@ -110,9 +111,9 @@ func (r *renderer) render(src []byte, docPath, title string, res resolvers) rend
 			dest, ok := rewriteLink(n.Destination, docPath, res.docs)
 			if !ok {
 				unresolved = append(unresolved, string(n.Destination))
-			} else if res.pages != nil && len(dest) > 1 && dest[0] == '/' && dest[1] != '/' && string(dest) == string(n.Destination) {
-				if u, err := url.Parse(string(dest)); err == nil {
-					if to, ok := res.pages(u.Path); ok {
+			} else if res.pages != nil && string(dest) == string(n.Destination) {
+				if u, err := url.Parse(string(dest)); err == nil && (u.Host != "" || strings.HasPrefix(u.Path, "/")) {
+					if to, ok := res.pages(u); ok {
 						if u.Fragment != "" {
 							to += "#" + u.EscapedFragment()
 						}
