@@ -103,7 +103,7 @@ func TestLinksAsDocusaurusResolvesThem(t *testing.T) {
 		"intro.md": "# Intro\n\n[relative](guides/setup.md#install), [from the root](/guides/setup.md), " +
 			"[from the site](@site/docs/guides/setup.mdx), [a page](/docs/guides/setup), [gone](./missing.md), " +
 			"[outside](https://example.com/a.md).\n",
-		"guides/setup.mdx": "---\ntitle: Setup\n---\n\n[back](../intro.md) and [nowhere](../nowhere.mdx).\n",
+		"guides/setup.mdx": "---\ntitle: Setup\n---\n\n[back](../intro.md) and [nowhere](../nowhere.mdx).\n\n## Install\n\nRun it.\n",
 	} {
 		if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755); err != nil {
 			t.Fatal(err)
@@ -180,7 +180,7 @@ func TestMDXBlocksAndPartials(t *testing.T) {
 			"```js\n<Tabs>kept as code</Tabs>\n```\n",
 		"docs/guide/setup.mdx":    "# Setup\n\nimport Install from './_install.mdx';\nimport Note from '@site/src/partials/_note.md';\nimport Gone from './_gone.mdx';\n\n<Install />\n\nBetween.\n\n<Note/>\n\n<Gone />\n",
 		"docs/guide/_install.mdx": "---\ntitle: ignored\n---\nRun the **installer** first.\n\nimport Deeper from '../_deeper.md';\n\n<Deeper />\n",
-		"docs/_deeper.md":         "Deeper text, [linking](./guide/setup.mdx#top) from where it is.\n",
+		"docs/_deeper.md":         "Deeper text, [linking](./guide/setup.mdx#setup) from where it is.\n",
 		"src/partials/_note.md":   ":::note\n\nA shared note.\n\n:::\n",
 	} {
 		if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755); err != nil {
@@ -213,7 +213,7 @@ func TestMDXBlocksAndPartials(t *testing.T) {
 	}
 	setup := html["guide/setup.mdx"]
 	install, between, note := strings.Index(setup, "<strong>installer</strong>"), strings.Index(setup, "Between."), strings.Index(setup, "A shared note.")
-	if !(install >= 0 && between > install && note > between) || !strings.Contains(setup, `Deeper text, <a href="/docs/guide/setup#top" rel="nofollow">linking</a>`) {
+	if !(install >= 0 && between > install && note > between) || !strings.Contains(setup, `Deeper text, <a href="/docs/guide/setup#setup" rel="nofollow">linking</a>`) {
 		t.Errorf("the partials are not inlined in place:\n%s", setup)
 	}
 	if strings.Contains(setup, "ignored") {
@@ -234,5 +234,33 @@ func TestTablesGetAFrame(t *testing.T) {
 		if !strings.Contains(out.html, want) {
 			t.Errorf("no %s in\n%s", want, out.html)
 		}
+	}
+}
+
+// TestLinksThatLeadNowhereAreListed checks the links a reader would follow
+// to nothing: to a page the book lacks, or to a heading its page lacks;
+// and that explicit anchors (<a id>, <a name>) and headings count.
+func TestLinksThatLeadNowhereAreListed(t *testing.T) {
+	dir := t.TempDir()
+	for name, text := range map[string]string{
+		"a.md": "# A\n\n[fine](/docs/b#kept), [named](/docs/b#old-name), [by id](./b#raw-id), [here](#a), " +
+			"[no page](/docs/c), [no heading](./b#gone), [elsewhere](https://example.com/docs/x).\n",
+		"b.md": "# B\n\n## Kept\n\n<a name=\"old-name\"></a>Text <a id=\"raw-id\"></a> more.\n",
+	} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b, err := Load(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, p := range b.Problems {
+		got = append(got, p.String())
+	}
+	want := "a.md:3: link /docs/c leads to no page of the book|a.md:3: link ./b#gone leads to no heading #gone of /docs/b"
+	if strings.Join(got, "|") != want {
+		t.Errorf("problems\n%q\nwant\n%q", got, want)
 	}
 }

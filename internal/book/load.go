@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"html"
 	"io"
 	"io/fs"
 	"net/url"
@@ -219,6 +220,7 @@ func (l *loader) load() (*Book, error) {
 			l.opt.Progress(i+1, len(l.docs))
 		}
 	}
+	l.checkLinks()
 
 	summary, err := l.summary()
 	if err != nil {
@@ -496,6 +498,48 @@ func normalizeText(raw []byte) string {
 		}
 	}
 	return strings.ReplaceAll(s, "\x00", "")
+}
+
+// pageHref and pageID find the links and the anchors of a rendered page.
+var (
+	pageHref = regexp.MustCompile(`<a\s[^>]*?href="([^"]*)"`)
+	pageID   = regexp.MustCompile(`\s(?:id|name)="([^"]*)"`)
+)
+
+// checkLinks reports the links between pages that lead nowhere, as a
+// reader would follow them: to a page the book does not have, or to a
+// heading its page does not have (Docusaurus reports these as broken
+// anchors).
+func (l *loader) checkLinks() {
+	ids := make(map[string]map[string]bool, len(l.docs))
+	for _, p := range l.docs {
+		set := map[string]bool{}
+		for _, m := range pageID.FindAllStringSubmatch(p.doc.HTML, -1) {
+			set[html.UnescapeString(m[1])] = true
+		}
+		ids[p.doc.Slug] = set
+	}
+	for _, p := range l.docs {
+		page, _ := url.Parse(DocURL(p.doc.Slug))
+		seen := map[string]bool{}
+		for _, m := range pageHref.FindAllStringSubmatch(p.doc.HTML, -1) {
+			href := html.UnescapeString(m[1])
+			u, err := page.Parse(href)
+			if ext := strings.ToLower(path.Ext(u.Path)); err != nil || u.Host != "" || seen[href] || ext == ".md" || ext == ".mdx" ||
+				!strings.HasPrefix(u.Path, "/docs/") && u.Path != "/docs" {
+				continue // another site's, or a document's file already reported as unresolved
+			}
+			seen[href] = true
+			slug := strings.Trim(strings.TrimPrefix(u.Path, "/docs"), "/")
+			anchors, ok := ids[slug]
+			switch {
+			case !ok:
+				l.problems = append(l.problems, Problem{File: p.doc.Path, Line: p.lineOf(href), What: "link " + href + " leads to no page of the book"})
+			case u.Fragment != "" && !anchors[u.Fragment]:
+				l.problems = append(l.problems, Problem{File: p.doc.Path, Line: p.lineOf("#" + u.Fragment), What: "link " + href + " leads to no heading #" + u.Fragment + " of " + DocURL(slug)})
+			}
+		}
+	}
 }
 
 // pageLink resolves a link to a page of a Docusaurus site: a page of its

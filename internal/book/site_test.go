@@ -75,7 +75,7 @@ API reference
 		t.Errorf("chapters %q, %q", b.Docs[3].Chapter, b.Docs[6].Chapter)
 	}
 	wicks := b.Docs[2]
-	for _, want := range []string{`href="https://lantern.example/blog/lanterns"`, `href="/docs/guides/oil#kerosene"`,
+	for _, want := range []string{`href="https://lantern.example/blog/lanterns"`, `href="/docs/guides/oil#storing-oil"`,
 		`href="/docs/guides/oil" rel="nofollow">the oil page on the site`, `href="https://lantern.example/blog/" rel="nofollow">its blog`} {
 		if !strings.Contains(wicks.HTML, want) {
 			t.Errorf("no %s: a link to the site leads to the book's page, or to the author's site\n%s", want, wicks.HTML)
