@@ -500,11 +500,27 @@ func normalizeText(raw []byte) string {
 	return strings.ReplaceAll(s, "\x00", "")
 }
 
-// pageHref and pageID find the links and the anchors of a rendered page.
-var (
-	pageHref = regexp.MustCompile(`<a\s[^>]*?href="([^"]*)"`)
-	pageID   = regexp.MustCompile(`\s(?:id|name)="([^"]*)"`)
-)
+// attrValues calls f with each value of the attribute name (" id=") in
+// sanitized HTML, which quotes every value in double quotes. It is a scan,
+// not a regular expression: it runs over every page of a book.
+func attrValues(page, name string, f func(string)) {
+	for {
+		i := strings.Index(page, name)
+		if i < 0 {
+			return
+		}
+		page = page[i+len(name):]
+		if len(page) == 0 || page[0] != '"' {
+			continue
+		}
+		end := strings.IndexByte(page[1:], '"')
+		if end < 0 {
+			return
+		}
+		f(html.UnescapeString(page[1 : 1+end]))
+		page = page[1+end:]
+	}
+}
 
 // checkLinks reports the links between pages that lead nowhere, as a
 // reader would follow them: to a page the book does not have, or to a
@@ -514,22 +530,24 @@ func (l *loader) checkLinks() {
 	ids := make(map[string]map[string]bool, len(l.docs))
 	for _, p := range l.docs {
 		set := map[string]bool{}
-		for _, m := range pageID.FindAllStringSubmatch(p.doc.HTML, -1) {
-			set[html.UnescapeString(m[1])] = true
-		}
+		add := func(id string) { set[id] = true }
+		attrValues(p.doc.HTML, " id=", add)
+		attrValues(p.doc.HTML, " name=", add)
 		ids[p.doc.Slug] = set
 	}
 	for _, p := range l.docs {
 		page, _ := url.Parse(DocURL(p.doc.Slug))
 		seen := map[string]bool{}
-		for _, m := range pageHref.FindAllStringSubmatch(p.doc.HTML, -1) {
-			href := html.UnescapeString(m[1])
+		attrValues(p.doc.HTML, " href=", func(href string) {
 			u, err := page.Parse(href)
-			if ext := strings.ToLower(path.Ext(u.Path)); err != nil || u.Host != "" || seen[href] || ext == ".md" || ext == ".mdx" ||
-				!strings.HasPrefix(u.Path, "/docs/") && u.Path != "/docs" {
-				continue // another site's, or a document's file already reported as unresolved
+			if err != nil || seen[href] {
+				return
 			}
 			seen[href] = true
+			if ext := strings.ToLower(path.Ext(u.Path)); u.Host != "" || ext == ".md" || ext == ".mdx" ||
+				!strings.HasPrefix(u.Path, "/docs/") && u.Path != "/docs" {
+				return // another site's, or a document's file already reported as unresolved
+			}
 			slug := strings.Trim(strings.TrimPrefix(u.Path, "/docs"), "/")
 			anchors, ok := ids[slug]
 			switch {
@@ -538,7 +556,7 @@ func (l *loader) checkLinks() {
 			case u.Fragment != "" && !anchors[u.Fragment]:
 				l.problems = append(l.problems, Problem{File: p.doc.Path, Line: p.lineOf("#" + u.Fragment), What: "link " + href + " leads to no heading #" + u.Fragment + " of " + DocURL(slug)})
 			}
-		}
+		})
 	}
 }
 

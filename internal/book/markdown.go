@@ -202,10 +202,12 @@ func (r *renderer) render(src []byte, docPath, title string, res resolvers) rend
 		}
 	}
 	flush()
+	shown := make(map[string]bool, len(out.sections))
+	attrValues(out.html, " id=", func(id string) { shown[id] = true })
 	for i := range out.sections {
 		// Malformed raw HTML can swallow a heading during sanitizing; its
 		// section then links to the page rather than to a missing anchor.
-		if a := out.sections[i].Anchor; a != "" && !strings.Contains(out.html, `id="`+stdhtml.EscapeString(a)+`"`) && !strings.Contains(out.html, `id="`+a+`"`) {
+		if a := out.sections[i].Anchor; a != "" && !shown[a] {
 			out.sections[i].Anchor = ""
 		}
 	}
