@@ -165,3 +165,24 @@ func TestTooManyFilesAndLargeFiles(t *testing.T) {
 		t.Errorf("a file over the limit: %v", err)
 	}
 }
+
+// BenchmarkEval times one run of a site's sidebars and config, in this
+// process and in the child process a server uses.
+func BenchmarkEval(b *testing.B) {
+	site := os.DirFS("../book/testdata/site")
+	exe, err := os.Executable()
+	if err != nil {
+		b.Fatal(err)
+	}
+	for how, r := range map[string]Runner{"in-process": InProcess{}, "child-process": Process{Program: exe}} {
+		for _, file := range []string{"sidebars.ts", "docusaurus.config.ts"} {
+			b.Run(how+"/"+file, func(b *testing.B) {
+				for b.Loop() {
+					if _, err := Eval(context.Background(), site, file, DefaultLimits(), r); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+	}
+}
