@@ -74,6 +74,12 @@ API reference
 	if b.Docs[3].Chapter != "Lighting Up" || b.Docs[6].Chapter != "API reference" {
 		t.Errorf("chapters %q, %q", b.Docs[3].Chapter, b.Docs[6].Chapter)
 	}
+	cleaning := b.Docs[5]
+	for _, want := range []string{"<strong>Glass globe</strong>", `<code class="language-bash">soap --drops 1`, `<div class="admonition admonition-tip">`, "Polish with a soft cloth."} {
+		if !strings.Contains(cleaning.HTML, want) || strings.Contains(cleaning.HTML, "mdx-code-block") || strings.Contains(cleaning.HTML, "TabItem") {
+			t.Errorf("the mdx-code-block is not rendered as MDX (no %s):\n%s", want, cleaning.HTML)
+		}
+	}
 	wicks := b.Docs[2]
 	for _, want := range []string{`href="https://lantern.example/blog/lanterns"`, `href="/docs/guides/oil#storing-oil"`,
 		`href="/docs/guides/oil" rel="nofollow">the oil page on the site`, `href="https://lantern.example/blog/" rel="nofollow">its blog`} {
