@@ -128,7 +128,7 @@ func (d *Doc) URL(s *Section) string {
 
 // rendererVersion is part of every document hash: bump it when rendering or
 // sectioning changes, so books are ingested again.
-const rendererVersion = "6" // 2: character references decoded; 3: mdx-code-block, partials; 4: images; 5: table frames; 6: explicit anchors
+const rendererVersion = "7" // 2: character references decoded; 3: mdx-code-block, partials; 4: images; 5: table frames; 6: explicit anchors; 7: DocCardList
 
 func hashOf(parts ...string) string {
 	h := sha256.New()

@@ -248,6 +248,7 @@ func (l *loader) load() (*Book, error) {
 			b.TOC = append([]*TOCNode{docNode(top.index.doc)}, b.TOC...)
 		}
 	}
+	fillCardLists(b.Docs, b.TOC)
 	b.Title = l.title(top)
 	b.Language = l.language()
 	b.Problems = l.problems
@@ -498,6 +499,60 @@ func normalizeText(raw []byte) string {
 		}
 	}
 	return strings.ReplaceAll(s, "\x00", "")
+}
+
+// fillCardLists puts, where a page shows <DocCardList />, the list of the
+// pages of the category it is the page of (or, for another page, of the
+// category it is in), as Docusaurus does.
+func fillCardLists(docs []*Doc, toc []*TOCNode) {
+	lists := map[string][]*TOCNode{} // by document path
+	var walk func(nodes []*TOCNode)
+	walk = func(nodes []*TOCNode) {
+		for _, n := range nodes {
+			if len(n.Children) > 0 {
+				if n.DocPath != "" {
+					lists[n.DocPath] = n.Children
+				}
+				for _, c := range n.Children {
+					if _, own := lists[c.DocPath]; c.DocPath != "" && !own && len(c.Children) == 0 {
+						lists[c.DocPath] = n.Children
+					}
+				}
+			}
+			walk(n.Children)
+		}
+	}
+	walk(toc)
+	for _, d := range docs {
+		if strings.Contains(d.HTML, cardListMark) {
+			list := `<ul class="generated-index">` + "\n" + linkList(lists[d.Path], d.Path) + "</ul>"
+			d.HTML = strings.ReplaceAll(d.HTML, cardListMark, list)
+			d.Hash = hashOf(d.Hash, list) // the page changes with its category
+		}
+	}
+}
+
+// linkList is the items of a list of contents entries, each linked;
+// self, the page the list is on, is left out.
+func linkList(items []*TOCNode, self string) string {
+	var b strings.Builder
+	for _, it := range items {
+		if self != "" && it.DocPath == self {
+			continue
+		}
+		href := it.Href
+		if it.Slug != nil {
+			href = DocURL(*it.Slug)
+		}
+		b.WriteString("<li>")
+		if href != "" {
+			b.WriteString(`<a href="` + html.EscapeString(href) + `">` + html.EscapeString(it.Label) + "</a>")
+		} else {
+			b.WriteString(html.EscapeString(it.Label))
+		}
+		b.WriteString("</li>\n")
+	}
+	return b.String()
 }
 
 // attrValues calls f with each value of the attribute name (" id=") in

@@ -38,7 +38,7 @@ func newRenderer() *renderer {
 	p := bluemonday.UGCPolicy()
 	p.AllowAttrs("id").Matching(regexp.MustCompile(`^\S{1,200}$`)).OnElements("h1", "h2", "h3", "h4", "h5", "h6", "li", "sup", "div", "a", "span")
 	p.AllowAttrs("name").Matching(regexp.MustCompile(`^\S{1,200}$`)).OnElements("a") // an anchor, as <a name="x"></a>
-	p.AllowAttrs("class").Matching(regexp.MustCompile(`^admonition( admonition-[a-z0-9-]+)?$`)).OnElements("div")
+	p.AllowAttrs("class").Matching(regexp.MustCompile(`^(admonition( admonition-[a-z0-9-]+)?|doc-card-list)$`)).OnElements("div")
 	p.AllowAttrs("class").Matching(regexp.MustCompile(`^language-[\w+#.-]{1,40}$`)).OnElements("code")
 	p.AllowAttrs("class").Matching(regexp.MustCompile(`^footnotes?(-ref|-backref)?$`)).OnElements("a", "div", "sup")
 	p.AllowAttrs("role").Matching(regexp.MustCompile(`^doc-(noteref|backlink|endnotes)$`)).OnElements("a", "div")

@@ -168,7 +168,11 @@ var selfClosing = regexp.MustCompile(`^<([A-Z][\w$]*)\s*/>$`)
 
 // renderedComponents are the components whose meaning the reduction keeps: tabs
 // become labelled sections, details a summary line and its text.
-var renderedComponents = []string{"Tabs", "TabItem", "Details"}
+var renderedComponents = []string{"Tabs", "TabItem", "Details", "DocCardList"}
+
+// cardListMark stands, in the rendered page, for a <DocCardList />: the
+// list of the category's pages, filled in once the contents are known.
+const cardListMark = `<div class="doc-card-list"></div>`
 
 // met records the components among tags that are reduced to their text.
 func (r *reducer) met(tags ...string) {
@@ -311,6 +315,9 @@ func (r *reducer) imported(l string) {
 func (r *reducer) tags(t string) {
 	r.met(jsxTag.FindAllString(t, -1)...)
 	for _, tag := range jsxTag.FindAllString(t, -1) {
+		if strings.HasPrefix(tag, "<DocCardList") {
+			r.out = append(r.out, "", cardListMark, "")
+		}
 		if m := detailsTag.FindStringSubmatch(tag); m != nil {
 			r.out = append(r.out, "", "<"+m[1]+strings.ToLower(m[2])+">", "")
 		}

@@ -217,22 +217,10 @@ func (g *generatedIndex) render() {
 		b.WriteString("<p>" + html.EscapeString(d.Description) + "</p>\n")
 		text = append(text, d.Description)
 	}
-	b.WriteString(`<ul class="generated-index">` + "\n")
+	b.WriteString(`<ul class="generated-index">` + "\n" + linkList(g.items, "") + "</ul>\n")
 	for _, it := range g.items {
-		href := it.Href
-		if it.Slug != nil {
-			href = DocURL(*it.Slug)
-		}
-		b.WriteString("<li>")
-		if href != "" {
-			b.WriteString(`<a href="` + html.EscapeString(href) + `">` + html.EscapeString(it.Label) + "</a>")
-		} else {
-			b.WriteString(html.EscapeString(it.Label))
-		}
-		b.WriteString("</li>\n")
 		text = append(text, it.Label)
 	}
-	b.WriteString("</ul>\n")
 	d.HTML = b.String()
 	// Only the description is text to search: the list repeats the titles
 	// of pages that are searched themselves.

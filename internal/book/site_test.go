@@ -88,7 +88,8 @@ API reference
 		}
 	}
 	care := b.Docs[4]
-	if care.Path != "guides/care.md" || strings.Contains(care.HTML, "import") || !strings.Contains(care.HTML, "Polish the brass once a month.") {
+	if care.Path != "guides/care.md" || strings.Contains(care.HTML, "import") || !strings.Contains(care.HTML, "Polish the brass once a month.") ||
+		!strings.Contains(care.HTML, `<ul class="generated-index">`+"\n"+`<li><a href="/docs/guides/cleaning">Cleaning</a></li>`+"\n</ul>") {
 		t.Errorf("a .md file written as MDX is not read as MDX:\n%s", care.HTML)
 	}
 	var problems []string
@@ -97,7 +98,7 @@ API reference
 			problems = append(problems, p.String())
 		}
 	}
-	if want := "guides/care.md:7: component <Figure> shown as its text"; strings.Join(problems, "|") != want {
+	if want := "guides/care.md:8: component <Figure> shown as its text"; strings.Join(problems, "|") != want {
 		t.Errorf("problems %q, want %q", problems, want)
 	}
 	problems = nil
