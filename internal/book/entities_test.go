@@ -264,3 +264,40 @@ func TestLinksThatLeadNowhereAreListed(t *testing.T) {
 		t.Errorf("problems\n%q\nwant\n%q", got, want)
 	}
 }
+
+// TestEscapedHeadingIDs checks the explicit heading id written with an
+// escaped brace, as MDX-safe Docusaurus docs write it.
+func TestEscapedHeadingIDs(t *testing.T) {
+	for _, dialect := range []int{dialectMarkdown, dialectMDX} {
+		out := newRenderer().render([]byte(reduce("# T\n\n### `useThing` \\{#useThing}\n\nText.\n\n## Plain {#plain-id}\n", dialect)), "t.md", "T", resolvers{})
+		for _, want := range []string{`<h3 id="useThing"><code>useThing</code></h3>`, `<h2 id="plain-id">Plain</h2>`} {
+			if !strings.Contains(out.html, want) {
+				t.Errorf("dialect %d: no %s in\n%s", dialect, want, out.html)
+			}
+		}
+	}
+}
+
+// TestJSXTheWayRealDocsWriteIt checks tags whose attributes hold nested
+// braces and arrows, tags over several lines, and import statements inside
+// components or indented blocks: none of it may be shown as text.
+func TestJSXTheWayRealDocsWriteIt(t *testing.T) {
+	src := "# T\n\n" +
+		"<Tabs defaultValue=\"apple\" values={[\n  {label: 'Apple', value: 'apple'},\n  {label: 'Orange', value: 'orange'},\n]}>\n" +
+		"<TabItem value=\"apple\" attributes={{className: styles.red}}>\n\nAn apple.\n\n</TabItem>\n</Tabs>\n\n" +
+		"<TOCInline\n  toc={toc.filter((node) => node.level === 2 || node.level > 3)}\n  minHeadingLevel={2}\n/>\n\n" +
+		"<BrowserWindow>\n\nimport DocCardList from '@theme/DocCardList';\n\nInside the window.\n\n</BrowserWindow>\n\n" +
+		"- A list item:\n\n  ```mdx-code-block\n  import CodeBlock from '@theme/CodeBlock';\n\n  Inside the block.\n  ```\n\n" +
+		"import Tabs from '@theme/Tabs'; import TabItem from '@theme/TabItem';\n\nThe end, where a < b and c > d.\n"
+	out := newRenderer().render([]byte(reduce(src, dialectMDX)), "t.mdx", "T", resolvers{})
+	for _, gone := range []string{"values=", "{label", "className", "toc.filter", "minHeadingLevel", "import", "@theme"} {
+		if strings.Contains(out.html, gone) {
+			t.Errorf("%q is shown:\n%s", gone, out.html)
+		}
+	}
+	for _, kept := range []string{"An apple.", "Inside the window.", "Inside the block.", "The end, where a &lt; b and c &gt; d."} {
+		if !strings.Contains(out.html, kept) {
+			t.Errorf("%q is missing:\n%s", kept, out.html)
+		}
+	}
+}

@@ -17,7 +17,6 @@ var (
 	fenceOpen     = regexp.MustCompile("^( {0,3})(`{3,}|~{3,})(.*)$")
 	admonitionRe  = regexp.MustCompile(`^\s*(:{3,})([A-Za-z][\w-]*)(?:\[([^\]]*)\])?\s*(.*?)\s*$`)
 	admonitionEnd = regexp.MustCompile(`^\s*(:{3,})\s*$`)
-	jsxTag        = regexp.MustCompile(`</?[A-Za-z][\w.:-]*(?:\s+(?:[^<>"'{}]|"[^"]*"|'[^']*'|\{[^{}]*\})*?)?\s*/?>`)
 	jsxLabelProp  = regexp.MustCompile(`\b(?:label|title)\s*=\s*(?:"([^"]*)"|'([^']*)'|\{\s*["']([^"']*)["']\s*\})`)
 	jsxComment    = regexp.MustCompile(`\{/\*[\s\S]*?\*/\}`)
 	inlineCode    = regexp.MustCompile("`+[^`]*`+")
@@ -79,6 +78,7 @@ type reducer struct {
 	admonitions []int           // colon counts of open admonitions
 	inESM       bool            // inside an import/export block
 	pendingTag  strings.Builder // a JSX tag spread over several lines
+	pendingN    int             // its lines
 	jsxIndent   []int           // per open JSX element: content indentation (-1 unknown)
 	components  []string        // components met, each once
 	mdxBlocks   []mdxBlock      // open mdx-code-block fences
@@ -96,6 +96,9 @@ type mdxBlock struct {
 // importDefault is an ESM import of one document (import Name from
 // '…md(x)') or of an image (import pic from './pic.png').
 var importDefault = regexp.MustCompile(`^\s*import\s+([A-Za-z_$][\w$]*)\s+from\s+['"]([^'"]+\.(?:mdx?|png|jpe?g|gif|webp|avif|svg))['"]`)
+
+// importLine is a line of whole import statements.
+var importLine = regexp.MustCompile(`^(?:import\s+(?:[\w$]+|\{[^}]*\}|\*\s+as\s+[\w$]+)(?:\s*,\s*(?:\{[^}]*\}|[\w$]+))?\s+from\s+['"][^'"]+['"]\s*;?\s*)+$`)
 
 // jsxImg is an image element, and the forms its src takes in MDX: a
 // string, require('./x.png').default, useBaseUrl('/img/x.png'), or an
@@ -242,8 +245,15 @@ func (r *reducer) line(l string) {
 	if r.admonition(l) {
 		return
 	}
+	if strings.Contains(l, `\{#`) {
+		// "## Title \{#id}", the id as MDX-safe Docusaurus docs write it.
+		l = escapedHeadingID.ReplaceAllString(l, "$1 {#$2}")
+	}
 	r.out = append(r.out, l)
 }
+
+// escapedHeadingID is a heading with an explicit id whose brace is escaped.
+var escapedHeadingID = regexp.MustCompile(`^( {0,3}#{1,6}\s.*?)\s*\\\{#([^\s{}]+)\}\s*$`)
 
 // jsx handles what MDX adds to Markdown on line l: ESM blocks, JSX tags
 // (on their own lines or spread over several) and inline tags. It returns
@@ -251,11 +261,13 @@ func (r *reducer) line(l string) {
 func (r *reducer) jsx(l string) (string, bool) {
 	if r.pendingTag.Len() > 0 {
 		r.pendingTag.WriteString(" " + strings.TrimSpace(l))
-		if !strings.Contains(l, ">") {
+		r.pendingN++
+		if tagEnd(r.pendingTag.String()) == -1 && r.pendingN < maxTagLines {
 			return "", true
 		}
 		l = r.pendingTag.String()
 		r.pendingTag.Reset()
+		r.pendingN = 0
 	}
 	t := strings.TrimSpace(l)
 	if r.inESM {
@@ -271,8 +283,15 @@ func (r *reducer) jsx(l string) (string, bool) {
 		r.imported(l)
 		return "", true
 	}
-	if strings.HasPrefix(t, "<") && len(t) > 1 && (isLetter(t[1]) || t[1] == '/') && !strings.Contains(t, ">") {
+	if importLine.MatchString(t) && indentOf(l) < 4 {
+		// A whole import statement inside a component or an indented
+		// mdx-code-block: MDX takes it as one too.
+		r.imported(t)
+		return "", true
+	}
+	if strings.HasPrefix(t, "<") && len(t) > 1 && (isLetter(t[1]) || t[1] == '/') && tagEnd(t) == -1 {
 		r.pendingTag.WriteString(t)
+		r.pendingN = 1
 		return "", true
 	}
 	if strings.Contains(t, "<img") {
@@ -294,7 +313,7 @@ func (r *reducer) jsx(l string) (string, bool) {
 	}
 	l = r.dedent(l)
 	if strings.Contains(l, "<") && !fenceOpen.MatchString(l) { // a fence's info string is not MDX
-		r.met(jsxTag.FindAllString(inlineCode.ReplaceAllString(l, ""), -1)...)
+		r.met(jsxTags(inlineCode.ReplaceAllString(l, ""))...)
 		l = stripInlineTags(l)
 	}
 	return l, false
@@ -313,8 +332,8 @@ func (r *reducer) imported(l string) {
 // tags follows a line of JSX tags alone: the elements they open and close,
 // and the labels (of tabs, details) they carry, kept as bold lines.
 func (r *reducer) tags(t string) {
-	r.met(jsxTag.FindAllString(t, -1)...)
-	for _, tag := range jsxTag.FindAllString(t, -1) {
+	r.met(jsxTags(t)...)
+	for _, tag := range jsxTags(t) {
 		if strings.HasPrefix(tag, "<DocCardList") {
 			r.out = append(r.out, "", cardListMark, "")
 		}
@@ -388,9 +407,82 @@ func indentOf(l string) int {
 
 func isLetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
 
+// maxTagLines bounds a tag spread over lines: a "<Name" that never ends
+// is text, not the rest of the page.
+const maxTagLines = 64
+
+// tagEnd returns the length of the JSX or HTML tag s starts with ("<",
+// then a name or "/"), -1 when s ends inside it, -2 when it is no tag.
+// Attribute values in quotes and expressions in braces, nested and with
+// strings of their own, may hold ">" (values={[{label: 'A'}]},
+// toc={toc.filter((n) => n.level > 2)}).
+func tagEnd(s string) int {
+	if len(s) < 2 || s[0] != '<' || !(isLetter(s[1]) || s[1] == '/') {
+		return -2
+	}
+	depth := 0
+	var quote byte
+	for i := 1; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case quote != 0:
+			if c == '\\' && depth > 0 {
+				i++
+			} else if c == quote {
+				quote = 0
+			}
+		case c == '"' || c == '\'' || (c == '`' && depth > 0):
+			quote = c
+		case c == '{':
+			depth++
+		case c == '}' && depth > 0:
+			depth--
+		case depth > 0:
+		case c == '>':
+			return i + 1
+		case c == '<':
+			return -2 // another tag begins: this one was text
+		}
+	}
+	return -1
+}
+
+// jsxTags returns the tags of a line, in order.
+func jsxTags(l string) []string {
+	var tags []string
+	for i := 0; i < len(l); i++ {
+		if l[i] != '<' {
+			continue
+		}
+		if n := tagEnd(l[i:]); n > 0 {
+			tags = append(tags, l[i:i+n])
+			i += n - 1
+		}
+	}
+	return tags
+}
+
+// removeTags returns l without its tags.
+func removeTags(l string) string {
+	if !strings.Contains(l, "<") {
+		return l
+	}
+	var b strings.Builder
+	for i := 0; i < len(l); i++ {
+		if l[i] == '<' {
+			if n := tagEnd(l[i:]); n > 0 {
+				i += n - 1
+				continue
+			}
+		}
+		b.WriteByte(l[i])
+	}
+	return b.String()
+}
+
 // onlyTags reports whether a trimmed line is made of JSX tags alone.
 func onlyTags(t string) bool {
-	return strings.TrimSpace(jsxTag.ReplaceAllString(t, "")) == ""
+	return strings.TrimSpace(removeTags(t)) == ""
 }
 
 // stripInlineTags removes JSX/HTML tags from a line of text, leaving inline
@@ -398,16 +490,16 @@ func onlyTags(t string) bool {
 func stripInlineTags(l string) string {
 	codes := inlineCode.FindAllStringIndex(l, -1)
 	if len(codes) == 0 {
-		return jsxTag.ReplaceAllString(l, "")
+		return removeTags(l)
 	}
 	var b strings.Builder
 	prev := 0
 	for _, c := range codes {
-		b.WriteString(jsxTag.ReplaceAllString(l[prev:c[0]], ""))
+		b.WriteString(removeTags(l[prev:c[0]]))
 		b.WriteString(l[c[0]:c[1]])
 		prev = c[1]
 	}
-	b.WriteString(jsxTag.ReplaceAllString(l[prev:], ""))
+	b.WriteString(removeTags(l[prev:]))
 	return b.String()
 }
 

@@ -177,9 +177,12 @@ func bundle(fsys fs.FS, name string, lim Limits) (string, error) {
 		Format:      api.FormatCommonJS,
 		Platform:    api.PlatformNeutral,
 		Target:      api.ES2017,
-		Plugins:     []api.Plugin{site},
-		LogLevel:    api.LogLevelSilent,
-		Outfile:     "out.js",
+		// goja has no import(): the packages a config imports that way
+		// (await import('rehype-katex')) become require(), so the stub.
+		Supported: map[string]bool{"dynamic-import": false},
+		Plugins:   []api.Plugin{site},
+		LogLevel:  api.LogLevelSilent,
+		Outfile:   "out.js",
 	})
 	if readErr != nil {
 		return "", readErr
@@ -255,6 +258,7 @@ const prelude = `
 var __stub = (function () {
   var handler = {
     get: function (t, k) {
+      if (k === 'prototype') return t.prototype; // the target's own, which a proxy must report as is
       if (k === Symbol.toPrimitive) return function () { return ''; };
       if (k === 'toString' || k === 'valueOf') return function () { return ''; };
       if (k === 'then') return undefined;
@@ -266,9 +270,9 @@ var __stub = (function () {
     },
     apply: function () { return stub; },
     construct: function () { return stub; },
-    has: function () { return false; },
-    ownKeys: function () { return []; },
-    getOwnPropertyDescriptor: function () { return undefined; },
+    has: function (t, k) { return k in t; },
+    ownKeys: function (t) { return Reflect.ownKeys(t); },
+    getOwnPropertyDescriptor: function (t, k) { return Reflect.getOwnPropertyDescriptor(t, k); },
     set: function () { return true; }
   };
   var stub = new Proxy(function () {}, handler);

@@ -186,3 +186,25 @@ func BenchmarkEval(b *testing.B) {
 		}
 	}
 }
+
+// TestStubsBearWhatConfigsDoWithPackages checks the uses of a package a
+// real configuration makes: spread, keys, calls, new, await import().
+func TestStubsBearWhatConfigsDoWithPackages(t *testing.T) {
+	fsys := fstest.MapFS{"c.js": {Data: []byte(`
+const pkg = require('some-plugin');
+module.exports = (async () => {
+  const katex = (await import('rehype-katex')).default;
+  const o = {...pkg, ...pkg.options};
+  const keys = Object.keys(pkg);
+  const made = new pkg.Thing({a: 1});
+  return {title: 'ok', keys: keys.length, plugins: [katex, made, pkg('x'), String(pkg)], has: 'x' in pkg, spread: Object.keys(o).length};
+})();
+`)}}
+	v, err := Eval(context.Background(), fsys, "c.js", DefaultLimits(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := plain(v); got != `{title:"ok",keys:0,plugins:[null,null,null,""],has:false,spread:0}` {
+		t.Errorf("got %s", got)
+	}
+}
