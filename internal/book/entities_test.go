@@ -285,6 +285,7 @@ func TestJSXTheWayRealDocsWriteIt(t *testing.T) {
 	src := "# T\n\n" +
 		"<Tabs defaultValue=\"apple\" values={[\n  {label: 'Apple', value: 'apple'},\n  {label: 'Orange', value: 'orange'},\n]}>\n" +
 		"<TabItem value=\"apple\" attributes={{className: styles.red}}>\n\nAn apple.\n\n</TabItem>\n</Tabs>\n\n" +
+		"<Tabs>\n  <TabItem value=\"a\" label=\"Apple\">This is an apple</TabItem>\n  <TabItem value=\"o\" label=\"Orange\">This is an orange</TabItem>\n</Tabs>\n\n" +
 		"<TOCInline\n  toc={toc.filter((node) => node.level === 2 || node.level > 3)}\n  minHeadingLevel={2}\n/>\n\n" +
 		"<BrowserWindow>\n\nimport DocCardList from '@theme/DocCardList';\n\nInside the window.\n\n</BrowserWindow>\n\n" +
 		"- A list item:\n\n  ```mdx-code-block\n  import CodeBlock from '@theme/CodeBlock';\n\n  Inside the block.\n  ```\n\n" +
@@ -295,7 +296,8 @@ func TestJSXTheWayRealDocsWriteIt(t *testing.T) {
 			t.Errorf("%q is shown:\n%s", gone, out.html)
 		}
 	}
-	for _, kept := range []string{"An apple.", "Inside the window.", "Inside the block.", "The end, where a &lt; b and c &gt; d."} {
+	for _, kept := range []string{"An apple.", "Inside the window.", "Inside the block.", "The end, where a &lt; b and c &gt; d.",
+		"<p><strong>Apple</strong></p>\n<p>This is an apple</p>\n<p><strong>Orange</strong></p>\n<p>This is an orange</p>"} {
 		if !strings.Contains(out.html, kept) {
 			t.Errorf("%q is missing:\n%s", kept, out.html)
 		}

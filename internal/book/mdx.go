@@ -312,6 +312,16 @@ func (r *reducer) jsx(l string) (string, bool) {
 		r.jsxIndent[len(r.jsxIndent)-1] = indentOf(l)
 	}
 	l = r.dedent(l)
+	if tags := jsxTags(t); len(tags) > 0 && strings.HasPrefix(t, tags[0]) && !strings.HasPrefix(tags[0], "</") {
+		if m := jsxLabelProp.FindStringSubmatch(tags[0]); m != nil {
+			// <TabItem label="Apple">This is an apple</TabItem>: the
+			// label and the text, each its own paragraph.
+			r.met(tags...)
+			rest := strings.TrimSpace(stripInlineTags(t))
+			r.out = append(r.out, "", "**"+escapeInline(strings.TrimSpace(m[1]+m[2]+m[3]))+"**", "", rest, "")
+			return "", true
+		}
+	}
 	if strings.Contains(l, "<") && !fenceOpen.MatchString(l) { // a fence's info string is not MDX
 		r.met(jsxTags(inlineCode.ReplaceAllString(l, ""))...)
 		l = stripInlineTags(l)
