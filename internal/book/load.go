@@ -48,6 +48,8 @@ type Options struct {
 	Scripts jsconfig.Runner
 	// ScriptLimits bound each of those runs; zero: jsconfig.DefaultLimits.
 	ScriptLimits jsconfig.Limits
+
+	wantDocs string // read the site only if its docs are this folder of it
 }
 
 func (o *Options) defaults() {
@@ -90,6 +92,9 @@ func Load(root string, opt Options) (*Book, error) {
 	if err != nil {
 		return nil, fmt.Errorf("book: %w", err)
 	}
+	if b, err := loadDocsOfSite(abs, opt); b != nil || err != nil {
+		return b, err
+	}
 	b, err := LoadFS(os.DirFS(abs), filepath.Base(abs), opt)
 	var outside *docsOutsideError
 	if errors.As(err, &outside) {
@@ -104,6 +109,35 @@ func Load(root string, opt Options) (*Book, error) {
 	}
 	return b, err
 }
+
+// loadDocsOfSite reads the docs folder at abs as the Docusaurus site
+// around it would (its title, sidebars, static files), when there is one
+// whose docs are this folder; nil, nil when there is none.
+func loadDocsOfSite(abs string, opt Options) (*Book, error) {
+	parent := filepath.Dir(abs)
+	if parent == abs || hasConfig(abs) || !hasConfig(parent) {
+		return nil, nil
+	}
+	opt.wantDocs = filepath.Base(abs)
+	b, err := LoadFS(os.DirFS(parent), filepath.Base(parent), opt)
+	if errors.Is(err, errOtherDocs) {
+		return nil, nil
+	}
+	return b, err
+}
+
+// hasConfig reports whether dir holds a Docusaurus config file.
+func hasConfig(dir string) bool {
+	for _, name := range configNames {
+		if fi, err := os.Stat(filepath.Join(dir, name)); err == nil && fi.Mode().IsRegular() {
+			return true
+		}
+	}
+	return false
+}
+
+// errOtherDocs: the site around a docs folder keeps its docs elsewhere.
+var errOtherDocs = errors.New("book: the site's docs are another folder")
 
 // docsOutsideError: the site's configuration puts its docs up (outside
 // the folder given) this many folders.
@@ -138,6 +172,9 @@ func loadFS(fsys fs.FS, siteDir, name string, opt Options) (*Book, error) {
 				return nil, &Error{File: docs, Err: fmt.Errorf("the site has no translation into %q", opt.Locale)}
 			}
 			cfg.locale = opt.Locale
+		}
+		if opt.wantDocs != "" && docs != opt.wantDocs {
+			return nil, errOtherDocs
 		}
 		if !fs.ValidPath(docs) {
 			up := strings.Count(docs+"/", "../")

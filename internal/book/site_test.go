@@ -290,3 +290,32 @@ func TestSiteWithItsDocsBesideIt(t *testing.T) {
 		t.Errorf("docs far above the site: %v", err)
 	}
 }
+
+// TestDocsFolderOfASite checks that a site's docs folder, given alone,
+// is read as its site would read it (title, sidebars, images), and that a
+// folder the site does not take as its docs is read as a plain folder.
+func TestDocsFolderOfASite(t *testing.T) {
+	fromDocs, err := Load("testdata/site/docs", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fromSite, err := Load("testdata/site", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fromDocs.Title != "Lantern Handbook" || tocText(fromDocs.TOC, "") != tocText(fromSite.TOC, "") || len(fromDocs.Assets) != len(fromSite.Assets) {
+		t.Errorf("the docs folder read as %q:\n%s", fromDocs.Title, tocText(fromDocs.TOC, ""))
+	}
+	dir := copySite(t)
+	if err := os.Rename(filepath.Join(dir, "docs"), filepath.Join(dir, "notes")); err != nil {
+		t.Fatal(err)
+	}
+	write(t, filepath.Join(dir, "docs.md"), "# Placeholder\n")
+	plain, err := Load(filepath.Join(dir, "notes"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if plain.Title == "Lantern Handbook" || plain.Format != FormatMarkdown {
+		t.Errorf("a folder that is not the site's docs was read as the site: %q, %s", plain.Title, plain.Format)
+	}
+}
