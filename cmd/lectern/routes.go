@@ -31,7 +31,8 @@ const (
 // every request the access log sees.
 func newHandler(cfg *config.Config, log *slog.Logger, st store.Store, id *identity.Server, apiSrv *api.Server, reader *web.Server, lib *library.Library, m *metrics.Metrics) http.Handler {
 	mux := http.NewServeMux()
-	cors := httpx.CORS(cfg.CORSOrigins)
+	cors := httpx.CORS(cfg.CORSOrigins, newOriginWarner(log,
+		"refused a browser request from a page of another origin (is it a site showing the widget?)", "LECTERN_CORS_ORIGINS").warn)
 	if id != nil {
 		mux.Handle("/api/auth/", httpx.Chain(id.Handler(), cors, httpx.LimitBody(maxAuthBody)))
 	}

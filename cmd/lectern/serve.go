@@ -122,6 +122,7 @@ func runServe(ctx context.Context, role string, args []string, getenv func(strin
 	if role == "api" {
 		tokens = slog.String("jwks_url", cfg.JWKSURL)
 	}
+	warnHostMismatch(cfg, log)
 	log.Info("lectern listening", "role", role, "addr", ln.Addr().String(), "base_url", cfg.BaseURL.String(),
 		"database", engineName(cfg), tokens, "env", cfg.Env)
 
@@ -222,6 +223,8 @@ func newIdentity(cfg *config.Config, log *slog.Logger, st store.Store, kr *keys.
 		OnRateLimited:   m.RateLimited,
 		OnSignInFailure: m.SignInFailed,
 		OnUserDeleted:   onUserDeleted,
+		OnUntrustedOrigin: newOriginWarner(log,
+			"refused a sign-in, sign-up or account change from an origin that is not trusted", "LECTERN_TRUSTED_ORIGINS").warn,
 	}, st, kr, hasher, ratelimit.New(time.Now, ratelimit.DefaultMaxKeys), mailer), nil
 }
 

@@ -168,7 +168,7 @@ func (r *raw) options() []option {
 		{"addr", "address to listen on", ":8080", &r.addr, Listen},
 		{"metrics-addr", "address to serve Prometheus metrics on, at /metrics, apart from --addr (e.g. 127.0.0.1:9090); empty: no metrics", "", &r.metricsAddr, Listen},
 		{"pprof", "on: also serve Go's runtime profiles at /debug/pprof/ on --metrics-addr", "off", &r.pprof, Listen},
-		{"base-url", "public URL of this server; default http://localhost:<port of --addr>", "", &r.baseURL, Listen},
+		{"base-url", "public URL of this server; default http://localhost:<port of --addr>, with the same port on 127.0.0.1 and [::1] trusted too", "", &r.baseURL, Listen},
 		{"cors-origins", "comma-separated origins allowed to call the API and identity service from a browser with credentials", "", &r.cors, Listen},
 		{"trusted-proxies", "comma-separated CIDRs of reverse proxies whose X-Forwarded-For is believed", "", &r.proxies, Listen},
 		{"shutdown-timeout", "how long to drain requests on SIGINT/SIGTERM", "15s", &r.grace, Listen},
@@ -340,7 +340,8 @@ func (c *Config) checkServer(r *raw, bad func(string, ...any)) {
 			bad("LECTERN_METRICS_ADDR must differ from LECTERN_ADDR: metrics are never served on the public address")
 		}
 	}
-	if r.baseURL == "" {
+	defaultBase := r.baseURL == ""
+	if defaultBase {
 		r.baseURL = "http://localhost:" + port
 	}
 	if u, err := parseOrigin(r.baseURL, true); err != nil {
@@ -349,6 +350,12 @@ func (c *Config) checkServer(r *raw, bad func(string, ...any)) {
 		c.BaseURL = u
 	}
 	c.TrustedOrigins = origins("LECTERN_TRUSTED_ORIGINS", r.origins, bad)
+	if defaultBase {
+		// Without a base URL the server is being tried on this machine:
+		// its loopback addresses are the same server as localhost, and a
+		// page opened on 127.0.0.1 must be able to sign up.
+		c.TrustedOrigins = append(c.TrustedOrigins, "http://127.0.0.1:"+port, "http://[::1]:"+port)
+	}
 	c.CORSOrigins = origins("LECTERN_CORS_ORIGINS", r.cors, bad)
 	for _, p := range splitList(r.proxies) {
 		pfx, err := netip.ParsePrefix(p)

@@ -25,6 +25,18 @@ func TestDefaults(t *testing.T) {
 		c.LogFormat != "text" || c.Production() || c.SecureCookies() || c.ShutdownTimeout != 15*time.Second {
 		t.Fatalf("defaults: %+v", c)
 	}
+	// The default base URL is localhost; the loopback addresses are the
+	// same server, so a page opened on them can sign up.
+	if got := strings.Join(c.TrustedOrigins, " "); got != "http://127.0.0.1:8080 http://[::1]:8080" {
+		t.Errorf("trusted origins %q", got)
+	}
+	withBase, err := parse(t, nil, map[string]string{"LECTERN_BASE_URL": "https://book.example"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(withBase.TrustedOrigins) != 0 {
+		t.Errorf("a base URL that is set trusts only itself: %q", withBase.TrustedOrigins)
+	}
 }
 
 func TestFlagsAndEnvironment(t *testing.T) {
@@ -42,7 +54,7 @@ func TestFlagsAndEnvironment(t *testing.T) {
 			func(c *Config) bool { return c.Addr == ":7000" && c.BaseURL.String() == "http://localhost:7000" }},
 		{"trusted origins are trimmed origins", nil, map[string]string{"LECTERN_TRUSTED_ORIGINS": "http://a.example:3000/, https://b.example"},
 			func(c *Config) bool {
-				return strings.Join(c.TrustedOrigins, ",") == "http://a.example:3000,https://b.example"
+				return strings.HasPrefix(strings.Join(c.TrustedOrigins, ","), "http://a.example:3000,https://b.example,")
 			}},
 		{"the rate limit can be turned off", nil, map[string]string{"LECTERN_AUTH_RATE_LIMIT": "off"}, func(c *Config) bool { return !c.RateLimitOn }},
 		{"production logs JSON", nil, map[string]string{"LECTERN_ENV": "production", "LECTERN_SECRET": strings.Repeat("x", 32)},

@@ -9,8 +9,10 @@ import (
 // server from a browser with credentials. Other origins get no CORS headers
 // at all, so the browser keeps their pages from reading responses; there is
 // never a wildcard. Preflights from listed origins are answered here;
-// preflights from others get 403.
-func CORS(origins []string) Middleware {
+// preflights from others get 403. refused, when set, is told the origin of
+// each request refused or left without CORS headers, so that a
+// misconfigured site can be named in the log.
+func CORS(origins []string, refused func(origin string)) Middleware {
 	allowed := make(map[string]bool, len(origins))
 	for _, o := range origins {
 		allowed[o] = true
@@ -26,6 +28,9 @@ func CORS(origins []string) Middleware {
 			h := w.Header()
 			h.Add("Vary", "Origin")
 			if !allowed[strings.TrimSuffix(origin, "/")] {
+				if refused != nil && !sameOrigin(r, origin) {
+					refused(origin)
+				}
 				if preflight {
 					WriteError(w, r, Errorf(http.StatusForbidden, "CORS_ORIGIN_NOT_ALLOWED", "Origin not allowed"))
 					return
@@ -48,4 +53,11 @@ func CORS(origins []string) Middleware {
 			next.ServeHTTP(w, r)
 		})
 	}
+}
+
+// sameOrigin reports whether origin is the server's own, as the request
+// reached it: a page of this server needs no CORS.
+func sameOrigin(r *http.Request, origin string) bool {
+	i := strings.Index(origin, "://")
+	return i >= 0 && strings.EqualFold(origin[i+3:], r.Host)
 }

@@ -98,21 +98,25 @@ func TestLimitBodyRefusesDeclaredOversizeBodies(t *testing.T) {
 }
 
 func TestCORS(t *testing.T) {
-	h := CORS([]string{"https://book.example"})(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(200) }))
+	var refused []string
+	h := CORS([]string{"https://book.example"}, func(origin string) { refused = append(refused, origin) })(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(200) }))
 	for _, tc := range []struct {
 		name, method, origin string
 		preflight            bool
 		status               int
 		allowOrigin          string
+		refused              bool // told to the refused callback
 	}{
-		{"a listed origin gets its exact origin and credentials", "GET", "https://book.example", false, 200, "https://book.example"},
-		{"a listed origin's preflight is answered", "OPTIONS", "https://book.example", true, 204, "https://book.example"},
-		{"an unlisted origin gets no CORS headers", "GET", "https://evil.example", false, 200, ""},
-		{"an unlisted origin's preflight is refused", "OPTIONS", "https://evil.example", true, 403, ""},
-		{"a look-alike origin is not listed", "GET", "https://book.example.evil.test", false, 200, ""},
-		{"no Origin is a same-origin or non-browser request", "GET", "", false, 200, ""},
+		{"a listed origin gets its exact origin and credentials", "GET", "https://book.example", false, 200, "https://book.example", false},
+		{"a listed origin's preflight is answered", "OPTIONS", "https://book.example", true, 204, "https://book.example", false},
+		{"an unlisted origin gets no CORS headers", "GET", "https://evil.example", false, 200, "", true},
+		{"an unlisted origin's preflight is refused", "OPTIONS", "https://evil.example", true, 403, "", true},
+		{"a look-alike origin is not listed", "GET", "https://book.example.evil.test", false, 200, "", true},
+		{"no Origin is a same-origin or non-browser request", "GET", "", false, 200, "", false},
+		{"the server's own origin needs no CORS and is not refused", "POST", "http://example.com", false, 200, "", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			refused = nil
 			r := httptest.NewRequest(tc.method, "/api/x", nil)
 			if tc.origin != "" {
 				r.Header.Set("Origin", tc.origin)
@@ -127,6 +131,9 @@ func TestCORS(t *testing.T) {
 			}
 			if got := w.Header().Get("Access-Control-Allow-Credentials"); (got == "true") != (tc.allowOrigin != "") {
 				t.Errorf("credentials %q", got)
+			}
+			if (len(refused) == 1 && refused[0] == tc.origin) != tc.refused {
+				t.Errorf("refused %q", refused)
 			}
 		})
 	}

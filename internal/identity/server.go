@@ -63,6 +63,10 @@ type Options struct {
 	// OnUserDeleted, when set, is told the id of each deleted account, so
 	// that an API in the same process forgets it at once (api.ForgetUser).
 	OnUserDeleted func(userID string)
+	// OnUntrustedOrigin, when set, is told the origin of each request
+	// refused for coming from an origin that is not trusted, so that a
+	// misconfigured site can be named in the log.
+	OnUntrustedOrigin func(origin string)
 }
 
 // Scopes of the rate limits, as OnRateLimited reports them.
@@ -326,6 +330,9 @@ func (s *Server) checkOrigin(r *http.Request) error {
 	case origin == "" || origin == "null":
 		return httpx.Errorf(http.StatusForbidden, "MISSING_OR_NULL_ORIGIN", "Missing or null Origin")
 	case !s.trusted[origin]:
+		if s.opt.OnUntrustedOrigin != nil {
+			s.opt.OnUntrustedOrigin(origin)
+		}
 		return httpx.Errorf(http.StatusForbidden, "INVALID_ORIGIN", "Invalid origin")
 	}
 	return nil
