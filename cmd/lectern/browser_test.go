@@ -1072,6 +1072,24 @@ func TestBrowserWidget(t *testing.T) {
 			t.Errorf("the widget's sign-in link is %q, want one on %s", href, base)
 		}
 	})
+	t.Run("a guest who signs up from the gate comes back to the page", func(t *testing.T) {
+		b := newTab(t, browser)
+		page := host.URL + "/?chapter=2#reading"
+		b.navigate(t, page)
+		b.openPanel(t)
+		b.waitVisible(t, "the gate links to sign-up", "a#chat-signup")
+		signup := eval[string](t, b, "read the sign-up link", `document.querySelector('#chat-signup').href`)
+		b.navigate(t, signup)
+		b.waitVisible(t, "the sign-up form", "form#signup-form")
+		b.fill(t, "#signup-name", "Widget Reader")
+		b.fill(t, "#signup-email", newEmail("roundtrip"))
+		b.fill(t, "#signup-password", password)
+		b.submit(t, "#signup-form")
+		back := waitFor[string](t, b, "back on the page the reader came from", `location.origin === `+js(host.URL)+` ? location.href : null`)
+		if back != page {
+			t.Errorf("after signing up the reader is on %q, want %q", back, page)
+		}
+	})
 	t.Run("a reader signed in to Lectern gets an answer", func(t *testing.T) {
 		b := newTab(t, browser)
 		b.signUpByAPI(t, base, newEmail("widget"), password)

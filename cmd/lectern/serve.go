@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/lectern/lectern/internal/api"
@@ -96,7 +97,8 @@ func runServe(ctx context.Context, role string, args []string, getenv func(strin
 
 	var reader *web.Server
 	if role == "serve" || role == "web" {
-		reader = web.New(lib, log, web.Options{APIBase: cfg.APIURL, AuthBase: cfg.AuthURL})
+		reader = web.New(lib, log, web.Options{APIBase: cfg.APIURL, AuthBase: cfg.AuthURL,
+			ReturnOrigins: slices.Concat(cfg.CORSOrigins, cfg.TrustedOrigins)})
 	}
 
 	handler := newHandler(cfg, log, st, id, apiSrv, reader, lib, m)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/lectern/lectern/internal/book"
@@ -234,10 +235,24 @@ func (s *Server) accountPage(view string) http.HandlerFunc {
 	tv := accountViews[view]
 	return func(w http.ResponseWriter, r *http.Request) {
 		l := s.layout(view, tv[1], "")
-		l.Next = localPath(r.URL.Query().Get("next"))
+		l.Next = s.nextURL(r.URL.Query().Get("next"))
 		w.Header().Set("Referrer-Policy", "no-referrer") // the reset page's URL carries its token
 		s.render(w, r, http.StatusOK, tv[0], struct{ Layout }{l})
 	}
+}
+
+// nextURL is where to send a reader after signing in: a path on this
+// site, or a page of a site that shows the widget (Options.ReturnOrigins)
+// in full, so that a reader who signed in from the widget returns to the
+// page they were reading; "/" for anything else.
+func (s *Server) nextURL(p string) string {
+	if u, err := url.Parse(p); err == nil && u.Host != "" && !strings.ContainsAny(p, "\\ \t\r\n") {
+		if (u.Scheme == "https" || u.Scheme == "http") && u.User == nil && slices.Contains(s.opt.ReturnOrigins, u.Scheme+"://"+u.Host) {
+			return u.String()
+		}
+		return "/"
+	}
+	return localPath(p)
 }
 
 // localPath returns p when it is a path on this site ("/docs/x?y#z"), and

@@ -44,6 +44,9 @@ type Options struct {
 	// Content-Security-Policy allows connecting to them.
 	APIBase  string
 	AuthBase string
+	// ReturnOrigins are the other sites a reader may be sent back to after
+	// signing in (?next= in full): those that show the widget.
+	ReturnOrigins []string
 }
 
 // Server renders the reader.

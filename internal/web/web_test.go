@@ -3,6 +3,7 @@ package web_test
 import (
 	"context"
 	"encoding/json"
+	"html"
 	"io"
 	"log/slog"
 	"net/http"
@@ -256,6 +257,36 @@ func TestBookImagesAreServedFromTheStore(t *testing.T) {
 	for _, path := range []string{"/assets/00000000000000000000000000000000.png", "/assets/..%2fintro.md", "/assets/x.exe"} {
 		if res, _ := get(t, srv, path); res.StatusCode != http.StatusNotFound {
 			t.Errorf("%s: %d, want 404", path, res.StatusCode)
+		}
+	}
+}
+
+// TestSignInReturnsToTheSiteThatSentTheReader checks where the account
+// pages send a reader after signing in: a local path; a page of a site
+// that shows the widget, in full; anything else home.
+func TestSignInReturnsToTheSiteThatSentTheReader(t *testing.T) {
+	lib := library.New(testdb.Engines()[0].Open(t), library.Options{})
+	if _, err := lib.Ingest(context.Background(), library.Source{FS: books.Demo(), Name: books.DemoName}, library.IngestOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(web.New(lib, slog.New(slog.DiscardHandler), web.Options{ReturnOrigins: []string{"https://site.example"}}).Handler())
+	t.Cleanup(srv.Close)
+	for _, tc := range []struct{ next, want string }{
+		{"/docs/intro#a", "/docs/intro#a"},
+		{"https://site.example/docs/guide?x=1#part", "https://site.example/docs/guide?x=1#part"},
+		{"https://evil.example/docs/guide", "/"},
+		{"https://site.example.evil.test/", "/"},
+		{"https://user@site.example/", "/"},
+		{"javascript:alert(1)", "/"},
+		{"//evil.example/x", "/"},
+		{"https://site.example/\\\\evil", "/"},
+	} {
+		for _, page := range []string{"/login", "/signup"} {
+			_, body := get(t, srv, page+"?next="+url.QueryEscape(tc.next))
+			m := regexp.MustCompile(`data-next="([^"]*)"`).FindStringSubmatch(body)
+			if m == nil || html.UnescapeString(m[1]) != tc.want {
+				t.Errorf("%s?next=%s: data-next %q, want %q", page, tc.next, m, tc.want)
+			}
 		}
 	}
 }

@@ -38,9 +38,13 @@ export async function initNav(client, view) {
   nav.replaceChildren(account, out);
 }
 
-// next is where to go after signing in: the server's checked ?next=.
+// next is where to go after signing in: the server's checked ?next= (a
+// page of a site showing the widget may be given in full), else a local
+// path from the address.
 function next(form) {
-  return safeNext(form.dataset.next || new URLSearchParams(location.search).get("next") || "/");
+  const checked = form.dataset.next || "";
+  if (/^https?:\/\//.test(checked)) return checked;
+  return safeNext(checked || new URLSearchParams(location.search).get("next") || "/");
 }
 
 const forms = {
