@@ -24,6 +24,7 @@ type navItem struct {
 // Layout is what every page's frame needs: the header, the sidebar, and
 // the data attributes the scripts read from <body>.
 type Layout struct {
+	Static    string // where the static files are: /static/v/<version>
 	BookTitle string
 	Lang      string // the book's language, for <html lang>
 	Title     string
@@ -60,7 +61,7 @@ func (l Layout) AccountView() bool {
 
 // layout fills the frame of a page.
 func (s *Server) layout(view, title, current string) Layout {
-	return Layout{BookTitle: s.lib.Title(), Lang: s.lang(), Title: title, Nav: s.nav(current), View: view,
+	return Layout{Static: s.staticBase, BookTitle: s.lib.Title(), Lang: s.lang(), Title: title, Nav: s.nav(current), View: view,
 		APIBase: s.opt.APIBase, AuthBase: s.opt.AuthBase}
 }
 
@@ -206,17 +207,57 @@ func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
 	}{s.layout("message", "Not found", ""), "Page not found", "There is no page at this address."})
 }
 
-// cacheStatic serves the static files with an hour of caching, and to any
-// origin: the embeddable widget loads its modules and style sheet from
-// this server onto other sites' pages, and a cross-origin module script
-// needs CORS. The files are public and carry no credentials.
-func cacheStatic(h http.Handler) http.Handler {
+// versionedStatic serves the static files under this build's version for
+// good. A page of an earlier build may still ask for its version: it gets
+// today's file, revalidated each time.
+func (s *Server) versionedStatic() http.Handler {
+	h := http.StripPrefix(s.staticBase+"/", s.static)
+	old := http.StripPrefix("/static/v/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, rest, _ := strings.Cut(r.URL.Path, "/")
+		r.URL.Path = rest
+		s.static.ServeHTTP(w, r)
+	}))
+	return crossOrigin(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if "/static/v/"+r.PathValue("version") == s.staticBase {
+			w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
+			h.ServeHTTP(w, r)
+			return
+		}
+		w.Header().Set("Cache-Control", "no-cache")
+		old.ServeHTTP(w, r)
+	}))
+}
+
+// widgetScript serves widget.js, the one script another site names (so
+// its URL never changes), pointing at this build's versioned files.
+func (s *Server) widgetScript(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h.Set("Content-Type", "text/javascript; charset=utf-8")
+	h.Set("Cache-Control", "public, max-age=300")
+	h.Set("Access-Control-Allow-Origin", "*")
+	h.Set("Cross-Origin-Resource-Policy", "cross-origin")
+	w.Write(s.widget)
+}
+
+// crossOrigin lets any origin load the static files: the embeddable widget
+// loads its modules and style sheet from this server onto other sites'
+// pages, and a cross-origin module script needs CORS. The files are public
+// and carry no credentials.
+func crossOrigin(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Cache-Control", "public, max-age=3600")
 		w.Header().Set("Access-Control-Allow-Origin", "*")
 		w.Header().Set("Cross-Origin-Resource-Policy", "cross-origin")
 		h.ServeHTTP(w, r)
 	})
+}
+
+// cacheStatic serves the static files at their unversioned URLs, with an
+// hour of caching, to any origin.
+func cacheStatic(h http.Handler) http.Handler {
+	return crossOrigin(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "public, max-age=3600")
+		h.ServeHTTP(w, r)
+	}))
 }
 
 // accountViews are the account pages: their template and title.

@@ -19,6 +19,8 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /reset-password", s.accountPage("reset"))
 	mux.HandleFunc("GET /account", s.accountPage("account"))
 	mux.Handle("GET /static/", http.StripPrefix("/static/", cacheStatic(s.static)))
+	mux.Handle("GET /static/v/{version}/", s.versionedStatic())
+	mux.HandleFunc("GET /static/widget.js", s.widgetScript)
 	mux.Handle("GET /widget.js", http.RedirectHandler("/static/widget.js", http.StatusMovedPermanently))
 	mux.Handle("GET /api/book", httpx.Handle(s.apiBook))
 	mux.Handle("GET /api/search", httpx.Handle(s.apiSearch))

@@ -4,9 +4,13 @@
 package web
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
 	"embed"
+	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"html/template"
 	"io/fs"
 	"log/slog"
@@ -57,6 +61,11 @@ type Server struct {
 	csp    string
 	tmpl   *template.Template
 	static http.Handler
+	// staticBase is where this build's static files are served for good
+	// ("/static/v/<hash of them all>"), and widget is widget.js pointing
+	// there.
+	staticBase string
+	widget     []byte
 }
 
 // New returns the reader over lib.
@@ -78,5 +87,30 @@ func New(lib Library, log *slog.Logger, opt Options) *Server {
 	// another site who reads what, and when.
 	csp := "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src " + connect +
 		"; font-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
-	return &Server{lib: lib, log: log, opt: opt, csp: csp, tmpl: tmpl, static: http.FileServerFS(sub)}
+	base := "/static/v/" + staticVersion(sub)
+	widget, err := fs.ReadFile(sub, "widget.js")
+	if err != nil {
+		panic(err) // the embedded tree always has it
+	}
+	widget = bytes.ReplaceAll(widget, []byte(`"/static/`), []byte(`"`+base+`/`))
+	return &Server{lib: lib, log: log, opt: opt, csp: csp, tmpl: tmpl, static: http.FileServerFS(sub), staticBase: base, widget: widget}
+}
+
+// staticVersion is a hash of every static file: it changes whenever one
+// does, so that their versioned URLs can be cached for good.
+func staticVersion(fsys fs.FS) string {
+	h := sha256.New()
+	_ = fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := fs.ReadFile(fsys, p)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(h, "%s\x00%d\x00", p, len(b))
+		h.Write(b)
+		return nil
+	})
+	return hex.EncodeToString(h.Sum(nil))[:12]
 }

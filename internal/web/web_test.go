@@ -290,3 +290,32 @@ func TestSignInReturnsToTheSiteThatSentTheReader(t *testing.T) {
 		}
 	}
 }
+
+// TestStaticFilesAreVersioned checks that pages name their scripts and
+// styles under this build's version, served for good, that an earlier
+// version still gets today's files, revalidated, and that widget.js, whose
+// URL other sites keep, points at the versioned files.
+func TestStaticFilesAreVersioned(t *testing.T) {
+	srv, _ := demoReader(t)
+	_, page := get(t, srv, "/")
+	m := regexp.MustCompile(`src="(/static/v/[0-9a-f]{12})/app.js"`).FindStringSubmatch(page)
+	if m == nil {
+		t.Fatalf("no versioned app.js in the page:\n%.600s", page)
+	}
+	base := m[1]
+	res, body := get(t, srv, base+"/dom.js")
+	if res.StatusCode != 200 || res.Header.Get("Cache-Control") != "public, max-age=31536000, immutable" || !strings.Contains(body, "export function") {
+		t.Errorf("%s/dom.js: %d %q", base, res.StatusCode, res.Header.Get("Cache-Control"))
+	}
+	res, body2 := get(t, srv, "/static/v/000000000000/dom.js")
+	if res.StatusCode != 200 || res.Header.Get("Cache-Control") != "no-cache" || body2 != body {
+		t.Errorf("an earlier version: %d %q", res.StatusCode, res.Header.Get("Cache-Control"))
+	}
+	res, widget := get(t, srv, "/static/widget.js")
+	if res.StatusCode != 200 || !strings.Contains(widget, `"`+base+`/chat.js"`) || res.Header.Get("Access-Control-Allow-Origin") != "*" {
+		t.Errorf("widget.js: %d, not pointing at %s:\n%s", res.StatusCode, base, widget)
+	}
+	if res, _ := get(t, srv, base+"/../../web.go"); res.StatusCode == 200 {
+		t.Errorf("a path out of the static files was served")
+	}
+}
