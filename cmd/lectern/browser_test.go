@@ -1357,6 +1357,19 @@ func TestBrowserSiteBook(t *testing.T) {
 	if !strings.Contains(index, "Everything about wicks, oil and the first flame.") {
 		t.Errorf("the generated index page:\n%s", index)
 	}
+	// An answer that streams in shows as the Markdown it will be: no raw
+	// marks, and nothing of it parsed as HTML.
+	draft := waitFor[string](t, b, "the streaming draft of an answer", `(async () => {
+		const base = document.querySelector('script[type=module]').src.replace(/app\.js$/, '');
+		const m = await import(base + 'messages.js');
+		return m.draft("**Trim** the wick, *then* run `+"`lantern --on`"+`:\n\n- first <img src=x onerror=alert(1)>\n- second\n\n`+"```sh\\nlantern --on\\n\\nlantern --dim\\n```"+`\n\nAnd **unclosed").map(n => n.outerHTML).join('');
+	})()`)
+	want := "<p><strong>Trim</strong> the wick, <em>then</em> run <code>lantern --on</code>:</p>" +
+		"<ul><li>first &lt;img src=x onerror=alert(1)&gt;</li><li>second</li></ul>" +
+		"<pre><code>lantern --on\n\nlantern --dim</code></pre><p>And **unclosed</p>"
+	if draft != want {
+		t.Errorf("draft\n%s\nwant\n%s", draft, want)
+	}
 	external := eval[string](t, b, "read the sidebar's link", `(() => { const a = [...document.querySelectorAll('nav.sidebar a')].find(a => a.textContent === 'Lantern makers'); return a ? a.href + ' ' + a.rel : ''; })()`)
 	if external != "https://lantern.example/makers noopener noreferrer" {
 		t.Errorf("the sidebar's link to another site: %q", external)

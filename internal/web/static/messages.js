@@ -101,3 +101,47 @@ export function createAnswers({ client, bookBase = "" }) {
 
   return { sources, finish, message };
 }
+
+// draft shows an answer as it streams in, as the Markdown it will be once
+// finished: paragraphs, lists, code blocks, **bold**, *emphasis* and
+// `code`, built as elements from text (no HTML is parsed), so that no raw
+// "**" shows while the reader waits. The finished answer replaces it with
+// the server's sanitized rendering.
+export function draft(text) {
+  const out = [];
+  const blocks = text.split(/\n{2,}/);
+  for (let i = 0; i < blocks.length; i++) {
+    let b = blocks[i];
+    if (/^```/.test(b)) {
+      // A code block runs to its closing fence, blank lines and all.
+      while (!/\n```\s*$/.test(b) && i + 1 < blocks.length) b += "\n\n" + blocks[++i];
+      out.push(h("pre", {}, h("code", { text: b.replace(/^```[^\n]*\n?/, "").replace(/\n?```\s*$/, "") })));
+      continue;
+    }
+    const lines = b.split("\n");
+    if (lines.every((l) => /^\s*([-*]|\d+\.)\s+/.test(l))) {
+      const ordered = /^\s*\d+\./.test(lines[0]);
+      out.push(h(ordered ? "ol" : "ul", {}, ...lines.map((l) => h("li", {}, ...inline(l.replace(/^\s*([-*]|\d+\.)\s+/, ""))))));
+    } else if (b.trim()) {
+      out.push(h("p", {}, ...inline(b)));
+    }
+  }
+  return out;
+}
+
+// inline turns **bold**, *emphasis* (or _emphasis_) and `code` of a
+// paragraph into elements; an unclosed mark stays as it is typed.
+function inline(text) {
+  const nodes = [];
+  const re = /`([^`]+)`|\*\*([^*]+)\*\*|\*([^*\s][^*]*)\*|_([^_\s][^_]*)_/g;
+  let last = 0;
+  for (let m; (m = re.exec(text));) {
+    if (m.index > last) nodes.push(text.slice(last, m.index));
+    if (m[1] != null) nodes.push(h("code", { text: m[1] }));
+    else if (m[2] != null) nodes.push(h("strong", { text: m[2] }));
+    else nodes.push(h("em", { text: m[3] ?? m[4] }));
+    last = re.lastIndex;
+  }
+  if (last < text.length) nodes.push(text.slice(last));
+  return nodes;
+}

@@ -3,7 +3,7 @@
 // being streamed, so that nothing else changes them.
 import { ApiError } from "./api.js";
 import { h, store } from "./dom.js";
-import { errorBox, userMessage } from "./messages.js";
+import { draft, errorBox, userMessage } from "./messages.js";
 
 const KEY = "lectern.conversation";
 const QUOTED_KEY = "lectern.quotedNotice"; // set once the reader has been told answers are quotations
@@ -39,8 +39,9 @@ export function createThread({ client, log, hint, notice, answers, onBusy }) {
   // retry button that sends the same question to the same conversation.
   async function run(turn) {
     const { el } = turn;
-    const text = h("p", { class: "streaming" });
+    const text = h("div", { class: "streaming" });
     const body = h("div", { class: "message-body" }, text);
+    let written = "";
     const typing = h("span", { class: "typing" }, h("span"), h("span"), h("span"),
       h("span", { class: "visually-hidden", text: "The assistant is writing" }));
     el.replaceChildren(body, typing);
@@ -61,7 +62,8 @@ export function createThread({ client, log, hint, notice, answers, onBusy }) {
             store.set(QUOTED_KEY, "1");
           }
         } else if (event === "delta") {
-          text.textContent += d.text;
+          written += d.text;
+          text.replaceChildren(...draft(written));
           follow(turn.q);
         } else if (event === "done") {
           done = true;
