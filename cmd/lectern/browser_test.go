@@ -109,6 +109,9 @@ func newTab(t *testing.T, browser context.Context) *tab {
 	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1280, 800)); err != nil {
 		t.Fatalf("open a tab: %v", err)
 	}
+	if _, err := chromedp.Call(ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: shadowQueries}); err != nil {
+		t.Fatalf("open a tab: %v", err)
+	}
 	b := &tab{ctx: ctx}
 	msgs := chromedp.Console(ctx)
 	go func() {
@@ -241,9 +244,17 @@ func truthy(raw []byte) bool {
 // js quotes s as a JavaScript string literal.
 func js(s string) string { b, _ := json.Marshal(s); return string(b) }
 
+// shadowQueries defines, in every page, queries that find an element in
+// the document or else in the widget's shadow root, where the assistant
+// lives on another site.
+const shadowQueries = `
+window.__lq = s => document.querySelector(s) || document.querySelector('lectern-widget')?.shadowRoot?.querySelector(s) || null;
+window.__lqa = s => [...document.querySelectorAll(s), ...(document.querySelector('lectern-widget')?.shadowRoot?.querySelectorAll(s) || [])];
+`
+
 // Page-side helpers, prepended to expressions that need them.
 const jsHelpers = `
-const $ = s => document.querySelector(s);
+const $ = s => __lq(s);
 const visible = el => { if (!el || !el.isConnected || el.closest('[hidden]')) return false;
   const st = getComputedStyle(el); if (st.display === 'none' || st.visibility === 'hidden') return false;
   return el.getClientRects().length > 0; };
@@ -288,9 +299,9 @@ func (b *tab) click(t *testing.T, what, sel string) {
 func (b *tab) fill(t *testing.T, sel, value string) {
 	t.Helper()
 	b.waitVisible(t, "the field is shown", sel)
-	eval[bool](t, b, "empty "+sel, `(() => { const el = document.querySelector(`+js(sel)+`); el.focus(); el.select?.(); el.value = '';
+	eval[bool](t, b, "empty "+sel, `(() => { const el = __lq(`+js(sel)+`); el.focus(); el.select?.(); el.value = '';
 		el.dispatchEvent(new Event('input', {bubbles: true})); return true; })()`)
-	b.do(t, "type into "+sel, chromedp.SendKeys(chromedp.CSS(sel), value))
+	b.do(t, "type into "+sel, chromedp.SendKeys(chromedp.JSPath("__lq("+js(sel)+")"), value))
 }
 
 // submit submits a form with its submit button, as a click would.
@@ -400,11 +411,11 @@ func (b *tab) apiGet(t *testing.T, path string) (int, string) {
 func (b *tab) openPanel(t *testing.T) {
 	t.Helper()
 	b.waitVisible(t, "the chat toggle is shown", "button#chat-toggle")
-	if eval[string](t, b, "read aria-expanded", `document.querySelector('#chat-toggle').getAttribute('aria-expanded') || ''`) != "true" {
+	if eval[string](t, b, "read aria-expanded", `__lq('#chat-toggle').getAttribute('aria-expanded') || ''`) != "true" {
 		b.click(t, "open the chat panel", "button#chat-toggle")
 	}
 	b.waitVisible(t, "the chat panel opens", "aside#chat-panel")
-	waitFor[bool](t, b, "the toggle reports the panel expanded", `document.querySelector('#chat-toggle').getAttribute('aria-expanded') === 'true'`)
+	waitFor[bool](t, b, "the toggle reports the panel expanded", `__lq('#chat-toggle').getAttribute('aria-expanded') === 'true'`)
 }
 
 // chatAnswer is an assistant message as the panel shows it.
@@ -422,14 +433,14 @@ type chatAnswer struct {
 func (b *tab) watchTyping(t *testing.T) {
 	t.Helper()
 	eval[bool](t, b, "watch for the typing indicator", `(() => { window.__sawTyping = false;
-		const o = new MutationObserver(() => { if (document.querySelector('.typing')) window.__sawTyping = true; });
+		const o = new MutationObserver(() => { if (__lq('.typing')) window.__sawTyping = true; });
 		o.observe(document.documentElement, {subtree: true, childList: true, attributes: true}); return true; })()`)
 }
 
 // assistantCount is the number of assistant messages in the panel.
 func (b *tab) assistantCount(t *testing.T) int {
 	t.Helper()
-	return eval[int](t, b, "count the answers", `document.querySelectorAll('#chat-messages .message.assistant').length`)
+	return eval[int](t, b, "count the answers", `__lqa('#chat-messages .message.assistant').length`)
 }
 
 // waitAnswer waits for an assistant message after the first n to be
@@ -437,10 +448,10 @@ func (b *tab) assistantCount(t *testing.T) int {
 func (b *tab) waitAnswer(t *testing.T, what string, n int) chatAnswer {
 	t.Helper()
 	a := waitFor[chatAnswer](t, b, what, `(() => {
-		const err = document.querySelector('#chat-messages .message-error');
-		const all = document.querySelectorAll('#chat-messages .message.assistant');
+		const err = __lq('#chat-messages .message-error');
+		const all = __lqa('#chat-messages .message.assistant');
 		if (err) return {Error: err.textContent.trim() || 'a .message-error', Count: all.length};
-		if (all.length <= `+fmt.Sprint(n)+` || document.querySelector('#chat-panel .typing')) return null;
+		if (all.length <= `+fmt.Sprint(n)+` || __lq('#chat-panel .typing')) return null;
 		const m = all[all.length - 1];
 		if (!m.dataset.id) return null;
 		const body = m.querySelector('.message-body');
@@ -459,9 +470,9 @@ func (b *tab) waitAnswer(t *testing.T, what string, n int) chatAnswer {
 func (b *tab) send(t *testing.T, q string) {
 	t.Helper()
 	b.waitVisible(t, "the chat input is shown", "textarea#chat-input")
-	b.do(t, "type the question and press Enter", chromedp.SendKeys(chromedp.CSS("textarea#chat-input"), q+kb.Enter))
+	b.do(t, "type the question and press Enter", chromedp.SendKeys(chromedp.JSPath(`__lq("textarea#chat-input")`), q+kb.Enter))
 	waitFor[bool](t, b, "the question shows as the reader's message",
-		`[...document.querySelectorAll('#chat-messages .message.user')].some(m => m.textContent.includes(`+js(q)+`))`)
+		`[...__lqa('#chat-messages .message.user')].some(m => m.textContent.includes(`+js(q)+`))`)
 }
 
 // ask types a question into the panel, sends it with Enter and waits for
@@ -502,7 +513,7 @@ func (b *tab) selectParagraph(t *testing.T) string {
 }
 
 const selectJS = `(() => {
-	const p = [...document.querySelectorAll('article.doc p')].find(p =>
+	const p = [...__lqa('article.doc p')].find(p =>
 		p.childNodes.length === 1 && p.firstChild.nodeType === Node.TEXT_NODE &&
 		p.textContent.length > 150 && /[.!?]\s+\S/.test(p.textContent));
 	if (!p) return '';
@@ -573,7 +584,10 @@ func newEmail(who string) string {
 
 // a11yCheck is run in a page: it returns the accessibility problems the
 // smoke check finds.
-const a11yCheck = `(() => {` + jsHelpers + `
+const a11yCheck = `(() => {
+const roots = [document, document.querySelector('lectern-widget')?.shadowRoot].filter(Boolean);
+const all = s => roots.flatMap(r => [...r.querySelectorAll(s)]);
+const byId = id => roots.map(r => r.getElementById(id)).find(Boolean);` + jsHelpers + `
 const problems = [];
 const describe = el => {
   let d = el.tagName.toLowerCase();
@@ -582,32 +596,32 @@ const describe = el => {
   if (el.getAttribute('name')) d += '[name=' + el.getAttribute('name') + ']';
   return d;
 };
-const byIds = ids => (ids || '').split(/\s+/).filter(Boolean).map(id => document.getElementById(id)?.textContent || '').join(' ').trim();
+const byIds = ids => (ids || '').split(/\s+/).filter(Boolean).map(id => byId(id)?.textContent || '').join(' ').trim();
 const accName = el => (el.getAttribute('aria-label') || '').trim() || byIds(el.getAttribute('aria-labelledby')) ||
   (el.textContent || '').trim() || (el.getAttribute('title') || '').trim() ||
   [...el.querySelectorAll('img[alt], svg[aria-label]')].map(i => i.getAttribute('alt') || i.getAttribute('aria-label')).join(' ').trim() ||
   (el.tagName === 'INPUT' ? (el.value || '').trim() : '');
 const counts = new Map();
-for (const el of document.querySelectorAll('[id]')) counts.set(el.id, (counts.get(el.id) || 0) + 1);
+for (const el of all('[id]')) counts.set(el.id, (counts.get(el.id) || 0) + 1);
 for (const [id, n] of counts) if (n > 1) problems.push('duplicate id "' + id + '" on ' + n + ' elements');
-for (const el of document.querySelectorAll('input, select, textarea')) {
+for (const el of all('input, select, textarea')) {
   const type = (el.getAttribute('type') || '').toLowerCase();
   if (type === 'hidden') continue;
   if (['submit', 'button', 'reset', 'image'].includes(type)) {
     if (!accName(el) && !el.getAttribute('alt')) problems.push(describe(el) + ' has no accessible name');
     continue;
   }
-  const labelled = (el.id && [...document.querySelectorAll('label[for]')].some(l => l.htmlFor === el.id && l.textContent.trim())) ||
+  const labelled = (el.id && [...all('label[for]')].some(l => l.htmlFor === el.id && l.textContent.trim())) ||
     (el.closest('label') && el.closest('label').textContent.trim()) ||
     (el.getAttribute('aria-label') || '').trim() || byIds(el.getAttribute('aria-labelledby'));
   if (!labelled) problems.push(describe(el) + ' has no label');
 }
-for (const img of document.querySelectorAll('img')) if (!img.hasAttribute('alt')) problems.push(describe(img) + ' (' + img.getAttribute('src') + ') has no alt');
-for (const el of document.querySelectorAll('button, a[href], [role=button], [role=link]')) if (!accName(el)) problems.push(describe(el) + ' has no accessible name');
+for (const img of all('img')) if (!img.hasAttribute('alt')) problems.push(describe(img) + ' (' + img.getAttribute('src') + ') has no alt');
+for (const el of all('button, a[href], [role=button], [role=link]')) if (!accName(el)) problems.push(describe(el) + ' has no accessible name');
 const focusable = 'a[href], button, input, select, textarea, summary, [tabindex], [contenteditable=""], [contenteditable=true]';
 const opacity = el => { for (let e = el; e; e = e.parentElement) if (parseFloat(getComputedStyle(e).opacity) === 0) return 0; return 1; };
 const active = document.activeElement;
-for (const el of document.querySelectorAll(focusable)) {
+for (const el of all(focusable)) {
   if (el.disabled || el.tabIndex < 0 || el.closest('[inert]') || !visible(el)) continue;
   if (el.closest('[aria-hidden="true"]')) { problems.push(describe(el) + ' is focusable inside aria-hidden="true"'); continue; }
   if (opacity(el) === 0) { problems.push(describe(el) + ' is focusable but transparent (opacity 0)'); continue; }
@@ -640,7 +654,10 @@ func (b *tab) checkPage(t *testing.T, mark int) {
 func hostPage(lectern string) string {
 	return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Another site</title><link rel="icon" href="data:,"></head>
+<title>Another site</title><link rel="icon" href="data:,">
+<style>/* A site's own style, which must not reach the assistant. */
+body { color: rgb(200, 0, 0); font: 22px/1.1 serif; } h2 { color: rgb(255, 255, 255) !important; }
+.message, .sources, .muted, .typing, button, aside { border: 5px solid rgb(0, 200, 0) !important; }</style></head>
 <body><main><h1>A page on another site</h1>
 <p>This page is served from another origin and embeds Lectern's reading assistant with one script tag.</p></main>
 <script src="` + lectern + `/static/widget.js" data-lectern="` + lectern + `" defer></script>
@@ -761,7 +778,7 @@ func TestBrowserGuestGate(t *testing.T) {
 	}
 	b.do(t, "press Escape", chromedp.KeyEvent(kb.Escape))
 	b.waitGone(t, "Escape closes the panel", "aside#chat-panel")
-	waitFor[bool](t, b, "the toggle reports the panel collapsed", `document.querySelector('#chat-toggle').getAttribute('aria-expanded') === 'false'`)
+	waitFor[bool](t, b, "the toggle reports the panel collapsed", `__lq('#chat-toggle').getAttribute('aria-expanded') === 'false'`)
 }
 
 // TestBrowserReaderConversation follows one reader who asks, summarizes a
@@ -794,7 +811,7 @@ func TestBrowserReaderConversation(t *testing.T) {
 		if !strings.Contains(a.Body, "Quoted from the book") || strings.Contains(a.Body, "no language model") {
 			t.Errorf("the answer's .message-body lacks %q or carries the no-model note: %.400s", "Quoted from the book", a.Body)
 		}
-		if !eval[bool](t, b, "look for the notice", visibleExpr("#chat-quoted-notice")) || eval[int](t, b, "count notices", `document.querySelectorAll('.chat-notice').length`) != 1 {
+		if !eval[bool](t, b, "look for the notice", visibleExpr("#chat-quoted-notice")) || eval[int](t, b, "count notices", `__lqa('.chat-notice').length`) != 1 {
 			t.Errorf("the panel does not tell the reader, once, that answers quote the book\n%s", b.state())
 		}
 		if len(a.Sources) == 0 {
@@ -814,15 +831,15 @@ func TestBrowserReaderConversation(t *testing.T) {
 		if a.HasButtons["rate-up"] {
 			sel := `#chat-messages .message.assistant[data-id="` + a.ID + `"]`
 			b.click(t, "rate the answer up", sel+" button.rate-up")
-			waitFor[bool](t, b, "the rate-up button is pressed", `document.querySelector(`+js(sel+" button.rate-up")+`).getAttribute('aria-pressed') === 'true'`)
-			if got := eval[string](t, b, "read rate-down", `document.querySelector(`+js(sel+" button.rate-down")+`)?.getAttribute('aria-pressed') || ''`); got != "false" {
+			waitFor[bool](t, b, "the rate-up button is pressed", `__lq(`+js(sel+" button.rate-up")+`).getAttribute('aria-pressed') === 'true'`)
+			if got := eval[string](t, b, "read rate-down", `__lq(`+js(sel+" button.rate-down")+`)?.getAttribute('aria-pressed') || ''`); got != "false" {
 				t.Errorf("after rating up, rate-down has aria-pressed=%q, want false", got)
 			}
 		}
 
 		first, _ := url.Parse(a.Sources[0])
 		b.do(t, "click the first source link", chromedp.Click(chromedp.JSPath(
-			`[...document.querySelectorAll('#chat-messages .message.assistant')].at(-1).querySelector('ol.sources li a[href]')`)))
+			`[...__lqa('#chat-messages .message.assistant')].at(-1).querySelector('ol.sources li a[href]')`)))
 		waitFor[bool](t, b, "the page shows the source's section "+first.Path+"#"+first.Fragment,
 			`location.pathname === `+js(first.EscapedPath())+` && location.hash === `+js("#"+first.EscapedFragment())+` && document.readyState === 'complete'`)
 		tag := eval[string](t, b, "find the anchor", `(() => { const el = document.getElementById(decodeURIComponent(location.hash.slice(1))); return el ? el.tagName : ''; })()`)
@@ -841,7 +858,7 @@ func TestBrowserReaderConversation(t *testing.T) {
 		selected = b.selectParagraph(t)
 		b.click(t, "ask about the selection", "div#selection-menu button#ask-about")
 		b.waitVisible(t, "the panel opens to ask about it", "textarea#chat-input")
-		waitFor[bool](t, b, "the input quotes the selection", `(() => { const v = document.querySelector('#chat-input').value;
+		waitFor[bool](t, b, "the input quotes the selection", `(() => { const v = __lq('#chat-input').value;
 			return v.startsWith('> ') && v.replace(/\s+/g, ' ').includes(`+js(strings.Join(strings.Fields(selected), " ")[:60])+`); })()`)
 		b.do(t, "close the panel", chromedp.KeyEvent(kb.Escape))
 		b.selectParagraph(t)
@@ -870,19 +887,19 @@ func TestBrowserReaderConversation(t *testing.T) {
 		}
 		b.do(t, "reload the page", chromedp.Reload())
 		b.openPanel(t)
-		waitFor[bool](t, b, "the reloaded page continues the conversation", `[...document.querySelectorAll('#chat-messages .message.user')].some(m => m.textContent.includes(`+js(question)+`))`)
+		waitFor[bool](t, b, "the reloaded page continues the conversation", `[...__lqa('#chat-messages .message.user')].some(m => m.textContent.includes(`+js(question)+`))`)
 		b.click(t, "start a new conversation", "button#chat-new")
-		waitFor[bool](t, b, "the new conversation is empty", `document.querySelectorAll('#chat-messages .message').length === 0`)
+		waitFor[bool](t, b, "the new conversation is empty", `__lqa('#chat-messages .message').length === 0`)
 		b.click(t, "open the history", "button#chat-history")
 		b.waitVisible(t, "the history lists conversations", "ul#chat-conversations")
 		id := waitFor[string](t, b, "the conversation of the question asked earlier is listed", `(() => {
-			const li = [...document.querySelectorAll('#chat-conversations li.conversation[data-id]')].find(li => li.textContent.includes(`+js(question[:20])+`));
+			const li = [...__lqa('#chat-conversations li.conversation[data-id]')].find(li => li.textContent.includes(`+js(question[:20])+`));
 			return li ? li.dataset.id : '';
 		})()`)
 		li := `#chat-conversations li.conversation[data-id="` + id + `"]`
 
 		b.click(t, "open the conversation", li+" button.open")
-		waitFor[bool](t, b, "its messages show", `[...document.querySelectorAll('#chat-messages .message.user')].some(m => m.textContent.includes(`+js(question)+`))`)
+		waitFor[bool](t, b, "its messages show", `[...__lqa('#chat-messages .message.user')].some(m => m.textContent.includes(`+js(question)+`))`)
 
 		const title = "Leap seconds, renamed in the browser"
 		if !eval[bool](t, b, "look for the list", visibleExpr(li)) {
@@ -898,14 +915,14 @@ func TestBrowserReaderConversation(t *testing.T) {
 		if !eval[bool](t, b, "look for the list", visibleExpr("ul#chat-conversations")) {
 			b.click(t, "open the history", "button#chat-history")
 		}
-		waitFor[bool](t, b, "the new title shows after a reload", `(document.querySelector(`+js(li)+`)?.textContent || '').includes(`+js(title)+`)`)
+		waitFor[bool](t, b, "the new title shows after a reload", `(__lq(`+js(li)+`)?.textContent || '').includes(`+js(title)+`)`)
 		if code, body := b.apiGet(t, "/api/conversations/"+id); code != 200 || !strings.Contains(body, js(title)) {
 			t.Errorf("GET /api/conversations/%s: %d %s", id, code, body)
 		}
 
 		b.click(t, "delete the conversation", li+" button.delete")
 		b.click(t, "confirm the deletion", li+" button.confirm-delete")
-		waitFor[bool](t, b, "the conversation leaves the list", `!document.querySelector(`+js(li)+`)`)
+		waitFor[bool](t, b, "the conversation leaves the list", `!__lq(`+js(li)+`)`)
 		if code, _ := b.apiGet(t, "/api/conversations/"+id); code != 404 {
 			t.Errorf("GET /api/conversations/%s after deleting: %d, want 404", id, code)
 		}
@@ -1013,14 +1030,14 @@ func TestBrowserAccountSettings(t *testing.T) {
 
 	b.navigate(t, base+"/account")
 	waitFor[bool](t, b, "both devices are listed, the other with a sign-out button",
-		`document.querySelectorAll('#sessions-list li').length === 2 && document.querySelectorAll('#sessions-list li button.revoke').length === 1`)
+		`__lqa('#sessions-list li').length === 2 && __lqa('#sessions-list li button.revoke').length === 1`)
 
 	b.fill(t, "form#name-form input[name=name]", "Grace Reader")
 	b.submit(t, "form#name-form")
-	waitFor[bool](t, b, "the header shows the new name", `document.querySelector('#nav-account')?.textContent.trim() === 'Grace Reader'`)
+	waitFor[bool](t, b, "the header shows the new name", `__lq('#nav-account')?.textContent.trim() === 'Grace Reader'`)
 
 	b.click(t, "sign the other device out", "#sessions-list li button.revoke")
-	waitFor[bool](t, b, "only this device is left", `document.querySelectorAll('#sessions-list li').length === 1`)
+	waitFor[bool](t, b, "only this device is left", `__lqa('#sessions-list li').length === 1`)
 	other.navigate(t, base+docPath)
 	other.waitGuest(t, "on the signed-out device")
 
@@ -1067,7 +1084,7 @@ func TestBrowserWidget(t *testing.T) {
 		b.openPanel(t)
 		b.waitVisible(t, "the gate is shown", "#chat-gate")
 		b.waitVisible(t, "the gate links to sign-in", "a#chat-login")
-		href := eval[string](t, b, "read the sign-in link", `document.querySelector('#chat-login').href`)
+		href := eval[string](t, b, "read the sign-in link", `__lq('#chat-login').href`)
 		if !strings.HasPrefix(href, base+"/") {
 			t.Errorf("the widget's sign-in link is %q, want one on %s", href, base)
 		}
@@ -1078,7 +1095,7 @@ func TestBrowserWidget(t *testing.T) {
 		b.navigate(t, page)
 		b.openPanel(t)
 		b.waitVisible(t, "the gate links to sign-up", "a#chat-signup")
-		signup := eval[string](t, b, "read the sign-up link", `document.querySelector('#chat-signup').href`)
+		signup := eval[string](t, b, "read the sign-up link", `__lq('#chat-signup').href`)
 		b.navigate(t, signup)
 		b.waitVisible(t, "the sign-up form", "form#signup-form")
 		b.fill(t, "#signup-name", "Widget Reader")
@@ -1088,6 +1105,56 @@ func TestBrowserWidget(t *testing.T) {
 		back := waitFor[string](t, b, "back on the page the reader came from", `location.origin === `+js(host.URL)+` ? location.href : null`)
 		if back != page {
 			t.Errorf("after signing up the reader is on %q, want %q", back, page)
+		}
+	})
+	t.Run("the assistant keeps apart from the site and follows its theme", func(t *testing.T) {
+		b := newTab(t, browser)
+		b.signUpByAPI(t, base, newEmail("apart"), password)
+		b.navigate(t, host.URL)
+		b.ask(t, question)
+		leaked := eval[int](t, b, "look for the assistant in the site's document",
+			`document.querySelectorAll('[id^="chat"], [class*="chat"], .message, .sources, .muted, .typing, .lectern-widget').length`)
+		if leaked != 0 {
+			t.Errorf("%d of the assistant's elements are in the site's document", leaked)
+		}
+		style := eval[[]string](t, b, "read the heading's style", `(() => { const h = __lq('#chat-heading'), a = __lq('#chat-panel');
+			const s = getComputedStyle(h); return [s.color, s.fontFamily, getComputedStyle(a).borderLeftColor]; })()`)
+		if style[0] == "rgb(255, 255, 255)" || style[0] == "rgb(200, 0, 0)" || strings.Contains(style[1], "serif") && !strings.Contains(style[1], "sans") || style[2] == "rgb(0, 200, 0)" {
+			t.Errorf("the site's style reached the assistant: color %s, font %s, border %s", style[0], style[1], style[2])
+		}
+		bg := func(theme string) string {
+			return waitFor[string](t, b, "the panel follows data-theme="+theme, `(() => {
+				document.documentElement.setAttribute('data-theme', `+js(theme)+`);
+				const c = getComputedStyle(__lq('#chat-panel')).backgroundColor;
+				const [r, g, bl] = c.match(/\d+/g).map(Number);
+				return (r + g + bl) / 3 `+map[string]string{"dark": "< 80", "light": "> 200"}[theme]+` ? c : null; })()`)
+		}
+		bg("dark")
+		bg("light")
+		bg("dark")
+		code := eval[[]string](t, b, "read a code span's colours in the dark", `(() => {
+			const c = document.createElement('code'); __lq('.message.assistant .message-body').append(c); c.textContent = 'x';
+			const s = getComputedStyle(c); return [s.color, s.backgroundColor]; })()`)
+		if code[0] == code[1] {
+			t.Errorf("code in an answer is unreadable: %s on %s", code[0], code[1])
+		}
+	})
+	t.Run("a question after the site navigates carries the new page", func(t *testing.T) {
+		b := newTab(t, browser)
+		b.signUpByAPI(t, base, newEmail("navigate"), password)
+		b.navigate(t, host.URL)
+		eval[bool](t, b, "record what the widget sends, then navigate without loading", `(() => {
+			window.__sent = []; const f = window.fetch;
+			window.fetch = (u, o) => { if (o && typeof o.body === 'string') window.__sent.push(o.body); return f(u, o); };
+			history.pushState({}, '', '/docs/time-zones'); return true; })()`)
+		b.ask(t, question)
+		sent := eval[[]string](t, b, "read what was sent", `window.__sent`)
+		found := false
+		for _, body := range sent {
+			found = found || strings.Contains(body, `"current_page":"/docs/time-zones"`)
+		}
+		if !found {
+			t.Errorf("no question carried the page navigated to: %q", sent)
 		}
 	})
 	t.Run("a reader signed in to Lectern gets an answer", func(t *testing.T) {
@@ -1334,18 +1401,18 @@ func TestBrowserSiteBook(t *testing.T) {
 	b := newTab(t, browser)
 	mark := b.mark()
 	b.navigate(t, base+"/")
-	start := waitFor[string](t, b, "the start link", `(() => { const a = document.querySelector('a.start'); return a && a.getAttribute('href') + ' ' + a.textContent; })()`)
+	start := waitFor[string](t, b, "the start link", `(() => { const a = __lq('a.start'); return a && a.getAttribute('href') + ' ' + a.textContent; })()`)
 	if start != "/docs/ Start reading: Welcome" {
 		t.Errorf("start link %q, want the first page of the sidebar", start)
 	}
-	nav := eval[[]string](t, b, "read the contents", `[...document.querySelectorAll('nav.sidebar a, nav.sidebar .label')].map(e => e.textContent.trim())`)
+	nav := eval[[]string](t, b, "read the contents", `[...__lqa('nav.sidebar a, nav.sidebar .label')].map(e => e.textContent.trim())`)
 	if got, want := strings.Join(nav, "|"), "Welcome|Lighting Up|Wicks|Choosing oil|Care|Cleaning|Lantern makers|API reference|API overview|reference|dim()|light()"; !strings.Contains(got, want) {
 		t.Errorf("contents\n%s\nwant\n%s", got, want)
 	}
 
 	b.navigate(t, base+"/docs/guides/wicks")
 	images := waitFor[[]string](t, b, "the page's images are loaded", `(() => {
-		const imgs = [...document.querySelectorAll('article img, main img')];
+		const imgs = [...__lqa('article img, main img')];
 		if (imgs.length === 0 || imgs.some(i => !i.complete)) return null;
 		return imgs.map(i => i.alt + ' ' + (i.naturalWidth > 0 ? 'decoded' : 'broken'));
 	})()`)
@@ -1353,14 +1420,14 @@ func TestBrowserSiteBook(t *testing.T) {
 		t.Errorf("images\n%s\nwant\n%s", got, want)
 	}
 	b.navigate(t, base+"/docs/category/lighting-up")
-	index := waitFor[string](t, b, "the generated index", `(() => { const m = document.querySelector('main'); return m && m.textContent.includes('Choosing oil') ? m.textContent : null; })()`)
+	index := waitFor[string](t, b, "the generated index", `(() => { const m = __lq('main'); return m && m.textContent.includes('Choosing oil') ? m.textContent : null; })()`)
 	if !strings.Contains(index, "Everything about wicks, oil and the first flame.") {
 		t.Errorf("the generated index page:\n%s", index)
 	}
 	// An answer that streams in shows as the Markdown it will be: no raw
 	// marks, and nothing of it parsed as HTML.
 	draft := waitFor[string](t, b, "the streaming draft of an answer", `(async () => {
-		const base = document.querySelector('script[type=module]').src.replace(/app\.js$/, '');
+		const base = __lq('script[type=module]').src.replace(/app\.js$/, '');
 		const m = await import(base + 'messages.js');
 		return m.draft("**Trim** the wick, *then* run `+"`lantern --on`"+`:\n\n- first <img src=x onerror=alert(1)>\n- second\n\n`+"```sh\\nlantern --on\\n\\nlantern --dim\\n```"+`\n\nAnd **unclosed").map(n => n.outerHTML).join('');
 	})()`)
@@ -1370,7 +1437,7 @@ func TestBrowserSiteBook(t *testing.T) {
 	if draft != want {
 		t.Errorf("draft\n%s\nwant\n%s", draft, want)
 	}
-	external := eval[string](t, b, "read the sidebar's link", `(() => { const a = [...document.querySelectorAll('nav.sidebar a')].find(a => a.textContent === 'Lantern makers'); return a ? a.href + ' ' + a.rel : ''; })()`)
+	external := eval[string](t, b, "read the sidebar's link", `(() => { const a = [...__lqa('nav.sidebar a')].find(a => a.textContent === 'Lantern makers'); return a ? a.href + ' ' + a.rel : ''; })()`)
 	if external != "https://lantern.example/makers noopener noreferrer" {
 		t.Errorf("the sidebar's link to another site: %q", external)
 	}

@@ -13,7 +13,8 @@ import { createThread } from "./thread.js";
 const enc = encodeURIComponent;
 
 // mountChat fills panel (a hidden <aside>) and wires toggle to it. page is
-// the current_page; bookBase the book's origin when not this page's (the
+// the current_page, or a function that tells it when a question is asked
+// (a site that navigates without loading pages); bookBase the book's origin when not this page's (the
 // widget); login and signup the gate's links. Answers {open, close, quote, ask}.
 export function mountChat({ client, toggle, panel, page = "", bookBase = "", login, signup }) {
   let user;          // the reader; null for a guest; undefined until known
@@ -76,7 +77,8 @@ export function mountChat({ client, toggle, panel, page = "", bookBase = "", log
   toggle.addEventListener("click", () => (panel.hidden ? open() : close()));
   document.addEventListener("keydown", (e) => {
     if (e.key !== "Escape" || panel.hidden || e.defaultPrevented) return;
-    const a = document.activeElement;
+    // In a shadow root (the widget) the focus inside is the root's.
+    const a = panel.getRootNode().activeElement ?? document.activeElement;
     close(!a || a === document.body || panel.contains(a));
   });
 
@@ -118,7 +120,8 @@ export function mountChat({ client, toggle, panel, page = "", bookBase = "", log
     await ready;
     if (!user || thread.busy()) return;
     const body = { agent_type, query };
-    if (page) body.current_page = page;
+    const current = typeof page === "function" ? page() : page;
+    if (current) body.current_page = current;
     if (highlighted_text) body.highlighted_text = highlighted_text;
     thread.ask(body);
   }
@@ -155,14 +158,51 @@ export function mountChat({ client, toggle, panel, page = "", bookBase = "", log
   return { open, close, quote, ask };
 }
 
-// mountWidget adds the panel to another site's page, talking to the
-// Lectern server at origin (widget.js loads this module from there).
-export function mountWidget({ origin, page = "" }) {
+// mountWidget adds the assistant to another site's page, talking to the
+// Lectern server at origin (widget.js loads this module from there). It
+// lives in the shadow root of a <lectern-widget> element: no id or class of
+// it is in the site's document, and none of the site's rules reach in. Its
+// theme follows theme ("light", "dark"), else the site's (html[data-theme],
+// or a "dark" class), live, else the OS.
+export function mountWidget({ origin, css, page = "", theme = "auto" }) {
   const client = createClient({ apiBase: origin, authBase: origin });
+  const host = document.createElement("lectern-widget");
+  host.style.visibility = "hidden"; // until its style sheet is in
+  const root = host.attachShadow({ mode: "open" });
+  const sheet = h("link", { rel: "stylesheet", href: css });
+  sheet.addEventListener("load", () => host.style.removeProperty("visibility"));
+  sheet.addEventListener("error", () => console.warn(`Lectern: the assistant's style sheet (${css}) could not load`));
   const toggle = h("button", { id: "chat-toggle", type: "button", class: "chat-toggle chat-fab", "aria-label": "Ask the book" },
     icon("chat"), h("span", { text: "Ask" }));
   const panel = h("aside", { id: "chat-panel", role: "complementary", class: "lectern-widget" });
-  document.body.append(toggle, panel);
+  root.append(sheet, toggle, panel);
+  document.body.append(host);
+  followTheme(host, theme);
+  // The gate's links send the reader back to the page they are on now,
+  // which client-side navigation may have changed since.
+  root.addEventListener("click", (e) => {
+    const a = e.target.closest?.("#chat-login, #chat-signup");
+    if (a) a.href = `${origin}/${a.id === "chat-login" ? "login" : "signup"}?next=${enc(location.href)}`;
+  }, true);
   const next = enc(location.href);
-  return mountChat({ client, toggle, panel, page, bookBase: origin, login: `${origin}/login?next=${next}`, signup: `${origin}/signup?next=${next}` });
+  return mountChat({ client, toggle, panel, page: page || (() => location.pathname), bookBase: origin,
+    login: `${origin}/login?next=${next}`, signup: `${origin}/signup?next=${next}` });
+}
+
+// followTheme keeps the host's data-theme on the theme asked for, else on
+// the page's own (as Docusaurus, VitePress and most docs sites mark it on
+// <html>), following it as it changes; without either the OS decides.
+function followTheme(host, theme) {
+  const html = document.documentElement;
+  const apply = () => {
+    const site = html.getAttribute("data-theme") || html.getAttribute("data-color-mode") ||
+      (html.classList.contains("dark") ? "dark" : "");
+    const t = theme === "light" || theme === "dark" ? theme : site === "light" || site === "dark" ? site : "";
+    if (t) host.setAttribute("data-theme", t);
+    else host.removeAttribute("data-theme");
+  };
+  apply();
+  if (theme !== "light" && theme !== "dark") {
+    new MutationObserver(apply).observe(html, { attributes: true, attributeFilter: ["data-theme", "data-color-mode", "class"] });
+  }
 }

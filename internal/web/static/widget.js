@@ -1,6 +1,9 @@
 // Lectern's assistant on any site: <script src="https://lectern.example/static/widget.js"
-// data-lectern="https://lectern.example" defer></script> (optional data-page="/docs/…").
-// Loads the style sheet and the shared chat module from that origin.
+// data-lectern="https://lectern.example" defer></script>. Optional:
+// data-page="/docs/…" (else the page's own path, following navigation),
+// data-theme="light|dark|auto" (auto: the site's html[data-theme], else the OS).
+// Loads the shared chat module and its style sheet from that origin; the
+// assistant lives in a shadow root, apart from the site's styles and ids.
 (function () {
   var script = document.currentScript;
   if (!script || window.__lecternWidget) return;
@@ -11,11 +14,14 @@
   } catch (e) {
     return;
   }
-  var css = document.createElement("link");
-  css.rel = "stylesheet";
-  css.href = origin + "/static/chat.css";
-  document.head.appendChild(css);
   import(origin + "/static/chat.js")
-    .then(function (m) { m.mountWidget({ origin: origin, page: script.getAttribute("data-page") || "" }); })
+    .then(function (m) {
+      m.mountWidget({
+        origin: origin,
+        css: origin + "/static/chat.css",
+        page: script.getAttribute("data-page") || "",
+        theme: script.getAttribute("data-theme") || "auto",
+      });
+    })
     .catch(function (e) { console.warn("Lectern: the assistant could not load", e); });
 })();
