@@ -705,12 +705,18 @@ func newBrowserEnv(t *testing.T) *browserEnv {
 	var lecternURL atomic.Value
 	lecternURL.Store("")
 	host := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path != "/" {
+		var attrs string
+		switch {
+		case r.URL.Path == "/":
+		case r.URL.Path == "/links" || strings.HasPrefix(r.URL.Path, "/docs/"):
+			// A site that serves the book's pages itself.
+			attrs = ` data-links="site" data-position="left"`
+		default:
 			http.NotFound(w, r)
 			return
 		}
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		fmt.Fprint(w, hostPage(lecternURL.Load().(string)))
+		fmt.Fprint(w, strings.Replace(hostPage(lecternURL.Load().(string)), " defer>", attrs+" defer>", 1))
 	}))
 	t.Cleanup(host.Close)
 
@@ -1156,6 +1162,32 @@ func TestBrowserWidget(t *testing.T) {
 		if !found {
 			t.Errorf("no question carried the page navigated to: %q", sent)
 		}
+	})
+	t.Run("on a site that serves the book's pages, citations open them there", func(t *testing.T) {
+		b := newTab(t, browser)
+		b.signUpByAPI(t, base, newEmail("links"), password)
+		b.navigate(t, host.URL+"/links")
+		a := b.ask(t, question)
+		if len(a.Sources) == 0 {
+			t.Fatal("no sources")
+		}
+		for _, s := range a.Sources {
+			if !strings.HasPrefix(s, host.URL+"/docs/") {
+				t.Errorf("the source link %q does not point at the site's own page", s)
+			}
+		}
+		targets := eval[[]string](t, b, "read the sources' targets", `__lqa('ol.sources a').map(a => a.target)`)
+		for _, tg := range targets {
+			if tg != "" {
+				t.Errorf("a source opens in target %q, want the same tab", tg)
+			}
+		}
+		left := eval[bool](t, b, "where the button is", `__lq('#chat-toggle').getBoundingClientRect().left < innerWidth / 2`)
+		if !left {
+			t.Errorf("data-position=left did not put the button on the left")
+		}
+		b.click(t, "follow the first source", "ol.sources a")
+		waitFor[bool](t, b, "the site's page opens, at the heading", `location.origin === `+js(host.URL)+` && location.pathname.startsWith('/docs/')`)
 	})
 	t.Run("a reader signed in to Lectern gets an answer", func(t *testing.T) {
 		b := newTab(t, browser)

@@ -16,7 +16,7 @@ const enc = encodeURIComponent;
 // the current_page, or a function that tells it when a question is asked
 // (a site that navigates without loading pages); bookBase the book's origin when not this page's (the
 // widget); login and signup the gate's links. Answers {open, close, quote, ask}.
-export function mountChat({ client, toggle, panel, page = "", bookBase = "", login, signup }) {
+export function mountChat({ client, toggle, panel, page = "", bookBase = "", siteDocs = null, login, signup }) {
   let user;          // the reader; null for a guest; undefined until known
   let highlight = ""; // the selection quoted in the input
 
@@ -43,7 +43,7 @@ export function mountChat({ client, toggle, panel, page = "", bookBase = "", log
       h("a", { id: "chat-login", class: "button primary", href: login, text: "Sign in" }),
       h("a", { id: "chat-signup", class: "button", href: signup, text: "Create an account" })));
 
-  const thread = createThread({ client, log, hint, notice, answers: createAnswers({ client, bookBase }),
+  const thread = createThread({ client, log, hint, notice, answers: createAnswers({ client, bookBase, siteDocs }),
     onBusy: (busy) => { sendBtn.disabled = busy; } });
   const history = createHistory({ client, list, button: histBtn, current: thread.current,
     onOpen: openConversation, onDeleted: (id) => { if (id === thread.current()) newChat(false); } });
@@ -163,8 +163,10 @@ export function mountChat({ client, toggle, panel, page = "", bookBase = "", log
 // lives in the shadow root of a <lectern-widget> element: no id or class of
 // it is in the site's document, and none of the site's rules reach in. Its
 // theme follows theme ("light", "dark"), else the site's (html[data-theme],
-// or a "dark" class), live, else the OS.
-export function mountWidget({ origin, css, page = "", theme = "auto" }) {
+// or a "dark" class), live, else the OS. position "left" puts the button
+// and the panel on the left (clear of a back-to-top button); siteDocs
+// makes citations open the site's own pages (see createAnswers).
+export function mountWidget({ origin, css, page = "", theme = "auto", position = "right", siteDocs = null }) {
   const client = createClient({ apiBase: origin, authBase: origin });
   const host = document.createElement("lectern-widget");
   host.style.visibility = "hidden"; // until its style sheet is in
@@ -176,6 +178,7 @@ export function mountWidget({ origin, css, page = "", theme = "auto" }) {
     icon("chat"), h("span", { text: "Ask" }));
   const panel = h("aside", { id: "chat-panel", role: "complementary", class: "lectern-widget" });
   root.append(sheet, toggle, panel);
+  if (position === "left") host.setAttribute("data-position", "left");
   document.body.append(host);
   followTheme(host, theme);
   // The gate's links send the reader back to the page they are on now,
@@ -185,7 +188,7 @@ export function mountWidget({ origin, css, page = "", theme = "auto" }) {
     if (a) a.href = `${origin}/${a.id === "chat-login" ? "login" : "signup"}?next=${enc(location.href)}`;
   }, true);
   const next = enc(location.href);
-  return mountChat({ client, toggle, panel, page: page || (() => location.pathname), bookBase: origin,
+  return mountChat({ client, toggle, panel, page: page || (() => location.pathname), bookBase: origin, siteDocs,
     login: `${origin}/login?next=${next}`, signup: `${origin}/signup?next=${next}` });
 }
 

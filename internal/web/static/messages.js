@@ -29,21 +29,29 @@ export function userMessage(text) {
 
 // createAnswers returns the functions that show answers. bookBase is the
 // book's origin when the panel is on another site (the widget): links then
-// open there, in a new tab.
-export function createAnswers({ client, bookBase = "" }) {
+// open there, in a new tab; or, when siteDocs is set (the path under which
+// the site serves the book's pages, "/docs" on a Docusaurus site), links
+// to the book's pages open the site's own, in the same tab.
+export function createAnswers({ client, bookBase = "", siteDocs = null }) {
   const href = (u) => {
     try {
       const url = new URL(u, bookBase || location.href);
-      return /^https?:$/.test(url.protocol) ? (bookBase ? url.href : u) : null;
+      if (!/^https?:$/.test(url.protocol)) return null;
+      if (siteDocs != null && bookBase && url.origin === new URL(bookBase).origin && url.pathname.startsWith("/docs/")) {
+        return location.origin + siteDocs.replace(/\/$/, "") + url.pathname.slice("/docs".length) + url.hash;
+      }
+      return bookBase ? url.href : u;
     } catch {
       return null;
     }
   };
+  // Links to the site's own pages stay in its tab; others open a new one.
+  const newTab = (u) => !!bookBase && !(siteDocs != null && u?.startsWith(location.origin + "/"));
 
   function sources(list = []) {
     if (!list.length) return "";
     return h("ol", { class: "sources", "aria-label": "Sources" }, ...list.map((s) => h("li", {},
-      h("a", { href: href(s.url), target: bookBase ? "_blank" : null, text: s.heading && s.heading !== s.title ? `${s.title} › ${s.heading}` : s.title }),
+      h("a", { href: href(s.url), target: newTab(href(s.url)) ? "_blank" : null, text: s.heading && s.heading !== s.title ? `${s.title} › ${s.heading}` : s.title }),
       s.page_number ? h("span", { class: "page-number", text: ` · p. ${s.page_number}` }) : "")));
   }
 
@@ -56,7 +64,8 @@ export function createAnswers({ client, bookBase = "" }) {
     if (bookBase) {
       for (const a of body.querySelectorAll("a[href]")) {
         const u = href(a.getAttribute("href"));
-        if (u) Object.assign(a, { href: u, target: "_blank", rel: "noopener" });
+        if (u && newTab(u)) Object.assign(a, { href: u, target: "_blank", rel: "noopener" });
+        else if (u) a.href = u;
         else a.removeAttribute("href");
       }
     }
