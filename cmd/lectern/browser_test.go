@@ -1095,6 +1095,21 @@ func TestBrowserWidget(t *testing.T) {
 			t.Errorf("the widget's sign-in link is %q, want one on %s", href, base)
 		}
 	})
+	t.Run("a site Lectern does not allow is told so, not shown the gate", func(t *testing.T) {
+		b := newTab(t, browser)
+		other := strings.Replace(host.URL, "127.0.0.1", "localhost", 1) // another origin to the browser
+		mark := b.mark()
+		b.navigate(t, other)
+		b.openPanel(t)
+		b.waitVisible(t, "the message that Lectern cannot be reached", "#chat-unreachable")
+		if eval[bool](t, b, "look for the gate", visibleExpr("#chat-gate")) {
+			t.Error("the gate is shown as if the reader were only signed out")
+		}
+		console := strings.Join(b.errorsSince(mark), "\n")
+		if !strings.Contains(console, "LECTERN_CORS_ORIGINS") || !strings.Contains(console, other) {
+			t.Errorf("the console does not name the setting and the origin:\n%s", console)
+		}
+	})
 	t.Run("a guest who signs up from the gate comes back to the page", func(t *testing.T) {
 		b := newTab(t, browser)
 		page := host.URL + "/?chapter=2#reading"

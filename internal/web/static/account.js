@@ -3,7 +3,7 @@
 import { $, errorText, h, onSubmit, say, store } from "./dom.js";
 
 export async function initAccount(client) {
-  const s = await client.session();
+  const s = await client.session().catch(() => null);
   if (!s) {
     location.replace("/login?next=/account");
     return;

@@ -57,9 +57,12 @@ export function createClient({ apiBase = "", authBase = "" } = {}) {
     return text ? JSON.parse(text) : null;
   }
 
-  // session resolves to {session, user} or null (a guest); cached.
+  // session resolves to {session, user} or null (a guest); cached. It
+  // rejects with a NETWORK ApiError when the server cannot be reached at
+  // all (down, or a browser refusing the request: CORS, CSP), which is not
+  // the same as being signed out.
   function session(fresh = false) {
-    if (!sess || fresh) sess = auth("get-session").catch(() => null);
+    if (!sess || fresh) sess = auth("get-session").catch((e) => { if (e.code === "NETWORK") throw e; return null; });
     return sess;
   }
 

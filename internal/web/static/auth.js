@@ -15,7 +15,7 @@ export async function initNav(client, view) {
   const nav = $("#account-nav");
   if (!nav) return;
   const bookView = !["login", "signup", "forgot", "reset", "account"].includes(view);
-  const s = await client.session();
+  const s = await client.session().catch(() => null);
   if (!s) {
     if (bookView) {
       $("#nav-login", nav)?.setAttribute("href", loginURL());

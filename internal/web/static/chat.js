@@ -53,19 +53,36 @@ export function mountChat({ client, toggle, panel, page = "", bookBase = "", sit
   panel.setAttribute("tabindex", "-1");
   panel.hidden = true;
 
+  // Told apart from a guest: the server could not be reached at all.
+  const unreachable = h("div", { id: "chat-unreachable", class: "chat-gate", role: "alert" },
+    h("p", { text: bookBase
+      ? "The assistant cannot reach its server from this site. The site's settings need a change; the browser's console says which."
+      : "The assistant cannot reach the server. Check your connection and reload the page." }));
+  let offline = false;
+
   function render() {
     const tools = user ? [newBtn, histBtn] : [];
     const head = h("div", { class: "chat-head" }, heading, ...tools, closeBtn);
-    const main = user === undefined ? [h("p", { class: "chat-hint", text: "Loading…" })] : user ? [list, hint, notice, log, form] : [gate];
+    const main = offline ? [unreachable] : user === undefined ? [h("p", { class: "chat-hint", text: "Loading…" })] : user ? [list, hint, notice, log, form] : [gate];
     panel.replaceChildren(head, ...main);
   }
   render();
   const ready = client.session().then((s) => {
     user = s?.user || null;
+  }, (e) => {
+    user = null;
+    offline = true;
+    if (bookBase) {
+      console.error(`Lectern: ${bookBase} cannot be reached from ${location.origin} (${e.message}). ` +
+        `Start Lectern with ${location.origin} in LECTERN_CORS_ORIGINS and LECTERN_TRUSTED_ORIGINS; ` +
+        `if this site sets a Content-Security-Policy, allow ${bookBase} in its connect-src; ` +
+        `and open this site under the host name Lectern's settings give it (localhost and 127.0.0.1 are two sites to a browser).`);
+    }
+  }).then(() => {
     render();
     if (!panel.hidden) {
       if (user) thread.ensureLoaded();
-      if (document.activeElement === panel) focusFirst();
+      if (panel.getRootNode().activeElement === panel) focusFirst();
     }
   });
   client.onSignedOut(() => { thread.stop(); user = null; render(); });
@@ -89,7 +106,7 @@ export function mountChat({ client, toggle, panel, page = "", bookBase = "", sit
     if (user) thread.ensureLoaded();
     focusFirst();
   }
-  const focusFirst = () => (user ? input : user === null ? gate.querySelector("a") : panel).focus();
+  const focusFirst = () => (user ? input : user === null && !offline ? gate.querySelector("a") : panel).focus();
   function close(returnFocus) {
     panel.hidden = true;
     toggle.setAttribute("aria-expanded", "false");
