@@ -1178,6 +1178,23 @@ func TestBrowserWidget(t *testing.T) {
 			t.Errorf("no question carried the page navigated to: %q", sent)
 		}
 	})
+	t.Run("summarize on a selection of the site's page summarizes the selection", func(t *testing.T) {
+		b := newTab(t, browser)
+		b.signUpByAPI(t, base, newEmail("select"), password)
+		b.navigate(t, host.URL)
+		b.waitVisible(t, "the toggle", "#chat-toggle")
+		eval[bool](t, b, "record what the widget sends, and select the site's paragraph", `(() => {
+			window.__sent = []; const f = window.fetch;
+			window.fetch = (u, o) => { if (o && typeof o.body === 'string') window.__sent.push(o.body); return f(u, o); };
+			const p = document.querySelector('main p'), r = document.createRange(); r.selectNodeContents(p);
+			getSelection().removeAllRanges(); getSelection().addRange(r); return true; })()`)
+		b.click(t, "Summarize in the selection menu", "#summarize-selection")
+		b.waitAnswer(t, "the summary", 0)
+		sent := strings.Join(eval[[]string](t, b, "read what was sent", `window.__sent`), "\n")
+		if !strings.Contains(sent, `"agent_type":"summarizer"`) || !strings.Contains(sent, `"highlighted_text":"This page is served from another origin`) {
+			t.Errorf("the summary was not asked of the selection:\n%s", sent)
+		}
+	})
 	t.Run("on a site that serves the book's pages, citations open them there", func(t *testing.T) {
 		b := newTab(t, browser)
 		b.signUpByAPI(t, base, newEmail("links"), password)

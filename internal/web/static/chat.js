@@ -205,8 +205,12 @@ export function mountWidget({ origin, css, page = "", theme = "auto", position =
     if (a) a.href = `${origin}/${a.id === "chat-login" ? "login" : "signup"}?next=${enc(location.href)}`;
   }, true);
   const next = enc(location.href);
-  return mountChat({ client, toggle, panel, page: page || (() => location.pathname), bookBase: origin, siteDocs,
+  const chat = mountChat({ client, toggle, panel, page: page || (() => location.pathname), bookBase: origin, siteDocs,
     login: `${origin}/login?next=${next}`, signup: `${origin}/signup?next=${next}` });
+  // Selecting text of the site's page offers to ask about it, as in the reader.
+  const text = document.querySelector("article") || document.querySelector("main") || document.body;
+  import("./selection.js").then((m) => m.mountSelection(text, chat, (menu) => root.append(menu)));
+  return chat;
 }
 
 // followTheme keeps the host's data-theme on the theme asked for, else on

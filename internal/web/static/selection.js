@@ -2,12 +2,15 @@
 // or summarize it.
 import { h } from "./dom.js";
 
-export function mountSelection(article, chat) {
+// mountSelection offers the menu for selections inside article; place puts
+// the menu in the page (by default right after article, next in the tab
+// order; the widget keeps it in its shadow root).
+export function mountSelection(article, chat, place = (menu) => article.after(menu)) {
   let text = "";
   const ask = h("button", { id: "ask-about", type: "button", text: "Ask about this" });
   const sum = h("button", { id: "summarize-selection", type: "button", text: "Summarize" });
   const menu = h("div", { id: "selection-menu", class: "selection-menu", role: "toolbar", "aria-label": "Selected text", hidden: true }, ask, sum);
-  article.after(menu); // inside <main>, and next in the tab order after the text
+  place(menu);
 
   // Clicking the menu must not clear the selection.
   menu.addEventListener("mousedown", (e) => e.preventDefault());
