@@ -17,6 +17,8 @@
   } catch (e) {
     return;
   }
+  // docsPath: "" is a site whose docs are its whole site ("/hive/frames").
+  function docsPath(p) { return p === null ? "/docs" : p; }
   import(origin + "/static/chat.js")
     .then(function (m) {
       m.mountWidget({
@@ -25,7 +27,7 @@
         page: script.getAttribute("data-page") || "",
         theme: script.getAttribute("data-theme") || "auto",
         position: script.getAttribute("data-position") || "right",
-        siteDocs: script.getAttribute("data-links") === "site" ? script.getAttribute("data-docs-path") || "/docs" : null,
+        siteDocs: script.getAttribute("data-links") === "site" ? docsPath(script.getAttribute("data-docs-path")) : null,
       });
     })
     .catch(function (e) { console.warn("Lectern: the assistant could not load", e); });

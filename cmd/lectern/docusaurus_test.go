@@ -1,0 +1,219 @@
+package main
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// docusaurusSite is the small Docusaurus site of our own that the plugin's
+// end-to-end test builds; Lectern serves the same site as its book.
+var docusaurusSite = filepath.Join("..", "..", "integrations", "docusaurus", "testdata", "site")
+
+// buildDocusaurus builds the test site with the plugin pointing at lectern
+// (npm ci first when its packages are not installed) into a temporary
+// folder. Without Node it skips, unless LECTERN_TEST_DOCUSAURUS=require (as
+// CI sets it).
+func buildDocusaurus(t *testing.T, lectern string) string {
+	t.Helper()
+	if _, err := exec.LookPath("npm"); err != nil {
+		if os.Getenv("LECTERN_TEST_DOCUSAURUS") == "require" {
+			t.Fatal("LECTERN_TEST_DOCUSAURUS=require but npm is not installed")
+		}
+		t.Skip("no npm; set LECTERN_TEST_DOCUSAURUS=require to make this a failure")
+	}
+	site, err := filepath.Abs(docusaurusSite)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	run := func(name string, args ...string) {
+		cmd := exec.CommandContext(ctx, name, args...)
+		cmd.Dir = site
+		cmd.Env = append(os.Environ(), "LECTERN_URL="+lectern, "DOCUSAURUS_IGNORE_SSG_WARNINGS=true")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(site, "node_modules", "@docusaurus", "core")); err != nil {
+		run("npm", "ci", "--no-audit", "--no-fund", "--loglevel=error")
+	}
+	out := t.TempDir()
+	run("npx", "docusaurus", "build", "--out-dir", out)
+	return out
+}
+
+// TestDocusaurusPlugin builds a real Docusaurus 3 site with
+// docusaurus-plugin-lectern, serves it on one loopback port and Lectern
+// (with the same site as its book) on another, and checks in Chromium what
+// a reader of the site meets: the assistant's colours follow the site's
+// theme both ways; none of its ids or classes are in the site's DOM; a
+// guest signs up through the gate and comes back to the same page; a
+// question asked after client-side navigation carries the new page; its
+// citations open the site's page at the heading; Summarize on a selection
+// summarizes the selection; a wrong origin is told it cannot reach
+// Lectern. With LECTERN_SCREENSHOTS set, it saves the screenshots of the
+// plugin's README.
+func TestDocusaurusPlugin(t *testing.T) {
+	browser := newBrowser(t)
+	siteAddr := freeAddr(t)
+	siteURL := "http://" + siteAddr
+	book, err := filepath.Abs(docusaurusSite)
+	if err != nil {
+		t.Fatal(err)
+	}
+	base, _, _ := startServe(t, map[string]string{
+		"LECTERN_SECRET":          strings.Repeat("d", 40),
+		"LECTERN_BOOK":            book,
+		"LECTERN_AUTH_RATE_LIMIT": "off",
+		"LECTERN_CORS_ORIGINS":    siteURL,
+		"LECTERN_TRUSTED_ORIGINS": siteURL,
+	})
+	build := buildDocusaurus(t, base)
+	ln, err := net.Listen("tcp", siteAddr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	site := &http.Server{Handler: http.FileServer(http.Dir(build)), ReadHeaderTimeout: 10 * time.Second}
+	go site.Serve(ln)
+	t.Cleanup(func() { site.Close() })
+
+	const page = "/hive/frames"
+	const question = "How much space should be left between frames?"
+	t.Run("a guest signs up through the gate and comes back to the page", func(t *testing.T) {
+		b := newTab(t, browser)
+		b.navigate(t, siteURL+page)
+		b.openPanel(t)
+		b.click(t, "the gate's sign-up link", "a#chat-signup")
+		b.waitVisible(t, "Lectern's sign-up form", "form#signup-form")
+		b.fill(t, "#signup-name", "Site Reader")
+		b.fill(t, "#signup-email", newEmail("docusaurus"))
+		b.fill(t, "#signup-password", browserPassword)
+		b.submit(t, "#signup-form")
+		back := waitFor[string](t, b, "back on the site's page", `location.origin === `+js(siteURL)+` ? location.pathname : null`)
+		if strings.TrimSuffix(back, "/") != page {
+			t.Errorf("after signing up the reader is on %q, want %q", back, page)
+		}
+	})
+	t.Run("the assistant keeps apart from the site and follows its theme", func(t *testing.T) {
+		b := newTab(t, browser)
+		b.signUpByAPI(t, base, newEmail("theme"), browserPassword)
+		b.navigate(t, siteURL+page)
+		b.ask(t, question)
+		if n := eval[int](t, b, "look for the assistant in the site's document",
+			`document.querySelectorAll('[id^="chat"], [class*="chat-"], .message, .sources, .typing, .lectern-widget').length`); n != 0 {
+			t.Errorf("%d of the assistant's elements are in the site's document", n)
+		}
+		for _, theme := range []string{"dark", "light", "dark"} {
+			waitFor[string](t, b, "the panel follows the site's data-theme="+theme, `(() => {
+				document.documentElement.setAttribute('data-theme', `+js(theme)+`);
+				const c = getComputedStyle(__lq('#chat-panel')).backgroundColor;
+				const v = c.match(/\d+/g).slice(0, 3).map(Number).reduce((a, b) => a + b) / 3;
+				return (`+js(theme)+` === 'dark' ? v < 80 : v > 200) ? c : null; })()`)
+		}
+	})
+	t.Run("citations open the site's page at the heading", func(t *testing.T) {
+		b := newTab(t, browser)
+		b.signUpByAPI(t, base, newEmail("cite"), browserPassword)
+		b.navigate(t, siteURL+page)
+		a := b.ask(t, question)
+		var cited string
+		for _, s := range a.Sources {
+			if strings.Contains(s, "#spacing-the-frames") {
+				cited = s
+			}
+		}
+		if cited != siteURL+page+"#spacing-the-frames" {
+			t.Fatalf("sources %q, want %s", a.Sources, siteURL+page+"#spacing-the-frames")
+		}
+		b.click(t, "follow the citation", `ol.sources a[href$="#spacing-the-frames"]`)
+		waitFor[bool](t, b, "the site's page at the heading", `location.pathname.replace(/\/$/, '') === `+js(page)+
+			` && location.hash === '#spacing-the-frames' && !!document.getElementById('spacing-the-frames')`)
+	})
+	t.Run("a question after client-side navigation carries the new page", func(t *testing.T) {
+		b := newTab(t, browser)
+		b.signUpByAPI(t, base, newEmail("spa"), browserPassword)
+		b.navigate(t, siteURL+page)
+		b.waitVisible(t, "the assistant", "#chat-toggle")
+		eval[bool](t, b, "record what the widget sends", `(() => { window.__sent = []; const f = window.fetch;
+			window.fetch = (u, o) => { if (o && typeof o.body === 'string') window.__sent.push(o.body); return f(u, o); }; return true; })()`)
+		b.click(t, "the sidebar's link to Smoke", `nav a[href="/hive/smoke"]`)
+		waitFor[bool](t, b, "the site navigated without loading", `location.pathname.replace(/\/$/, '') === '/hive/smoke' && !!window.__sent`)
+		b.ask(t, "Why does smoke calm the bees?")
+		sent := strings.Join(eval[[]string](t, b, "read what was sent", `window.__sent`), "\n")
+		if !strings.Contains(sent, `"current_page":"/hive/smoke`) {
+			t.Errorf("the question did not carry the page navigated to:\n%s", sent)
+		}
+	})
+	t.Run("summarize on a selection summarizes the selection", func(t *testing.T) {
+		b := newTab(t, browser)
+		b.signUpByAPI(t, base, newEmail("summary"), browserPassword)
+		b.navigate(t, siteURL+page)
+		b.waitVisible(t, "the assistant", "#chat-toggle")
+		eval[bool](t, b, "select a paragraph of the article", `(() => { window.__sent = []; const f = window.fetch;
+			window.fetch = (u, o) => { if (o && typeof o.body === 'string') window.__sent.push(o.body); return f(u, o); };
+			const p = document.querySelector('article p'), r = document.createRange(); r.selectNodeContents(p);
+			getSelection().removeAllRanges(); getSelection().addRange(r); return true; })()`)
+		b.click(t, "Summarize", "#summarize-selection")
+		b.waitAnswer(t, "the summary", 0)
+		sent := strings.Join(eval[[]string](t, b, "read what was sent", `window.__sent`), "\n")
+		if !strings.Contains(sent, `"agent_type":"summarizer"`) || !strings.Contains(sent, `"highlighted_text":"A brood box holds ten frames.`) {
+			t.Errorf("the summary was not asked of the selection:\n%s", sent)
+		}
+	})
+	t.Run("a wrong origin is told it cannot reach Lectern", func(t *testing.T) {
+		b := newTab(t, browser)
+		b.navigate(t, strings.Replace(siteURL, "127.0.0.1", "localhost", 1)+page)
+		b.openPanel(t)
+		b.waitVisible(t, "the message that Lectern cannot be reached", "#chat-unreachable")
+	})
+	if dir := os.Getenv("LECTERN_SCREENSHOTS"); dir != "" {
+		shootDocusaurus(t, browser, base, siteURL+page, question)
+	}
+}
+
+// shootDocusaurus saves the plugin README's screenshots: the site with an
+// answer in the panel, light and dark, on a desktop and a phone.
+func shootDocusaurus(t *testing.T, browser context.Context, base, url, question string) {
+	dir := filepath.Join("..", "..", "integrations", "docusaurus", "screenshots")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, size := range []struct {
+		name          string
+		width, height int64
+		mobile        bool
+	}{{"desktop", 1280, 800, false}, {"phone", 390, 844, true}} {
+		for _, theme := range []string{"light", "dark"} {
+			b := newTab(t, browser)
+			opts := []chromedp.EmulateViewportOption{chromedp.EmulateScale(1)}
+			if size.mobile {
+				opts = append(opts, chromedp.EmulateMobile, chromedp.EmulatePortrait)
+			}
+			b.do(t, "size the page", chromedp.EmulateViewport(size.width, size.height, opts...))
+			b.signUpByAPI(t, base, newEmail("shot"), browserPassword)
+			b.navigate(t, url)
+			eval[bool](t, b, "set the site's theme", `(() => { localStorage.setItem('theme', `+js(theme)+`);
+				document.documentElement.setAttribute('data-theme', `+js(theme)+`); return true; })()`)
+			b.ask(t, question)
+			ctx, cancel := context.WithTimeout(b.ctx, stepTimeout)
+			png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+			cancel()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(dir, size.name+"-"+theme+".png"), png, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+}

@@ -1,0 +1,3 @@
+module.exports = {
+  notebook: ['intro', {type: 'category', label: 'The hive', items: ['hive/frames', 'hive/smoke']}],
+};
