@@ -706,7 +706,12 @@ func newBrowserEnv(t *testing.T) *browserEnv {
 	lecternURL.Store("")
 	host := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var attrs string
+		lectern := lecternURL.Load().(string)
 		switch {
+		case r.URL.Path == "/cookieless":
+			// Lectern under another host name: a site apart from this
+			// page's, to which the browser sends no cookie from here.
+			lectern = strings.Replace(lectern, "127.0.0.1", "localhost", 1)
 		case r.URL.Path == "/":
 		case r.URL.Path == "/links" || strings.HasPrefix(r.URL.Path, "/docs/"):
 			// A site that serves the book's pages itself.
@@ -716,7 +721,7 @@ func newBrowserEnv(t *testing.T) *browserEnv {
 			return
 		}
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		fmt.Fprint(w, strings.Replace(hostPage(lecternURL.Load().(string)), " defer>", attrs+" defer>", 1))
+		fmt.Fprint(w, strings.Replace(hostPage(lectern), " defer>", attrs+" defer>", 1))
 	}))
 	t.Cleanup(host.Close)
 
@@ -728,7 +733,7 @@ func newBrowserEnv(t *testing.T) *browserEnv {
 		"LECTERN_AUTH_RATE_LIMIT": "off",
 		"LECTERN_CHAT_RATE_LIMIT": "off",
 		"LECTERN_CORS_ORIGINS":    host.URL,
-		"LECTERN_TRUSTED_ORIGINS": host.URL,
+		"LECTERN_TRUSTED_ORIGINS": host.URL + ",http://localhost:" + addr[strings.LastIndex(addr, ":")+1:],
 		"LECTERN_DATA_DIR":        t.TempDir(),
 	})
 	lecternURL.Store(base)
@@ -1108,6 +1113,24 @@ func TestBrowserWidget(t *testing.T) {
 		console := strings.Join(b.errorsSince(mark), "\n")
 		if !strings.Contains(console, "LECTERN_CORS_ORIGINS") || !strings.Contains(console, other) {
 			t.Errorf("the console does not name the setting and the origin:\n%s", console)
+		}
+	})
+	t.Run("a reader whose session the site cannot get is told so, not shown the gate again", func(t *testing.T) {
+		b := newTab(t, browser)
+		mark := b.mark()
+		b.navigate(t, host.URL+"/cookieless")
+		b.openPanel(t)
+		b.click(t, "the gate's sign-up link", "a#chat-signup")
+		b.waitVisible(t, "the sign-up form", "form#signup-form")
+		b.fill(t, "#signup-name", "Cookieless Reader")
+		b.fill(t, "#signup-email", newEmail("cookieless"))
+		b.fill(t, "#signup-password", password)
+		b.submit(t, "#signup-form")
+		waitFor[bool](t, b, "back on the site's page", `location.origin === `+js(host.URL)+``)
+		b.openPanel(t)
+		b.waitVisible(t, "the message that the session does not reach the site", "#chat-no-session")
+		if !strings.Contains(strings.Join(b.errorsSince(mark), "\n"), "SameSite=Lax") {
+			t.Errorf("the console does not say why the session is not sent")
 		}
 	})
 	t.Run("a guest who signs up from the gate comes back to the page", func(t *testing.T) {

@@ -5,12 +5,16 @@
 // is thread.js's, the list of conversations history.js's, and how messages
 // look messages.js's.
 import { createClient } from "./api.js";
-import { h, icon } from "./dom.js";
+import { h, icon, store } from "./dom.js";
 import { createHistory } from "./history.js";
 import { createAnswers, iconButton } from "./messages.js";
 import { createThread } from "./thread.js";
 
 const enc = encodeURIComponent;
+
+// SIGNING_IN marks, in this site's session storage, that the reader left
+// through the widget's gate to sign in.
+const SIGNING_IN = "lectern.signingIn";
 
 // mountChat fills panel (a hidden <aside>) and wires toggle to it. page is
 // the current_page, or a function that tells it when a question is asked
@@ -53,22 +57,36 @@ export function mountChat({ client, toggle, panel, page = "", bookBase = "", sit
   panel.setAttribute("tabindex", "-1");
   panel.hidden = true;
 
-  // Told apart from a guest: the server could not be reached at all.
+  // Told apart from a guest: the server could not be reached at all, or
+  // (on another site) the reader signed in but this site does not get the
+  // session.
   const unreachable = h("div", { id: "chat-unreachable", class: "chat-gate", role: "alert" },
     h("p", { text: bookBase
       ? "The assistant cannot reach its server from this site. The site's settings need a change; the browser's console says which."
       : "The assistant cannot reach the server. Check your connection and reload the page." }));
-  let offline = false;
+  const noCookie = h("div", { id: "chat-no-session", class: "chat-gate", role: "alert" },
+    h("p", { text: "You signed in, but this site does not receive your session: the browser keeps it for the assistant's own site. The site's settings need a change; the browser's console says which." }));
+  let offline = false, cookieless = false;
 
   function render() {
     const tools = user ? [newBtn, histBtn] : [];
     const head = h("div", { class: "chat-head" }, heading, ...tools, closeBtn);
-    const main = offline ? [unreachable] : user === undefined ? [h("p", { class: "chat-hint", text: "Loading…" })] : user ? [list, hint, notice, log, form] : [gate];
+    const main = offline ? [unreachable] : cookieless ? [noCookie] : user === undefined ? [h("p", { class: "chat-hint", text: "Loading…" })] : user ? [list, hint, notice, log, form] : [gate];
     panel.replaceChildren(head, ...main);
   }
   render();
   const ready = client.session().then((s) => {
     user = s?.user || null;
+    // The gate's links mark the sign-in (signingIn); coming back from it
+    // still a guest means the session cookie does not reach this site.
+    const since = Number(store.get(SIGNING_IN) || 0);
+    store.set(SIGNING_IN, "");
+    if (!user && bookBase && Date.now() - since < 15 * 60e3) {
+      cookieless = true;
+      console.error(`Lectern: you signed in at ${bookBase}, but its session cookie is not sent from ${location.origin}. ` +
+        `The cookie is SameSite=Lax: serve this site and Lectern under one registrable domain (docs.example and lectern.example, ` +
+        `or two ports of one host), and open both under the same host name (localhost and 127.0.0.1 are two sites to a browser).`);
+    }
   }, (e) => {
     user = null;
     offline = true;
@@ -202,7 +220,9 @@ export function mountWidget({ origin, css, page = "", theme = "auto", position =
   // which client-side navigation may have changed since.
   root.addEventListener("click", (e) => {
     const a = e.target.closest?.("#chat-login, #chat-signup");
-    if (a) a.href = `${origin}/${a.id === "chat-login" ? "login" : "signup"}?next=${enc(location.href)}`;
+    if (!a) return;
+    a.href = `${origin}/${a.id === "chat-login" ? "login" : "signup"}?next=${enc(location.href)}`;
+    store.set(SIGNING_IN, String(Date.now()));
   }, true);
   const next = enc(location.href);
   const chat = mountChat({ client, toggle, panel, page: page || (() => location.pathname), bookBase: origin, siteDocs,
