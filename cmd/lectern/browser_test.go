@@ -475,6 +475,41 @@ func (b *tab) send(t *testing.T, q string) {
 		`[...__lqa('#chat-messages .message.user')].some(m => m.textContent.includes(`+js(q)+`))`)
 }
 
+// recordSent starts recording the bodies of the requests the page's
+// scripts send, for sent.
+func (b *tab) recordSent(t *testing.T) {
+	t.Helper()
+	eval[bool](t, b, "record what the page sends", `(() => { window.__sent = []; const f = window.fetch;
+		window.fetch = (u, o) => { if (o && typeof o.body === 'string') window.__sent.push(o.body); return f(u, o); }; return true; })()`)
+}
+
+// sent is what the page's scripts sent since recordSent, a body a line.
+func (b *tab) sent(t *testing.T) string {
+	t.Helper()
+	return strings.Join(eval[[]string](t, b, "read what was sent", `window.__sent`), "\n")
+}
+
+// selectText selects the text of the first element the selector finds in
+// the page's document, as a reader's drag would.
+func (b *tab) selectText(t *testing.T, sel string) {
+	t.Helper()
+	eval[bool](t, b, "select "+sel, `(() => { const p = document.querySelector(`+js(sel)+`), r = document.createRange();
+		r.selectNodeContents(p); getSelection().removeAllRanges(); getSelection().addRange(r); return true; })()`)
+}
+
+// signUpThroughGate follows the panel's sign-up link and signs up on
+// Lectern's form, as a guest of a site with the widget does.
+func (b *tab) signUpThroughGate(t *testing.T, name, email string) {
+	t.Helper()
+	b.openPanel(t)
+	b.click(t, "the gate's sign-up link", "a#chat-signup")
+	b.waitVisible(t, "Lectern's sign-up form", "form#signup-form")
+	b.fill(t, "#signup-name", name)
+	b.fill(t, "#signup-email", email)
+	b.fill(t, "#signup-password", browserPassword)
+	b.submit(t, "#signup-form")
+}
+
 // ask types a question into the panel, sends it with Enter and waits for
 // the answer.
 func (b *tab) ask(t *testing.T, q string) chatAnswer {
@@ -1119,13 +1154,7 @@ func TestBrowserWidget(t *testing.T) {
 		b := newTab(t, browser)
 		mark := b.mark()
 		b.navigate(t, host.URL+"/cookieless")
-		b.openPanel(t)
-		b.click(t, "the gate's sign-up link", "a#chat-signup")
-		b.waitVisible(t, "the sign-up form", "form#signup-form")
-		b.fill(t, "#signup-name", "Cookieless Reader")
-		b.fill(t, "#signup-email", newEmail("cookieless"))
-		b.fill(t, "#signup-password", password)
-		b.submit(t, "#signup-form")
+		b.signUpThroughGate(t, "Cookieless Reader", newEmail("cookieless"))
 		waitFor[bool](t, b, "back on the site's page", `location.origin === `+js(host.URL)+``)
 		b.openPanel(t)
 		b.waitVisible(t, "the message that the session does not reach the site", "#chat-no-session")
@@ -1137,15 +1166,7 @@ func TestBrowserWidget(t *testing.T) {
 		b := newTab(t, browser)
 		page := host.URL + "/?chapter=2#reading"
 		b.navigate(t, page)
-		b.openPanel(t)
-		b.waitVisible(t, "the gate links to sign-up", "a#chat-signup")
-		signup := eval[string](t, b, "read the sign-up link", `__lq('#chat-signup').href`)
-		b.navigate(t, signup)
-		b.waitVisible(t, "the sign-up form", "form#signup-form")
-		b.fill(t, "#signup-name", "Widget Reader")
-		b.fill(t, "#signup-email", newEmail("roundtrip"))
-		b.fill(t, "#signup-password", password)
-		b.submit(t, "#signup-form")
+		b.signUpThroughGate(t, "Widget Reader", newEmail("roundtrip"))
 		back := waitFor[string](t, b, "back on the page the reader came from", `location.origin === `+js(host.URL)+` ? location.href : null`)
 		if back != page {
 			t.Errorf("after signing up the reader is on %q, want %q", back, page)
@@ -1187,18 +1208,11 @@ func TestBrowserWidget(t *testing.T) {
 		b := newTab(t, browser)
 		b.signUpByAPI(t, base, newEmail("navigate"), password)
 		b.navigate(t, host.URL)
-		eval[bool](t, b, "record what the widget sends, then navigate without loading", `(() => {
-			window.__sent = []; const f = window.fetch;
-			window.fetch = (u, o) => { if (o && typeof o.body === 'string') window.__sent.push(o.body); return f(u, o); };
-			history.pushState({}, '', '/docs/time-zones'); return true; })()`)
+		b.recordSent(t)
+		eval[bool](t, b, "navigate without loading", `(() => { history.pushState({}, '', '/docs/time-zones'); return true; })()`)
 		b.ask(t, question)
-		sent := eval[[]string](t, b, "read what was sent", `window.__sent`)
-		found := false
-		for _, body := range sent {
-			found = found || strings.Contains(body, `"current_page":"/docs/time-zones"`)
-		}
-		if !found {
-			t.Errorf("no question carried the page navigated to: %q", sent)
+		if sent := b.sent(t); !strings.Contains(sent, `"current_page":"/docs/time-zones"`) {
+			t.Errorf("no question carried the page navigated to:\n%s", sent)
 		}
 	})
 	t.Run("summarize on a selection of the site's page summarizes the selection", func(t *testing.T) {
@@ -1206,14 +1220,11 @@ func TestBrowserWidget(t *testing.T) {
 		b.signUpByAPI(t, base, newEmail("select"), password)
 		b.navigate(t, host.URL)
 		b.waitVisible(t, "the toggle", "#chat-toggle")
-		eval[bool](t, b, "record what the widget sends, and select the site's paragraph", `(() => {
-			window.__sent = []; const f = window.fetch;
-			window.fetch = (u, o) => { if (o && typeof o.body === 'string') window.__sent.push(o.body); return f(u, o); };
-			const p = document.querySelector('main p'), r = document.createRange(); r.selectNodeContents(p);
-			getSelection().removeAllRanges(); getSelection().addRange(r); return true; })()`)
+		b.recordSent(t)
+		b.selectText(t, "main p")
 		b.click(t, "Summarize in the selection menu", "#summarize-selection")
 		b.waitAnswer(t, "the summary", 0)
-		sent := strings.Join(eval[[]string](t, b, "read what was sent", `window.__sent`), "\n")
+		sent := b.sent(t)
 		if !strings.Contains(sent, `"agent_type":"summarizer"`) || !strings.Contains(sent, `"highlighted_text":"This page is served from another origin`) {
 			t.Errorf("the summary was not asked of the selection:\n%s", sent)
 		}

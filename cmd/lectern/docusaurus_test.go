@@ -92,13 +92,7 @@ func TestDocusaurusPlugin(t *testing.T) {
 	t.Run("a guest signs up through the gate and comes back to the page", func(t *testing.T) {
 		b := newTab(t, browser)
 		b.navigate(t, siteURL+page)
-		b.openPanel(t)
-		b.click(t, "the gate's sign-up link", "a#chat-signup")
-		b.waitVisible(t, "Lectern's sign-up form", "form#signup-form")
-		b.fill(t, "#signup-name", "Site Reader")
-		b.fill(t, "#signup-email", newEmail("docusaurus"))
-		b.fill(t, "#signup-password", browserPassword)
-		b.submit(t, "#signup-form")
+		b.signUpThroughGate(t, "Site Reader", newEmail("docusaurus"))
 		back := waitFor[string](t, b, "back on the site's page", `location.origin === `+js(siteURL)+` ? location.pathname : null`)
 		if strings.TrimSuffix(back, "/") != page {
 			t.Errorf("after signing up the reader is on %q, want %q", back, page)
@@ -144,12 +138,11 @@ func TestDocusaurusPlugin(t *testing.T) {
 		b.signUpByAPI(t, base, newEmail("spa"), browserPassword)
 		b.navigate(t, siteURL+page)
 		b.waitVisible(t, "the assistant", "#chat-toggle")
-		eval[bool](t, b, "record what the widget sends", `(() => { window.__sent = []; const f = window.fetch;
-			window.fetch = (u, o) => { if (o && typeof o.body === 'string') window.__sent.push(o.body); return f(u, o); }; return true; })()`)
+		b.recordSent(t)
 		b.click(t, "the sidebar's link to Smoke", `nav a[href="/hive/smoke"]`)
 		waitFor[bool](t, b, "the site navigated without loading", `location.pathname.replace(/\/$/, '') === '/hive/smoke' && !!window.__sent`)
 		b.ask(t, "Why does smoke calm the bees?")
-		sent := strings.Join(eval[[]string](t, b, "read what was sent", `window.__sent`), "\n")
+		sent := b.sent(t)
 		if !strings.Contains(sent, `"current_page":"/hive/smoke`) {
 			t.Errorf("the question did not carry the page navigated to:\n%s", sent)
 		}
@@ -159,13 +152,11 @@ func TestDocusaurusPlugin(t *testing.T) {
 		b.signUpByAPI(t, base, newEmail("summary"), browserPassword)
 		b.navigate(t, siteURL+page)
 		b.waitVisible(t, "the assistant", "#chat-toggle")
-		eval[bool](t, b, "select a paragraph of the article", `(() => { window.__sent = []; const f = window.fetch;
-			window.fetch = (u, o) => { if (o && typeof o.body === 'string') window.__sent.push(o.body); return f(u, o); };
-			const p = document.querySelector('article p'), r = document.createRange(); r.selectNodeContents(p);
-			getSelection().removeAllRanges(); getSelection().addRange(r); return true; })()`)
+		b.recordSent(t)
+		b.selectText(t, "article p")
 		b.click(t, "Summarize", "#summarize-selection")
 		b.waitAnswer(t, "the summary", 0)
-		sent := strings.Join(eval[[]string](t, b, "read what was sent", `window.__sent`), "\n")
+		sent := b.sent(t)
 		if !strings.Contains(sent, `"agent_type":"summarizer"`) || !strings.Contains(sent, `"highlighted_text":"A brood box holds ten frames.`) {
 			t.Errorf("the summary was not asked of the selection:\n%s", sent)
 		}

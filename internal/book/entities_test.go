@@ -31,24 +31,15 @@ func TestCharacterReferencesAreDecoded(t *testing.T) {
 // site's i18n.defaultLocale, else what most of its documents' front matter
 // gives.
 func TestBookLanguage(t *testing.T) {
-	write := func(dir, name, text string) {
-		t.Helper()
-		if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
 	site := t.TempDir()
-	write(site, "docusaurus.config.ts", "export default {\n  title: 'Mi sitio',\n  i18n: {\n    defaultLocale: 'es',\n    locales: ['es', 'en'],\n  },\n};\n")
-	write(site, "docs/intro.md", "# Introducción\n\nTexto.\n")
+	write(t, filepath.Join(site, "docusaurus.config.ts"), "export default {\n  title: 'Mi sitio',\n  i18n: {\n    defaultLocale: 'es',\n    locales: ['es', 'en'],\n  },\n};\n")
+	write(t, filepath.Join(site, "docs/intro.md"), "# Introducción\n\nTexto.\n")
 	folder := t.TempDir()
-	write(folder, "a.md", "---\nlang: zh-Hans\n---\n# 一\n\n文本。\n")
-	write(folder, "b.md", "---\nlang: zh-Hans\n---\n# 二\n\n文本。\n")
-	write(folder, "c.md", "---\nlanguage: en\n---\n# Three\n\nText.\n")
+	write(t, filepath.Join(folder, "a.md"), "---\nlang: zh-Hans\n---\n# 一\n\n文本。\n")
+	write(t, filepath.Join(folder, "b.md"), "---\nlang: zh-Hans\n---\n# 二\n\n文本。\n")
+	write(t, filepath.Join(folder, "c.md"), "---\nlanguage: en\n---\n# Three\n\nText.\n")
 	plain := t.TempDir()
-	write(plain, "a.md", "# One\n\nText.\n")
+	write(t, filepath.Join(plain, "a.md"), "# One\n\nText.\n")
 	for dir, want := range map[string]string{site: "es", folder: "zh-Hans", plain: ""} {
 		b, err := Load(dir, Options{})
 		if err != nil {
@@ -65,18 +56,11 @@ func TestBookLanguage(t *testing.T) {
 // refused.
 func TestSiteTranslation(t *testing.T) {
 	site := t.TempDir()
-	for name, text := range map[string]string{
+	writeTree(t, site, map[string]string{
 		"docusaurus.config.js": "module.exports = { title: 'Site', i18n: { defaultLocale: 'en', locales: ['en', 'es'] } };\n",
 		"docs/intro.md":        "# Introduction\n\nText.\n",
 		"i18n/es/docusaurus-plugin-content-docs/current/intro.md": "# Introducción\n\nTexto.\n",
-	} {
-		if err := os.MkdirAll(filepath.Dir(filepath.Join(site, name)), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(site, name), []byte(text), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	})
 	b, err := Load(site, Options{Locale: "es"})
 	if err != nil {
 		t.Fatal(err)
@@ -99,19 +83,12 @@ func TestSiteTranslation(t *testing.T) {
 // book lacks is reported, not silently left broken.
 func TestLinksAsDocusaurusResolvesThem(t *testing.T) {
 	dir := t.TempDir()
-	for name, text := range map[string]string{
+	writeTree(t, dir, map[string]string{
 		"intro.md": "# Intro\n\n[relative](guides/setup.md#install), [from the root](/guides/setup.md), " +
 			"[from the site](@site/docs/guides/setup.mdx), [a page](/docs/guides/setup), [gone](./missing.md), " +
 			"[outside](https://example.com/a.md).\n",
 		"guides/setup.mdx": "---\ntitle: Setup\n---\n\n[back](../intro.md) and [nowhere](../nowhere.mdx).\n\n## Install\n\nRun it.\n",
-	} {
-		if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	})
 	b, err := Load(dir, Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -174,7 +151,7 @@ func TestComponentsShownAsTextAreListed(t *testing.T) {
 // the site; a missing one is reported.
 func TestMDXBlocksAndPartials(t *testing.T) {
 	dir := t.TempDir()
-	for name, text := range map[string]string{
+	writeTree(t, dir, map[string]string{
 		"docusaurus.config.js": "export default {title: 'Site'};\n",
 		"docs/blocks.md": "# Blocks\n\n````mdx-code-block\nimport Tabs from '@theme/Tabs';\n\n<Tabs>\n<TabItem label=\"Shell\">\n\n```bash\nnpm run build\n```\n\n</TabItem>\n</Tabs>\n\n<details>\n<summary>More <b>options</b></summary>\n\nHidden *text*.\n\n</details>\n````\n\n" +
 			"```js\n<Tabs>kept as code</Tabs>\n```\n",
@@ -182,14 +159,7 @@ func TestMDXBlocksAndPartials(t *testing.T) {
 		"docs/guide/_install.mdx": "---\ntitle: ignored\n---\nRun the **installer** first.\n\nimport Deeper from '../_deeper.md';\n\n<Deeper />\n",
 		"docs/_deeper.md":         "Deeper text, [linking](./guide/setup.mdx#setup) from where it is.\n",
 		"src/partials/_note.md":   ":::note\n\nA shared note.\n\n:::\n",
-	} {
-		if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	})
 	b, err := Load(dir, Options{})
 	if err != nil {
 		t.Fatal(err)

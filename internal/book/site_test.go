@@ -178,10 +178,22 @@ func copySite(t *testing.T) string {
 	return dir
 }
 
+// write writes a file, with the folders it needs.
 func write(t *testing.T, name, text string) {
 	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(name), 0o755); err != nil {
+		t.Fatal(err)
+	}
 	if err := os.WriteFile(name, []byte(text), 0o644); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// writeTree writes files (path in dir → text).
+func writeTree(t *testing.T, dir string, files map[string]string) {
+	t.Helper()
+	for name, text := range files {
+		write(t, filepath.Join(dir, name), text)
 	}
 }
 
