@@ -1543,3 +1543,34 @@ func TestBrowserSiteBook(t *testing.T) {
 		t.Errorf("console:\n  %s", strings.Join(errs, "\n  "))
 	}
 }
+
+// TestBrowserSuggestedQuestions: an empty conversation offers questions
+// drawn from the page's headings, which ask when clicked; the account page
+// has the Ask button too.
+func TestBrowserSuggestedQuestions(t *testing.T) {
+	e := newBrowserEnv(t)
+	b := newTab(t, e.browser)
+	b.signUpByAPI(t, e.base, newEmail("suggest"), browserPassword)
+	b.navigate(t, e.base+docPath)
+	headings := eval[[]string](t, b, "read the page's headings", `[...document.querySelectorAll('article.doc h2, article.doc h3')].map(h => h.textContent.trim())`)
+	b.openPanel(t)
+	got := waitFor[[]string](t, b, "the suggested questions", `(() => { const q = __lqa('.chat-suggestions button').map(b => b.textContent); return q.length ? q : null; })()`)
+	if len(got) != min(3, len(headings)) {
+		t.Fatalf("%d suggestions %q for the headings %q", len(got), got, headings)
+	}
+	for i, q := range got {
+		if !strings.Contains(q, headings[i]) {
+			t.Errorf("suggestion %q is not about the heading %q", q, headings[i])
+		}
+	}
+	b.click(t, "the first suggestion", ".chat-suggestions button")
+	a := b.waitAnswer(t, "the answer to the suggestion", 0)
+	if len(a.Sources) == 0 {
+		t.Errorf("the suggested question got no sources: %.300s", a.Body)
+	}
+	if eval[bool](t, b, "look for the suggestions", visibleExpr(".chat-suggestions button")) {
+		t.Error("the suggestions stay once the conversation has begun")
+	}
+	b.navigate(t, e.base+"/account")
+	b.waitVisible(t, "the Ask button on the account page", "#chat-toggle")
+}

@@ -49,6 +49,11 @@ func (s *Server) lang() string {
 // assistant: the scripts start the assistant where the page has its panel.
 func (l Layout) BookView() bool { return l.View == "home" || l.View == "page" || l.View == "search" }
 
+// AssistantView reports whether the page has the reading assistant: the
+// book's pages, and the reader's account page (a reader may ask from any
+// page that is theirs to read).
+func (l Layout) AssistantView() bool { return l.BookView() || l.View == "account" }
+
 // AccountView reports whether the page is one of the account's (a form in a
 // single column, without the book's contents).
 func (l Layout) AccountView() bool {

@@ -19,13 +19,14 @@ if (view === "account") import("./account.js").then((m) => m.initAccount(client)
 const toggle = $("#chat-toggle");
 const panel = $("#chat-panel");
 if (toggle && panel) {
-  import("./chat.js").then(({ mountChat }) => {
+  import("./chat.js").then(({ mountChat, questionsFrom }) => {
     const here = location.pathname + location.search;
+    const article = $("article.doc");
     const chat = mountChat({
       client, toggle, panel, page: data.page || "",
       login: loginURL(here), signup: "/signup?next=" + encodeURIComponent(here),
+      suggest: () => questionsFrom(article),
     });
-    const article = $("article.doc");
     if (article) import("./selection.js").then((m) => m.mountSelection(article, chat));
   });
 }

@@ -16,11 +16,13 @@ const enc = encodeURIComponent;
 // through the widget's gate to sign in.
 const SIGNING_IN = "lectern.signingIn";
 
-// mountChat fills panel (a hidden <aside>) and wires toggle to it. page is
+// mountChat fills panel (a hidden <aside>) and wires toggle to it. suggest
+// gives the questions an empty conversation offers (drawn from the page the
+// reader is on). page is
 // the current_page, or a function that tells it when a question is asked
 // (a site that navigates without loading pages); bookBase the book's origin when not this page's (the
 // widget); login and signup the gate's links. Answers {open, close, quote, ask}.
-export function mountChat({ client, toggle, panel, page = "", bookBase = "", siteDocs = null, login, signup }) {
+export function mountChat({ client, toggle, panel, page = "", bookBase = "", siteDocs = null, login, signup, suggest = () => [] }) {
   let user;          // the reader; null for a guest; undefined until known
   let highlight = ""; // the selection quoted in the input
 
@@ -30,7 +32,13 @@ export function mountChat({ client, toggle, panel, page = "", bookBase = "", sit
   const histBtn = iconButton("chat-history", "Your conversations", "history", () => history.show(list.hidden),
     { id: "chat-history", "aria-expanded": "false", "aria-controls": "chat-conversations" });
   const list = h("ul", { id: "chat-conversations", class: "conversations", "aria-label": "Your conversations", hidden: true });
-  const hint = h("p", { class: "chat-hint", text: "Ask about what you are reading; answers cite the book. Or select text on a page to ask about it." });
+  // The empty conversation: what to do, and questions about the page.
+  const suggestions = h("ul", { class: "chat-suggestions", "aria-label": "Questions about this page" });
+  const hint = h("div", { class: "chat-intro" },
+    h("p", { class: "chat-hint", text: "Ask about what you are reading; answers cite the book. Or select text on a page to ask about it." }),
+    suggestions);
+  const showSuggestions = () => suggestions.replaceChildren(...suggest().map((q) =>
+    h("li", {}, h("button", { type: "button", class: "suggestion", text: q, onclick: () => ask({ query: q }) }))));
   // Shown once, with the first answer that quotes the book (no model is
   // configured on the server), rather than repeated in every answer.
   const notice = h("p", { id: "chat-quoted-notice", class: "chat-notice", role: "note", hidden: true,
@@ -119,6 +127,7 @@ export function mountChat({ client, toggle, panel, page = "", bookBase = "", sit
 
   function open() {
     if (!panel.hidden) return;
+    showSuggestions();
     panel.hidden = false;
     toggle.setAttribute("aria-expanded", "true");
     if (user) thread.ensureLoaded();
@@ -226,6 +235,7 @@ export function mountWidget({ origin, css, page = "", theme = "auto", position =
   }, true);
   const next = enc(location.href);
   const chat = mountChat({ client, toggle, panel, page: page || (() => location.pathname), bookBase: origin, siteDocs,
+    suggest: () => questionsFrom(document.querySelector("article") || document.querySelector("main") || document.body),
     login: `${origin}/login?next=${next}`, signup: `${origin}/signup?next=${next}` });
   // Selecting text of the site's page offers to ask about it, as in the reader.
   const text = document.querySelector("article") || document.querySelector("main") || document.body;
@@ -249,4 +259,20 @@ function followTheme(host, theme) {
   if (theme !== "light" && theme !== "dark") {
     new MutationObserver(apply).observe(html, { attributes: true, attributeFilter: ["data-theme", "data-color-mode", "class"] });
   }
+}
+
+// questionsFrom offers up to three questions about a page: one per heading
+// of its sections, in its order.
+export function questionsFrom(article) {
+  if (!article) return [];
+  const seen = new Set();
+  const out = [];
+  for (const el of article.querySelectorAll("h2, h3")) {
+    const t = el.textContent.replace(/[\u200b#¶]/g, "").replace(/\s+/g, " ").trim();
+    if (!t || t.length > 80 || seen.has(t.toLowerCase())) continue;
+    seen.add(t.toLowerCase());
+    out.push(/\?$/.test(t) ? t : `What does the book say about “${t}”?`);
+    if (out.length === 3) break;
+  }
+  return out;
 }
