@@ -1574,3 +1574,65 @@ func TestBrowserSuggestedQuestions(t *testing.T) {
 	b.navigate(t, e.base+"/account")
 	b.waitVisible(t, "the Ask button on the account page", "#chat-toggle")
 }
+
+// TestBrowserPanelMakesRoom: on a desktop the open panel narrows the
+// article instead of covering it, and close gives the room back; following
+// a source keeps the panel open on the cited page with the cited heading
+// in view beside it (marked for a moment); on a phone the sheet then only
+// peeks, below the cited heading, and rises when the reader turns to it.
+func TestBrowserPanelMakesRoom(t *testing.T) {
+	e := newBrowserEnv(t)
+	boxes := `(() => { const m = document.querySelector('main').getBoundingClientRect(), p = __lq('#chat-panel');
+		const r = p && !p.hidden ? p.getBoundingClientRect() : null;
+		const h = location.hash ? document.getElementById(decodeURIComponent(location.hash.slice(1))) : null;
+		const hr = h ? h.getBoundingClientRect() : null;
+		return {MainRight: m.right, PanelLeft: r ? r.left : 0, PanelTop: r ? r.top : 0, PanelHeight: r ? r.height : 0,
+			TargetLeft: hr ? hr.left : -1, TargetRight: hr ? hr.right : -1, TargetTop: hr ? hr.top : -1, TargetBottom: hr ? hr.bottom : -1,
+			Width: innerWidth, Height: innerHeight, Marked: h ? getComputedStyle(h).animationName : ''}; })()`
+	type geometry struct {
+		MainRight, PanelLeft, PanelTop, PanelHeight             float64
+		TargetLeft, TargetRight, TargetTop, TargetBottom, Width float64
+		Height                                                  float64
+		Marked                                                  string
+	}
+	followSource := func(t *testing.T, b *tab) {
+		t.Helper()
+		b.ask(t, question)
+		b.do(t, "follow the last answer's first source", chromedp.Click(chromedp.JSPath(
+			`[...__lqa('#chat-messages .message.assistant')].at(-1).querySelector('ol.sources li a[href*="#"]')`)))
+		waitFor[bool](t, b, "the cited page loaded, the panel open again", `!!location.hash && document.readyState === 'complete' &&
+			__lq('#chat-toggle')?.getAttribute('aria-expanded') === 'true'`)
+	}
+	t.Run("desktop", func(t *testing.T) {
+		b := newTab(t, e.browser)
+		b.do(t, "set a desktop viewport", chromedp.EmulateViewport(1280, 800))
+		b.signUpByAPI(t, e.base, newEmail("room"), browserPassword)
+		b.navigate(t, e.base+"/search?q=leap") // the sources are other pages: following one loads it
+		closed := eval[geometry](t, b, "measure with the panel closed", boxes)
+		b.openPanel(t)
+		open := waitFor[geometry](t, b, "the article makes room", `(() => { const g = `+boxes+`; return g.MainRight <= g.PanelLeft + 1 ? g : null; })()`)
+		if open.MainRight >= closed.MainRight && closed.MainRight > open.PanelLeft+1 {
+			t.Errorf("the article was not narrowed: right edge %.0f, panel from %.0f", open.MainRight, open.PanelLeft)
+		}
+		followSource(t, b)
+		g := waitFor[geometry](t, b, "the cited heading beside the panel", `(() => { const g = `+boxes+`;
+			return g.TargetTop >= 0 && g.TargetBottom <= g.Height && g.TargetRight <= g.PanelLeft + 1 && g.MainRight <= g.PanelLeft + 1 ? g : null; })()`)
+		if g.Marked != "cited" {
+			t.Errorf("the cited heading is not marked (animation %q)", g.Marked)
+		}
+		b.click(t, "close the panel", "button.chat-close, #chat-panel [aria-label='Close the assistant']")
+		waitFor[bool](t, b, "the article has its room back", `(() => { const g = `+boxes+`; return g.PanelHeight === 0 && g.MainRight > `+fmt.Sprint(open.PanelLeft+1)+`; })()`)
+	})
+	t.Run("phone", func(t *testing.T) {
+		b := newTab(t, e.browser)
+		b.do(t, "set a phone viewport", chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(1), chromedp.EmulateMobile, chromedp.EmulatePortrait))
+		b.signUpByAPI(t, e.base, newEmail("peek"), browserPassword)
+		b.navigate(t, e.base+docPath)
+		followSource(t, b)
+		g := waitFor[geometry](t, b, "the sheet peeks below the cited heading", `(() => { const g = `+boxes+`;
+			return g.PanelHeight > 0 && g.PanelHeight <= g.Height * 0.4 && g.TargetTop >= 0 && g.TargetBottom <= g.PanelTop ? g : null; })()`)
+		_ = g
+		b.click(t, "turn to the sheet", "#chat-input")
+		waitFor[bool](t, b, "the sheet rises", `(() => { const g = `+boxes+`; return g.PanelHeight > g.Height * 0.5; })()`)
+	})
+}

@@ -16,6 +16,10 @@ const enc = encodeURIComponent;
 // through the widget's gate to sign in.
 const SIGNING_IN = "lectern.signingIn";
 
+// PANEL_OPEN marks, in the reader, that the panel is open, so that it stays
+// open on the next page.
+const PANEL_OPEN = "lectern.panelOpen";
+
 // mountChat fills panel (a hidden <aside>) and wires toggle to it. suggest
 // gives the questions an empty conversation offers (drawn from the page the
 // reader is on). page is
@@ -125,19 +129,48 @@ export function mountChat({ client, toggle, panel, page = "", bookBase = "", sit
     close(!a || a === document.body || panel.contains(a));
   });
 
-  function open() {
+  // In the reader the panel stays open from page to page (following a
+  // source loads the cited page), and on a wide screen the article makes
+  // room for it rather than being covered.
+  const reader = !bookBase;
+  function open({ focus = true, peek = false } = {}) {
+    panel.classList.toggle("peek", peek);
     if (!panel.hidden) return;
     showSuggestions();
     panel.hidden = false;
     toggle.setAttribute("aria-expanded", "true");
+    if (reader) {
+      document.body.classList.add("chat-open");
+      store.set(PANEL_OPEN, "1");
+    }
     if (user) thread.ensureLoaded();
-    focusFirst();
+    if (focus) focusFirst();
   }
   const focusFirst = () => (user ? input : user === null && !offline ? gate.querySelector("a") : panel).focus();
   function close(returnFocus) {
     panel.hidden = true;
+    panel.classList.remove("peek");
     toggle.setAttribute("aria-expanded", "false");
+    if (reader) {
+      document.body.classList.remove("chat-open");
+      store.set(PANEL_OPEN, "");
+    }
     if (returnFocus) toggle.focus();
+  }
+  // A peeking sheet (a phone, just after following a source) rises again
+  // when the reader turns to it.
+  const phone = () => matchMedia("(max-width: 40rem)").matches;
+  panel.addEventListener("focusin", () => panel.classList.remove("peek"));
+  panel.addEventListener("click", (e) => {
+    // Following a source to a heading of this page: on a phone the sheet
+    // lowers to a peek so that the heading shows above it.
+    const a = e.target.closest?.("a[href]");
+    panel.classList.toggle("peek", reader && phone() && !!a && a.hash !== "" && a.pathname === location.pathname);
+  });
+  if (reader && store.get(PANEL_OPEN)) {
+    // Back from following a source: the cited text must stay in view, so
+    // the focus stays on the page, and on a phone the sheet only peeks.
+    open({ focus: false, peek: phone() && !!location.hash });
   }
 
   // Sending.
