@@ -1369,6 +1369,10 @@ func TestBrowserScreenshots(t *testing.T) {
 				{"book-page", member, func(t *testing.T, b *tab) {
 					b.navigate(t, base+docPath)
 					b.waitSignedIn(t, "on the book page")
+					// The panel stays open from page to page: this shot is of the page alone.
+					eval[bool](t, b, "close the panel", `(() => { const t = __lq('#chat-toggle');
+						if (t.getAttribute('aria-expanded') === 'true') t.click(); return true; })()`)
+					b.waitGone(t, "the panel closed", "#chat-panel")
 				}},
 				{"chat-answer", member, func(t *testing.T, b *tab) {
 					b.navigate(t, base+docPath)
@@ -1635,4 +1639,38 @@ func TestBrowserPanelMakesRoom(t *testing.T) {
 		b.click(t, "turn to the sheet", "#chat-input")
 		waitFor[bool](t, b, "the sheet rises", `(() => { const g = `+boxes+`; return g.PanelHeight > g.Height * 0.5; })()`)
 	})
+}
+
+// TestBrowserContentsDrawer: on a phone the contents wait behind a button,
+// so that a page starts with its title; the drawer opens with the focus in
+// it and closes with Escape, giving the focus back. On a desktop the
+// contents stay in their column.
+func TestBrowserContentsDrawer(t *testing.T) {
+	e := newBrowserEnv(t)
+	b := newTab(t, e.browser)
+	b.do(t, "set a phone viewport", chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(1), chromedp.EmulateMobile, chromedp.EmulatePortrait))
+	b.navigate(t, e.base+docPath)
+	b.waitVisible(t, "the contents button", "#toc-toggle")
+	if eval[bool](t, b, "look for the contents", visibleExpr("#toc")) {
+		t.Error("the contents are shown above the page on a phone")
+	}
+	top := eval[float64](t, b, "where the title is", `document.querySelector('main h1').getBoundingClientRect().top`)
+	if top > 250 { // the header and the chapter line; the contents took some 340 px more
+		t.Errorf("the page's title starts %.0f px down, want it near the top", top)
+	}
+	b.click(t, "open the contents", "#toc-toggle")
+	b.waitVisible(t, "the contents drawer", "#toc")
+	waitFor[bool](t, b, "the focus in the drawer", `document.getElementById('toc').contains(document.activeElement) &&
+		document.getElementById('toc-toggle').getAttribute('aria-expanded') === 'true'`)
+	b.do(t, "press Escape", chromedp.KeyEvent(kb.Escape))
+	waitFor[bool](t, b, "the drawer closed, the focus back on its button", `!document.getElementById('toc').classList.contains('open') &&
+		document.activeElement === document.getElementById('toc-toggle')`)
+
+	desk := newTab(t, e.browser)
+	desk.do(t, "set a desktop viewport", chromedp.EmulateViewport(1280, 800))
+	desk.navigate(t, e.base+docPath)
+	desk.waitVisible(t, "the contents in their column", "#toc")
+	if eval[bool](t, desk, "look for the contents button", visibleExpr("#toc-toggle")) {
+		t.Error("the contents button shows on a desktop")
+	}
 }

@@ -16,6 +16,30 @@ initForm(view, client); // the sign-in, sign-up and password forms, where there 
 
 if (view === "account") import("./account.js").then((m) => m.initAccount(client));
 
+initDrawer($("#toc-toggle"), $("#toc"));
+
+// initDrawer makes the contents, on a narrow screen, a drawer behind the
+// toggle: Escape or a click outside closes it, and the focus returns to
+// the toggle. Without the scripts the contents stay above the page.
+function initDrawer(toggle, toc) {
+  if (!toggle || !toc) return;
+  document.body.classList.add("drawer");
+  toggle.hidden = false;
+  const set = (open, focus) => {
+    toc.classList.toggle("open", open);
+    toggle.setAttribute("aria-expanded", String(open));
+    if (open) (toc.querySelector('[aria-current="page"]') || toc.querySelector("a"))?.focus();
+    else if (focus) toggle.focus();
+  };
+  toggle.addEventListener("click", () => set(!toc.classList.contains("open"), true));
+  document.addEventListener("keydown", (e) => {
+    if (e.key === "Escape" && toc.classList.contains("open")) set(false, true);
+  });
+  document.addEventListener("click", (e) => {
+    if (toc.classList.contains("open") && !toc.contains(e.target) && !toggle.contains(e.target)) set(false, false);
+  });
+}
+
 const toggle = $("#chat-toggle");
 const panel = $("#chat-panel");
 if (toggle && panel) {
