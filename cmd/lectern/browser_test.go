@@ -49,6 +49,9 @@ const (
 // LECTERN_TEST_BROWSER=require). The tests never download one.
 func chromiumPath(t *testing.T) string {
 	t.Helper()
+	if testing.Short() && os.Getenv("LECTERN_TEST_BROWSER") != "require" {
+		t.Skip("-short leaves the browser tests out")
+	}
 	candidates := []string{os.Getenv("LECTERN_CHROMIUM"), "/usr/lib/chromium/chromium"}
 	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "headless-shell"} {
 		if p, err := exec.LookPath(name); err == nil {

@@ -24,6 +24,9 @@ var docusaurusSite = filepath.Join("..", "..", "integrations", "docusaurus", "te
 // CI sets it).
 func buildDocusaurus(t *testing.T, lectern string) string {
 	t.Helper()
+	if testing.Short() && os.Getenv("LECTERN_TEST_DOCUSAURUS") != "require" {
+		t.Skip("-short leaves the Docusaurus build out")
+	}
 	if _, err := exec.LookPath("npm"); err != nil {
 		if os.Getenv("LECTERN_TEST_DOCUSAURUS") == "require" {
 			t.Fatal("LECTERN_TEST_DOCUSAURUS=require but npm is not installed")

@@ -98,6 +98,9 @@ type lecternProc struct {
 // process is killed, if still running, when the test ends.
 func startProc(t *testing.T, name, role string, env map[string]string) *lecternProc {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("-short leaves the fault tests out")
+	}
 	if env["LECTERN_ADDR"] == "" {
 		env["LECTERN_ADDR"] = freeAddr(t)
 	}

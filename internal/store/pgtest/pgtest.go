@@ -35,6 +35,9 @@ const connectTimeout = 5 * time.Second
 // LECTERN_TEST_POSTGRES=require.
 func NewDatabase(t testing.TB) string {
 	t.Helper()
+	if testing.Short() && os.Getenv("LECTERN_TEST_POSTGRES") != "require" {
+		t.Skip("pgtest: -short leaves PostgreSQL out")
+	}
 	admin := os.Getenv("LECTERN_TEST_POSTGRES_URL")
 	if admin == "" {
 		admin = DefaultURL
