@@ -1149,7 +1149,7 @@ func TestBrowserWidget(t *testing.T) {
 			t.Error("the gate is shown as if the reader were only signed out")
 		}
 		console := strings.Join(b.errorsSince(mark), "\n")
-		if !strings.Contains(console, "LECTERN_CORS_ORIGINS") || !strings.Contains(console, other) {
+		if !strings.Contains(console, "LECTERN_TRUSTED_ORIGINS") || !strings.Contains(console, other) {
 			t.Errorf("the console does not name the setting and the origin:\n%s", console)
 		}
 	})

@@ -48,3 +48,34 @@ func TestMisconfigurationIsLoud(t *testing.T) {
 		t.Errorf("%d warnings naming the untrusted origin, want 1:\n%s", warned, logs)
 	}
 }
+
+// TestSplitAuthServesItsTrustedSites starts the identity service alone,
+// with the settings the split deployment documents (the site in
+// LECTERN_TRUSTED_ORIGINS only): a page of that site can call it, the
+// preflight and the answer carrying its origin, and another site still
+// cannot.
+func TestSplitAuthServesItsTrustedSites(t *testing.T) {
+	base, _, _ := startRole(t, "auth", map[string]string{
+		"LECTERN_SECRET":          strings.Repeat("s", 40),
+		"LECTERN_BASE_URL":        "http://auth.example",
+		"LECTERN_TRUSTED_ORIGINS": "https://book.example",
+	})
+	for _, tc := range []struct {
+		origin string
+		status int
+		allow  string
+	}{{"https://book.example", 204, "https://book.example"}, {"https://other.example", 403, ""}} {
+		req, _ := http.NewRequest("OPTIONS", base+"/api/auth/sign-in/email", nil)
+		req.Header.Set("Origin", tc.origin)
+		req.Header.Set("Access-Control-Request-Method", "POST")
+		req.Header.Set("Access-Control-Request-Headers", "content-type")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != tc.status || res.Header.Get("Access-Control-Allow-Origin") != tc.allow {
+			t.Errorf("preflight from %s: %d, allow %q; want %d, %q", tc.origin, res.StatusCode, res.Header.Get("Access-Control-Allow-Origin"), tc.status, tc.allow)
+		}
+	}
+}

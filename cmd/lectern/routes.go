@@ -3,6 +3,7 @@ package main
 import (
 	"log/slog"
 	"net/http"
+	"slices"
 
 	"github.com/lectern/lectern/internal/api"
 	"github.com/lectern/lectern/internal/config"
@@ -28,11 +29,12 @@ const (
 // not serve one passes nil for it. The reader (web) serves every other path,
 // and the public book endpoints GET /api/book and GET /api/search. Metrics
 // are never served here, only on their own address (serveMetrics); m counts
-// every request the access log sees.
-func newHandler(cfg *config.Config, log *slog.Logger, st store.Store, id *identity.Server, apiSrv *api.Server, reader *web.Server, lib *library.Library, m *metrics.Metrics) http.Handler {
+// every request the access log sees; refused is told each origin refused.
+func newHandler(cfg *config.Config, log *slog.Logger, st store.Store, id *identity.Server, apiSrv *api.Server, reader *web.Server, lib *library.Library, m *metrics.Metrics, refused func(string)) http.Handler {
 	mux := http.NewServeMux()
-	cors := httpx.CORS(cfg.CORSOrigins, newOriginWarner(log,
-		"refused a browser request from a page of another origin (is it a site showing the widget?)", "LECTERN_CORS_ORIGINS").warn)
+	// A trusted origin (a site whose pages may sign readers in) may also
+	// read the answers: one setting serves every role of a split deployment.
+	cors := httpx.CORS(slices.Concat(cfg.CORSOrigins, cfg.TrustedOrigins), refused)
 	if id != nil {
 		mux.Handle("/api/auth/", httpx.Chain(id.Handler(), cors, httpx.LimitBody(maxAuthBody)))
 	}

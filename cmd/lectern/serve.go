@@ -54,6 +54,10 @@ func runServe(ctx context.Context, role string, args []string, getenv func(strin
 		return err
 	}
 
+	// One warning per refused origin, whichever part refused it (CORS, or
+	// the identity service's origin check).
+	refused := newOriginWarner(log, "refused a request from a page of another origin: if it is a site of yours (one showing the widget, or Lectern under another name), add it to the setting",
+		"LECTERN_TRUSTED_ORIGINS")
 	var id *identity.Server
 	var kr *keys.Keyring
 	var apiSrv *api.Server // built after identity, which tells it of deleted accounts
@@ -70,7 +74,7 @@ func runServe(ctx context.Context, role string, args []string, getenv func(strin
 				apiSrv.ForgetUser(userID)
 			}
 		}
-		if id, err = newIdentity(cfg, log, st, kr, sec, m, forget); err != nil {
+		if id, err = newIdentity(cfg, log, st, kr, sec, m, forget, refused.warn); err != nil {
 			return err
 		}
 		defer id.Wait()
@@ -101,7 +105,7 @@ func runServe(ctx context.Context, role string, args []string, getenv func(strin
 			ReturnOrigins: slices.Concat(cfg.CORSOrigins, cfg.TrustedOrigins)})
 	}
 
-	handler := newHandler(cfg, log, st, id, apiSrv, reader, lib, m)
+	handler := newHandler(cfg, log, st, id, apiSrv, reader, lib, m, refused.warn)
 	srv := &http.Server{
 		Addr:              cfg.Addr,
 		Handler:           handler,
@@ -194,7 +198,7 @@ func newAPI(ctx context.Context, role string, cfg *config.Config, log *slog.Logg
 // newIdentity builds the identity service. Its per-address limits have a
 // limiter of their own, apart from the API's per-reader one and from the
 // account lockouts, so that filling one cannot push out the others.
-func newIdentity(cfg *config.Config, log *slog.Logger, st store.Store, kr *keys.Keyring, sec []byte, m *metrics.Metrics, onUserDeleted func(string)) (*identity.Server, error) {
+func newIdentity(cfg *config.Config, log *slog.Logger, st store.Store, kr *keys.Keyring, sec []byte, m *metrics.Metrics, onUserDeleted, onUntrustedOrigin func(string)) (*identity.Server, error) {
 	hasher, err := password.NewHasher(password.Default(), hashConcurrency)
 	if err != nil {
 		return nil, err
@@ -222,11 +226,10 @@ func newIdentity(cfg *config.Config, log *slog.Logger, st store.Store, kr *keys.
 		ClientIP:       httpx.ClientIP{Trusted: cfg.TrustedProxies},
 		VerifyOnSignUp: cfg.SMTPURL != nil,
 		// Nil-safe: with metrics off these count nothing.
-		OnRateLimited:   m.RateLimited,
-		OnSignInFailure: m.SignInFailed,
-		OnUserDeleted:   onUserDeleted,
-		OnUntrustedOrigin: newOriginWarner(log,
-			"refused a sign-in, sign-up or account change from an origin that is not trusted", "LECTERN_TRUSTED_ORIGINS").warn,
+		OnRateLimited:     m.RateLimited,
+		OnSignInFailure:   m.SignInFailed,
+		OnUserDeleted:     onUserDeleted,
+		OnUntrustedOrigin: onUntrustedOrigin,
 	}, st, kr, hasher, ratelimit.New(time.Now, ratelimit.DefaultMaxKeys), mailer), nil
 }
 

@@ -104,7 +104,7 @@ export function mountChat({ client, toggle, panel, page = "", bookBase = "", sit
     offline = true;
     if (bookBase) {
       console.error(`Lectern: ${bookBase} cannot be reached from ${location.origin} (${e.message}). ` +
-        `Start Lectern with ${location.origin} in LECTERN_CORS_ORIGINS and LECTERN_TRUSTED_ORIGINS; ` +
+        `Start Lectern with ${location.origin} in LECTERN_TRUSTED_ORIGINS; ` +
         `if this site sets a Content-Security-Policy, allow ${bookBase} in its connect-src; ` +
         `and open this site under the host name Lectern's settings give it (localhost and 127.0.0.1 are two sites to a browser).`);
     }
