@@ -249,10 +249,13 @@ func js(s string) string { b, _ := json.Marshal(s); return string(b) }
 
 // shadowQueries defines, in every page, queries that find an element in
 // the document or else in the widget's shadow root, where the assistant
-// lives on another site.
+// lives on another site; and __inflight, the page's requests not yet
+// settled.
 const shadowQueries = `
 window.__lq = s => document.querySelector(s) || document.querySelector('lectern-widget')?.shadowRoot?.querySelector(s) || null;
 window.__lqa = s => [...document.querySelectorAll(s), ...(document.querySelector('lectern-widget')?.shadowRoot?.querySelectorAll(s) || [])];
+window.__inflight = 0;
+(() => { const f = window.fetch; window.fetch = (...a) => { window.__inflight++; return f(...a).finally(() => { window.__inflight--; }); }; })();
 `
 
 // Page-side helpers, prepended to expressions that need them.
@@ -1281,6 +1284,10 @@ func TestBrowserAccessibility(t *testing.T) {
 	guest := newTab(t, browser)
 	member := newTab(t, browser)
 	member.signUpByAPI(t, base, newEmail("a11y"), password)
+	newcomer := newTab(t, browser) // a reader with no conversation yet
+	newcomer.signUpByAPI(t, base, newEmail("a11y-new"), password)
+	phone := newTab(t, browser)
+	phone.do(t, "set a phone viewport", chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(1), chromedp.EmulateMobile, chromedp.EmulatePortrait))
 	for _, tc := range []struct {
 		name   string
 		who    *tab
@@ -1310,6 +1317,14 @@ func TestBrowserAccessibility(t *testing.T) {
 		{"another site's page with the widget's panel open", member, host.URL, "button#chat-toggle", func(t *testing.T, b *tab) {
 			b.openPanel(t)
 		}},
+		{"a book page with an empty panel and its suggested questions", newcomer, docPath, "button#chat-toggle", func(t *testing.T, b *tab) {
+			b.openPanel(t)
+			b.waitVisible(t, "the suggested questions", ".chat-suggestions button")
+		}},
+		{"a book page on a phone with the contents drawer open", phone, docPath, "button#toc-toggle", func(t *testing.T, b *tab) {
+			b.click(t, "open the contents", "#toc-toggle")
+			b.waitVisible(t, "the drawer", "#toc")
+		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			b := tc.who
@@ -1324,8 +1339,8 @@ func TestBrowserAccessibility(t *testing.T) {
 				tc.action(t, b)
 			}
 			// Requests the scripts start on load (the session, the
-			// conversation) report their failures asynchronously.
-			time.Sleep(300 * time.Millisecond)
+			// conversation) report their failures when they settle.
+			waitFor[bool](t, b, "the page's requests settled", `document.readyState === 'complete' && window.__inflight === 0`)
 			b.checkPage(t, mark)
 		})
 	}

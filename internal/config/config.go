@@ -127,8 +127,8 @@ type Group uint16
 // The groups.
 const (
 	Database   Group = 1 << iota // --data-dir, --database-url
-	Listen                       // the HTTP server: address, base URL, proxies, CORS, metrics, shutdown
-	Accounts                     // the identity service: trusted origins, sign-in limit, mail
+	Listen                       // the HTTP server: address, base URL, proxies, trusted and CORS origins, metrics, shutdown
+	Accounts                     // the identity service: sign-in limit, mail
 	Signing                      // the JWT signing algorithm
 	Claims                       // the JWT issuer and audience
 	JWKS                         // where the api role fetches verification keys
@@ -172,7 +172,7 @@ func (r *raw) options() []option {
 		{"cors-origins", "comma-separated origins allowed to call the API and identity service from a browser with credentials", "", &r.cors, Listen},
 		{"trusted-proxies", "comma-separated CIDRs of reverse proxies whose X-Forwarded-For is believed", "", &r.proxies, Listen},
 		{"shutdown-timeout", "how long to drain requests on SIGINT/SIGTERM", "15s", &r.grace, Listen},
-		{"trusted-origins", "comma-separated origins allowed to make cookie-authenticated requests, besides the base URL's", "", &r.origins, Accounts},
+		{"trusted-origins", "comma-separated origins whose pages may sign readers in and call the API with credentials, besides the base URL's", "", &r.origins, Listen},
 		{"auth-rate-limit", "per-IP limit on sign-in, sign-up and password changes, as N/duration (e.g. 3/10s), or off", "3/10s", &r.rateLimit, Accounts},
 		{"smtp-url", "smtp://user:password@host:port for password-reset and verification mail; empty writes links to the log", "", &r.smtp, Accounts},
 		{"mail-from", "From address of outgoing mail", "Lectern <no-reply@localhost>", &r.mailFrom, Accounts},
