@@ -180,14 +180,65 @@ func (ix *Index) absentNames(question string) []string {
 	if titleCase(question) || ix.capitalizes() {
 		return nil
 	}
+	foreign := latinIsForeign(question)
 	var absent []string
 	surfaceWords(question, func(w string, start int) {
-		if !nameLike(question, w, start) || ix.mentions(w) {
-			return
+		name := nameLike(question, w, start)
+		if !name && foreign {
+			// "Pin<&mut T>": the name is what comes before the type.
+			if i := strings.IndexFunc(w, notInName); i > 0 {
+				w = w[:i]
+			}
+			name = latinTerm(w)
 		}
-		absent = append(absent, w)
+		if name && !ix.mentions(w) {
+			absent = append(absent, w)
+		}
 	})
 	return absent
+}
+
+// latinIsForeign reports whether text is written mostly in another script
+// than the Latin alphabet (Chinese, Japanese, Russian…). Its Latin words
+// are then foreign terms (names, identifiers, "futex"), capitalized or
+// not, and a sentence's first word is one too ("Pin<&mut T> 是怎样…").
+// Chinese and Japanese count about two characters a word.
+func latinIsForeign(text string) bool {
+	latin, other, ideographs := 0, 0, 0
+	surfaceWords(text, func(w string, _ int) {
+		switch {
+		case strings.IndexFunc(w, func(r rune) bool { return unicode.IsLetter(r) && !unicode.Is(unicode.Latin, r) }) >= 0:
+			other++
+		case letterCount(w) > 0:
+			latin++
+		}
+	})
+	for _, r := range text {
+		if r >= 0x2E80 && classify(r) == runeIdeograph {
+			ideographs++
+		}
+	}
+	return other+ideographs/2 > latin
+}
+
+// notInName reports whether r ends the name at the start of a word.
+func notInName(r rune) bool {
+	return !unicode.IsLetter(r) && !unicode.IsDigit(r) && !strings.ContainsRune("_.:+#", r)
+}
+
+// latinTerm reports whether w is a word of two Latin letters or more, not
+// a stop word; it may hold digits and the punctuation of identifiers.
+func latinTerm(w string) bool {
+	n := 0
+	for _, r := range w {
+		switch {
+		case unicode.Is(unicode.Latin, r):
+			n++
+		case unicode.IsLetter(r):
+			return false
+		}
+	}
+	return n >= 2 && !isStopWord(strings.ToLower(w))
 }
 
 // mentions reports whether the book has the word w in any case, or a

@@ -124,3 +124,26 @@ func TestNamesInChineseText(t *testing.T) {
 		t.Errorf("surface words %q, want Send and Sync", got)
 	}
 }
+
+// TestLatinNamesInAnotherScript checks that in a question written in
+// another script, every Latin word is a name, whatever its case or place.
+func TestLatinNamesInAnotherScript(t *testing.T) {
+	ix := New(Options{})
+	ix.Add(Doc{ID: "1", Group: "a", Page: "a", Title: "互斥锁",
+		Text: "Mutex 在等待时自旋。调用 ptr::read 读取值，再用 unsafe 块。Часы показывают время, и Mutex тоже."})
+	for _, tc := range []struct {
+		question string
+		want     []string
+	}{
+		{"Mutex 是怎么让线程休眠的（比如用 futex）？", []string{"futex"}},
+		{"Pin<&mut T> 是怎样保证结构体不会被移动的？", []string{"Pin"}},
+		{"用 ptr::read_volatile 读写寄存器时要注意什么？", []string{"ptr::read_volatile"}},
+		{"unsafe 块里的 ptr::read 做什么？", nil},
+		{"Как работает futex в Mutex?", []string{"futex"}},
+		{"how does the futex work in a Mutex?", nil}, // in English, a lower-case word is no name
+	} {
+		if got := ix.absentNames(tc.question); !slices.Equal(got, tc.want) {
+			t.Errorf("absentNames(%q) = %q, want %q", tc.question, got, tc.want)
+		}
+	}
+}
