@@ -303,9 +303,13 @@ func (sec section) introduced(s sentence) int {
 	return -1
 }
 
-// endsWithColon reports whether a sentence ends with a colon, closing
-// emphasis or quotes aside.
-func endsWithColon(s string) bool { return strings.HasSuffix(strings.TrimRight(s, `*"”`), ":") }
+// endsWithColon reports whether a sentence ends with a colon (or the
+// full-width one of Chinese and Japanese), closing emphasis or quotes
+// aside.
+func endsWithColon(s string) bool {
+	s = strings.TrimRight(s, `*"”`)
+	return strings.HasSuffix(s, ":") || strings.HasSuffix(s, "：")
+}
 
 // extractiveAnswer quotes the sentences of hits that best answer query,
 // leaving out those already quoted in the earlier answers. It returns the

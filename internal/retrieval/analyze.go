@@ -1,6 +1,7 @@
 package retrieval
 
 import (
+	"strings"
 	"sync"
 	"unicode"
 	"unicode/utf8"
@@ -194,7 +195,7 @@ type wordTerm struct{ word, term string }
 // buf and pending are scratch space, returned for reuse.
 func (a *analyzer) each(text string, learn bool, buf []byte, pending []wordTerm, fn func(term string, start int)) ([]byte, []wordTerm) {
 	pending = pending[:0]
-	var run ideographRun
+	run := ideographRun{stop: a.lang.ideographStop}
 	a.mu.RLock()
 	buf = scanWords(text, buf, func(word []byte, start, end int) {
 		if a.lang.bigram && isIdeographWord(word) {
@@ -246,32 +247,75 @@ func isIdeographPair(term string) bool {
 
 // ideographRun turns a run of adjacent ideographs into the terms of
 // languages written without spaces: each overlapping pair ("时间戳" gives
-// "时间", "间戳"), or the character alone when the run has one.
+// "时间", "间戳"), or the character alone when it stands alone. With stop
+// words, the run is first cut at them: the pairs "什么" and "么风" of
+// "有什么风险" say nothing, only "风险" does.
 type ideographRun struct {
-	prev       string
-	prevStart  int
-	prevEnd    int
-	n          int // characters in the run so far
-	emittedAny bool
+	chars []runChar
+	stop  func(string) bool // nil: no stop words
+}
+
+// runChar is one character of a run, with its byte offsets in the text.
+type runChar struct {
+	ch         string
+	start, end int
 }
 
 func (r *ideographRun) add(ch string, start, end int, fn func(string, int)) {
-	if r.n > 0 && start == r.prevEnd {
-		fn(r.prev+ch, r.prevStart)
-		r.emittedAny = true
-	} else {
+	if n := len(r.chars); n > 0 && start != r.chars[n-1].end {
 		r.flush(fn)
 	}
-	r.prev, r.prevStart, r.prevEnd = ch, start, end
-	r.n++
+	r.chars = append(r.chars, runChar{ch, start, end})
 }
 
-// flush ends the run, giving a lone character its own term.
+// maxStopRunes is the length of the longest stop word of a language
+// written without spaces.
+const maxStopRunes = 3
+
+// flush ends the run and emits its terms.
 func (r *ideographRun) flush(fn func(string, int)) {
-	if r.n == 1 && !r.emittedAny {
-		fn(r.prev, r.prevStart)
+	cs := r.chars
+	seg := 0 // start of the current segment between stop words
+	for i := 0; i < len(cs); {
+		l := 0
+		if r.stop != nil {
+			for l = min(maxStopRunes, len(cs)-i); l > 0; l-- {
+				if r.stop(joinChars(cs[i : i+l])) {
+					break
+				}
+			}
+		}
+		if l == 0 {
+			i++
+			continue
+		}
+		emitPairs(cs[seg:i], fn)
+		i += l
+		seg = i
 	}
-	*r = ideographRun{}
+	emitPairs(cs[seg:], fn)
+	r.chars = r.chars[:0]
+}
+
+// emitPairs emits the overlapping pairs of cs, or its one character.
+func emitPairs(cs []runChar, fn func(string, int)) {
+	if len(cs) == 1 {
+		fn(cs[0].ch, cs[0].start)
+	}
+	for i := 1; i < len(cs); i++ {
+		fn(cs[i-1].ch+cs[i].ch, cs[i-1].start)
+	}
+}
+
+func joinChars(cs []runChar) string {
+	if len(cs) == 1 {
+		return cs[0].ch
+	}
+	var b strings.Builder
+	for _, c := range cs {
+		b.WriteString(c.ch)
+	}
+	return b.String()
 }
 
 // cached returns the term of word (lowercase) if the analyzer has learned

@@ -141,7 +141,8 @@ func TestIDFWeighsRareTermsMore(t *testing.T) {
 
 // TestLanguages checks each language's analysis on text of our own: its
 // stop words go, its words are stemmed by its own rules (accents and all),
-// and Chinese is cut into overlapping pairs of characters.
+// and Chinese is cut into overlapping pairs of characters between its
+// stop words.
 func TestLanguages(t *testing.T) {
 	terms := func(lang, text string) []string {
 		an := newAnalyzer(LanguageOf(lang))
@@ -164,8 +165,12 @@ func TestLanguages(t *testing.T) {
 	if got := strings.Join(terms("zh", "时间戳和时区"), " "); got != "时间 间戳 戳和 和时 时区" {
 		t.Errorf("zh: %q", got)
 	}
-	if got := strings.Join(terms("zh-Hans", "使用 Rust 的 unsafe 代码"), " "); got != "使用 rust 的 unsafe 代码" {
+	if got := strings.Join(terms("zh-Hans", "使用 Rust 写 unsafe 代码"), " "); got != "使用 rust 写 unsafe 代码" {
 		t.Errorf("zh with Latin words and a lone character: %q", got)
+	}
+	// Stop words cut the run: no pair holds a part of one.
+	if got := strings.Join(terms("zh", "这个函数有什么风险？"), " "); got != "函数 数有 风险" {
+		t.Errorf("zh stop words: %q", got)
 	}
 	if got := terms("es", "el de la que en y"); len(got) != 0 {
 		t.Errorf("Spanish stop words kept: %v", got)

@@ -21,6 +21,9 @@ type Language struct {
 	stem   func(string) string // nil: words are kept as they are
 	stop   func(string) bool
 	bigram bool // runs of Han, Hiragana and Katakana become overlapping pairs
+	// ideographStop reports whether one to three ideographs are a stop
+	// word, at which a run is cut before it becomes pairs; nil: none.
+	ideographStop func(string) bool
 }
 
 // LanguageOf returns the analysis for a BCP 47 language tag ("en",
@@ -49,7 +52,9 @@ func LanguageOf(tag string) Language {
 		return snow("no", norwegian.Stem, norwegian.IsStopWord)
 	case "hu":
 		return snow(code, hungarian.Stem, hungarian.IsStopWord)
-	case "zh", "ja":
+	case "zh":
+		return Language{code: code, stop: func(string) bool { return false }, bigram: true, ideographStop: chineseStop}
+	case "ja":
 		return Language{code: code, stop: func(string) bool { return false }, bigram: true}
 	}
 	return Language{code: code, stop: func(string) bool { return false }}
@@ -78,6 +83,25 @@ func (l Language) term(word string) string {
 		}
 	}
 	return l.stem(word)
+}
+
+// chineseStop reports whether one to three characters are a Chinese
+// function word or the frame of a question: particles (的, 了, 吗), the
+// question words (什么, 怎么, 为什么, 哪些, 是否), pronouns and
+// connectives. A character that begins content words is left out of the
+// single ones: 在 is "at" but also half of 存在 and 现在.
+func chineseStop(w string) bool {
+	switch w {
+	case "的", "了", "吗", "呢", "吧", "啊", "呀", "嘛", "么", "是", "也", "都",
+		"什么", "怎么", "怎样", "怎么样", "怎么办", "为什么", "为何", "如何", "哪些", "哪个", "哪种", "哪里", "哪儿",
+		"多少", "是否", "能否", "可否", "有没有", "是不是", "会不会", "能不能", "可不可以", "什么样",
+		"请问", "一下", "具体", "到底", "究竟", "我们", "你们", "他们", "它们", "我的", "你的",
+		"这个", "那个", "这些", "那些", "这样", "那样", "这种", "那种", "这里", "那里",
+		"就是", "还是", "或者", "而且", "但是", "因为", "所以", "如果", "的话", "时候",
+		"一个", "一些", "可以", "需要", "应该", "能够", "还有", "以及", "然后", "已经", "不是", "只是":
+		return true
+	}
+	return false
 }
 
 // spanishStop is Snowball's Spanish stop words and the words that frame a
