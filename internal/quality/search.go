@@ -91,6 +91,7 @@ type Result struct {
 	// document; 0 when the set names no heading or it was not found.
 	SectionRank int
 	Covered     bool
+	Missing     []string // names in the question the book never mentions
 	Top         []library.Hit
 }
 
@@ -141,7 +142,7 @@ func Evaluate(ctx context.Context, lib Searcher, qs []Question) (Report, error) 
 		if err != nil {
 			return rep, err
 		}
-		r := Result{Question: q, Covered: res.Covered, Top: res.Hits}
+		r := Result{Question: q, Covered: res.Covered, Missing: res.Missing, Top: res.Hits}
 		want := append(slices.Clone(q.ExpectedDocs), q.AltDocs...)
 		for i, h := range res.Hits {
 			if r.Rank == 0 && slices.Contains(want, h.DocPath) {
@@ -230,8 +231,12 @@ func (rep Report) Print(w io.Writer, verbose bool) {
 // sections found.
 func (r Result) WriteMiss(w io.Writer, label string) {
 	q := r.Question
-	fmt.Fprintf(w, "\nMISS %s%s (%s) %q\n  want %v %q; covered=%v rank=%d\n", label, q.ID, q.Kind, q.Question,
+	fmt.Fprintf(w, "\nMISS %s%s (%s) %q\n  want %v %q; covered=%v rank=%d", label, q.ID, q.Kind, q.Question,
 		q.ExpectedDocs, q.ExpectedHeading, r.Covered, r.Rank)
+	if len(r.Missing) > 0 {
+		fmt.Fprintf(w, " missing=%q", r.Missing)
+	}
+	fmt.Fprintln(w)
 	for i, h := range r.Top[:min(3, len(r.Top))] {
 		fmt.Fprintf(w, "  %d. %s — %s (%.2f)\n", i+1, h.DocPath, h.Heading, h.Score)
 	}

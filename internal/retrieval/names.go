@@ -183,6 +183,9 @@ func (ix *Index) absentNames(question string) []string {
 	foreign := latinIsForeign(question)
 	var absent []string
 	surfaceWords(question, func(w string, start int) {
+		if strings.ContainsRune(w, '=') {
+			return // "API_TOKEN=abc123": the reader's own setting, not a name
+		}
 		name := nameLike(question, w, start)
 		if !name && foreign {
 			// "Pin<&mut T>": the name is what comes before the type.

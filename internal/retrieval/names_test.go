@@ -28,6 +28,7 @@ func TestAbsentNames(t *testing.T) {
 		{"what does e.g. stand for in the RFC?", nil},
 		{"does the RFC3339 parser accept it?", nil}, // the book writes "RFC 3339"
 		{"does Rust2 change time.Parse?", []string{"Rust2"}},
+		{"I set API_TOKEN=abc123 in my file, why does time.Parse fail?", nil}, // the reader's own setting
 	} {
 		if got := ix.absentNames(tc.question); !slices.Equal(got, tc.want) {
 			t.Errorf("absentNames(%q) = %q, want %q", tc.question, got, tc.want)
