@@ -2,11 +2,15 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"io/fs"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -48,11 +52,84 @@ func buildDocusaurus(t *testing.T, lectern string) string {
 		}
 	}
 	if _, err := os.Stat(filepath.Join(site, "node_modules", "@docusaurus", "core")); err != nil {
-		run("npm", "ci", "--no-audit", "--no-fund", "--loglevel=error")
+		cached := moduleCache(t, site)
+		if cached == "" || linkTree(cached, filepath.Join(site, "node_modules")) != nil {
+			os.RemoveAll(filepath.Join(site, "node_modules"))
+			run("npm", "ci", "--no-audit", "--no-fund", "--loglevel=error")
+			if cached != "" {
+				keepModules(filepath.Join(site, "node_modules"), cached)
+			}
+		}
 	}
 	out := t.TempDir()
 	run("npx", "docusaurus", "build", "--out-dir", out)
 	return out
+}
+
+// moduleCache returns where the site's installed packages are kept for
+// the next clone of the repository, as Go keeps its modules: a folder under
+// the user's cache named for the lock file and the Node version, or "" when
+// there is no cache folder. Installing them takes longer than the build.
+func moduleCache(t *testing.T, site string) string {
+	dir, err := os.UserCacheDir()
+	if err != nil {
+		return ""
+	}
+	lock, err := os.ReadFile(filepath.Join(site, "package-lock.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	node, err := exec.Command("node", "--version").Output()
+	if err != nil {
+		return ""
+	}
+	sum := sha256.Sum256(append(lock, node...))
+	return filepath.Join(dir, "lectern", "docusaurus-modules", hex.EncodeToString(sum[:12]))
+}
+
+// keepModules links the freshly installed packages into the cache; a
+// concurrent test that kept them first wins, and a failure only means the
+// next run installs them again.
+func keepModules(installed, cached string) {
+	tmp := cached + ".tmp-" + strconv.Itoa(os.Getpid())
+	if err := linkTree(installed, tmp); err == nil {
+		if os.Rename(tmp, cached) == nil {
+			return
+		}
+	}
+	os.RemoveAll(tmp)
+}
+
+// linkTree recreates the tree at src at dst, hard-linking its files (the
+// packages are never written to after they are installed) and copying its
+// symbolic links as they are, so that the relative link to the plugin
+// points into the repository that dst is in.
+func linkTree(src, dst string) error {
+	if _, err := os.Stat(filepath.Join(src, "@docusaurus", "core")); err != nil {
+		return err
+	}
+	return filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, path)
+		to := filepath.Join(dst, rel)
+		switch {
+		case d.Type()&fs.ModeSymlink != 0:
+			target, err := os.Readlink(path)
+			if err != nil {
+				return err
+			}
+			return os.Symlink(target, to)
+		case d.IsDir():
+			if rel == ".cache" {
+				return filepath.SkipDir // the build's own cache stays with its clone
+			}
+			return os.MkdirAll(to, 0o755)
+		default:
+			return os.Link(path, to)
+		}
+	})
 }
 
 // TestDocusaurusPlugin builds a real Docusaurus 3 site with

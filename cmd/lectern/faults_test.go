@@ -18,6 +18,7 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -60,7 +61,23 @@ func TestMain(m *testing.M) {
 		}
 		os.Exit(0)
 	}
+	flag.Parse()
+	raiseDefaultTimeout()
 	os.Exit(m.Run())
+}
+
+// endToEndTimeout replaces go test's default -timeout for this package.
+// Its end-to-end tests (Chromium, PostgreSQL, lectern processes, a
+// Docusaurus build) take about four minutes on a quiet 2-core machine and
+// more than ten, the default, when a second suite runs beside them.
+const endToEndTimeout = 30 * time.Minute
+
+// raiseDefaultTimeout sets -test.timeout to endToEndTimeout when it has
+// go test's default of 10 minutes; any other value, 0 included, is kept.
+func raiseDefaultTimeout() {
+	if f := flag.Lookup("test.timeout"); f != nil && f.Value.String() == (10*time.Minute).String() {
+		f.Value.Set(endToEndTimeout.String())
+	}
 }
 
 // childMain is main for a lectern child process: the same signal handling
