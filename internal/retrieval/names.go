@@ -154,10 +154,11 @@ func (p *prepared) learnSurface() {
 		}
 	}
 	p.words += ideographs / 2
+	for _, h := range []string{p.doc.Title, p.doc.Heading} {
+		surfaceWords(h, func(w string, _ int) { p.learnCompound(w) })
+	}
 	surfaceWords(text, func(w string, start int) {
-		if isCompound(w) {
-			p.compounds = append(p.compounds, strings.ToLower(w))
-		}
+		p.learnCompound(w)
 		if letterCount(w) > 0 {
 			p.words++
 			if isName(text, start) {
@@ -165,6 +166,17 @@ func (p *prepared) learnSurface() {
 			}
 		}
 	})
+}
+
+// learnCompound keeps the identifier that w is, or that it starts with:
+// "map.get_mut(&key)" in code is "map.get_mut" in a question.
+func (p *prepared) learnCompound(w string) {
+	if isCompound(w) {
+		p.compounds = append(p.compounds, strings.ToLower(w))
+	}
+	if i := strings.IndexFunc(w, notInName); i > 0 && isCompound(w[:i]) {
+		p.compounds = append(p.compounds, strings.ToLower(w[:i]))
+	}
 }
 
 // capitalizes reports whether the book capitalizes many words inside its

@@ -131,7 +131,8 @@ func TestNamesInChineseText(t *testing.T) {
 func TestLatinNamesInAnotherScript(t *testing.T) {
 	ix := New(Options{})
 	ix.Add(Doc{ID: "1", Group: "a", Page: "a", Title: "互斥锁",
-		Text: "Mutex 在等待时自旋。调用 ptr::read 读取值，再用 unsafe 块。Часы показывают время, и Mutex тоже."})
+		Text: "Mutex 在等待时自旋。调用 ptr::read 读取值，再用 unsafe 块。Часы показывают время, и Mutex тоже. match map.get_mut(&key) {"},
+		Doc{ID: "2", Group: "b", Page: "b", Title: "异常安全", Heading: "BinaryHeap::sift_up", Text: "在比较时 panic 的情况。"})
 	for _, tc := range []struct {
 		question string
 		want     []string
@@ -140,6 +141,8 @@ func TestLatinNamesInAnotherScript(t *testing.T) {
 		{"Pin<&mut T> 是怎样保证结构体不会被移动的？", []string{"Pin"}},
 		{"用 ptr::read_volatile 读写寄存器时要注意什么？", []string{"ptr::read_volatile"}},
 		{"unsafe 块里的 ptr::read 做什么？", nil},
+		{"先 `map.get_mut(&key)` 再插入，为什么报错？", nil},  // the identifier of a call in the book's code
+		{"BinaryHeap::sift_up 在 panic 时怎么办？", nil}, // an identifier in a heading
 		{"Как работает futex в Mutex?", []string{"futex"}},
 		{"how does the futex work in a Mutex?", nil}, // in English, a lower-case word is no name
 	} {
