@@ -251,6 +251,8 @@ type Store interface {
 	UserByEmail(ctx context.Context, email string) (User, error)
 	// UpdateUser writes Name, Image, EmailVerified, Role and UpdatedAt of u.ID.
 	UpdateUser(ctx context.Context, u User) error
+	// UsersByRole returns the users with this role, by email.
+	UsersByRole(ctx context.Context, role string) ([]User, error)
 	// DeleteUser removes the user and, by cascade, its accounts, sessions,
 	// conversations and messages.
 	DeleteUser(ctx context.Context, id string) error

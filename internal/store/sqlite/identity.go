@@ -87,6 +87,27 @@ func (s *Store) UserByEmail(ctx context.Context, email string) (store.User, erro
 	return u, nil
 }
 
+// UsersByRole returns the users with this role, by email.
+func (s *Store) UsersByRole(ctx context.Context, role string) ([]store.User, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT `+userColumns+` FROM users WHERE role = ? ORDER BY email`, role)
+	if err != nil {
+		return nil, wrap("users by role", err)
+	}
+	defer rows.Close()
+	var out []store.User
+	for rows.Next() {
+		u, err := scanUser(rows)
+		if err != nil {
+			return nil, wrap("users by role", err)
+		}
+		out = append(out, u)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, wrap("users by role", err)
+	}
+	return out, nil
+}
+
 // UpdateUser writes Name, Image, EmailVerified, Role and UpdatedAt of u.ID;
 // store.ErrNotFound if there is no such user.
 func (s *Store) UpdateUser(ctx context.Context, u store.User) error {

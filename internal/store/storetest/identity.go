@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"slices"
 	"errors"
 	"strings"
 	"testing"
@@ -29,6 +30,31 @@ func userTests() []test {
 			acct, err := s.CredentialAccount(t.Context(), u.ID)
 			noErr(t, "CredentialAccount", err)
 			checkAccount(t, acct, a)
+		}},
+		{"UsersByRole lists the users of one role, by email", func(t *testing.T, s store.Store) {
+			now := base()
+			var owners []string
+			for i := range 3 {
+				u := createUser(t, s, now)
+				if i != 1 {
+					u.Role = "owner"
+					noErr(t, "UpdateUser", s.UpdateUser(t.Context(), u))
+					owners = append(owners, u.Email)
+				}
+			}
+			got, err := s.UsersByRole(t.Context(), "owner")
+			noErr(t, "UsersByRole", err)
+			var emails []string
+			for _, u := range got {
+				emails = append(emails, u.Email)
+			}
+			slices.Sort(owners)
+			if !slices.Equal(emails, owners) {
+				t.Errorf("owners %q, want %q", emails, owners)
+			}
+			if none, err := s.UsersByRole(t.Context(), "nobody"); err != nil || len(none) != 0 {
+				t.Errorf("UsersByRole of an unused role: %v, %v", none, err)
+			}
 		}},
 		{"CreateUser keeps a missing image nil", func(t *testing.T, s store.Store) {
 			u := createUser(t, s, base())
