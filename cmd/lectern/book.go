@@ -125,12 +125,17 @@ func (p *progressBar) update(stage string, done, total int) {
 // parseWithPath parses "[flags] PATH [flags]": flags may come on either side
 // of the one positional argument.
 func parseWithPath(name string, args []string, getenv func(string) string, stderr io.Writer) (*config.Config, string, error) {
+	return parseWithArg(name, "PATH", args, getenv, stderr)
+}
+
+// parseWithArg is parseWithPath for a command whose one argument is what.
+func parseWithArg(name, what string, args []string, getenv func(string) string, stderr io.Writer) (*config.Config, string, error) {
 	cfg, rest, err := config.Parse("lectern "+name, settingsOf(name), args, getenv, stderr)
 	if err != nil {
 		return nil, "", err
 	}
 	if len(rest) == 0 {
-		return nil, "", fmt.Errorf("%s: missing the PATH argument", name)
+		return nil, "", fmt.Errorf("%s: missing the %s argument", name, what)
 	}
 	path := rest[0]
 	if len(rest) > 1 {

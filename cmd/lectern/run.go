@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -41,6 +42,9 @@ Usage:
   lectern loadtest [flags]       drive a running Lectern with virtual readers and report latencies
   lectern keys rotate [flags]    make a new JWT signing key; older keys stay published until their tokens expire
   lectern keys list [flags]      list signing keys
+  lectern admin grant EMAIL      make an account an owner of the book, who sees its insights
+  lectern admin revoke EMAIL     make an owner a reader again
+  lectern admin list             list the book's owners
 
 Run "lectern help <command>" (or "lectern <command> -h") for the settings a
 command reads; every flag can also be set through the environment variable
@@ -82,6 +86,11 @@ func dispatch(ctx context.Context, cmd string, rest []string, getenv func(string
 			return errors.New(`keys: want "keys rotate" or "keys list"`)
 		}
 		return runKeys(ctx, rest[0], rest[1:], getenv, stdout, stderr)
+	case "admin":
+		if len(rest) == 0 || !slices.Contains([]string{"grant", "revoke", "list"}, rest[0]) {
+			return errors.New(`admin: want "admin grant EMAIL", "admin revoke EMAIL" or "admin list"`)
+		}
+		return runAdmin(ctx, rest[0], rest[1:], getenv, stdout, stderr)
 	case "help", "-h", "--help":
 		if len(rest) > 0 && rest[0] != "help" && !strings.HasPrefix(rest[0], "-") {
 			return dispatch(ctx, rest[0], append(rest[1:], "-h"), getenv, stdout, stdout)
@@ -102,7 +111,7 @@ func settingsOf(cmd string) config.Group {
 	case "auth":
 		return config.Database | config.Listen | config.Accounts | config.Signing | config.Claims
 	case "api":
-		return config.Database | config.Listen | config.Claims | config.JWKS | config.Chat | config.Book | config.Model | config.Embeddings
+		return config.Database | config.Listen | config.Claims | config.JWKS | config.Chat | config.Book | config.Model | config.Embeddings | config.Insights
 	case "web":
 		return config.Database | config.Listen | config.Book | config.Embeddings | config.Pages
 	case "ingest":
@@ -111,6 +120,8 @@ func settingsOf(cmd string) config.Group {
 		return config.Database | config.Book | config.Model | config.Embeddings
 	case "keys rotate", "keys list":
 		return config.Database | config.Signing
+	case "admin grant", "admin revoke", "admin list":
+		return config.Database | config.Insights
 	}
 	return config.Database // migrate, backup
 }

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -524,5 +525,55 @@ func TestIngestReportsBrokenLinks(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), "1 problem (") || !strings.Contains(out.String(), "intro.md:3: unresolved link ./setup.md") {
 		t.Errorf("the report:\n%s", out.String())
+	}
+}
+
+// TestAdminCommands: the operator grants, lists and revokes the book's
+// owners by email; an email with no account, or a missing one, is refused
+// with a message that says so.
+func TestAdminCommands(t *testing.T) {
+	dir := t.TempDir()
+	env := envFunc(map[string]string{"LECTERN_DATA_DIR": dir, "LECTERN_ADMIN_EMAILS": "listed@example.com"})
+	ctx := context.Background()
+	base, _, stop := startServe(t, map[string]string{"LECTERN_DATA_DIR": dir, "LECTERN_SECRET": strings.Repeat("a", 40)})
+	signUpForToken(t, base, "Owner", "owner@example.com")
+	stop()
+
+	adm := func(args ...string) (string, error) {
+		var out bytes.Buffer
+		err := run(ctx, append([]string{"admin"}, args...), env, &out, io.Discard)
+		return out.String(), err
+	}
+	if out, err := adm("grant", "Owner@Example.com"); err != nil || !strings.Contains(out, "owner@example.com is an owner") {
+		t.Fatalf("grant: %v %q", err, out)
+	}
+	out, err := adm("list")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rows []string
+	for _, l := range strings.Split(strings.TrimSpace(out), "\n")[1:] {
+		rows = append(rows, strings.Join(strings.Fields(l), " "))
+	}
+	if want := []string{"listed@example.com (no account yet) LECTERN_ADMIN_EMAILS", "owner@example.com Owner grant"}; !slices.Equal(rows, want) {
+		t.Errorf("list:\n%s\nwant rows %q", out, want)
+	}
+	if out, err := adm("revoke", "owner@example.com"); err != nil || !strings.Contains(out, "a reader again") {
+		t.Errorf("revoke: %v %q", err, out)
+	}
+	if out, _ := adm("list"); strings.Contains(out, "owner@example.com") {
+		t.Errorf("a revoked owner is listed:\n%s", out)
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"grant", "nobody@example.com"}, "no account has this email"},
+		{[]string{"grant"}, "missing the EMAIL argument"},
+		{[]string{"promote", "owner@example.com"}, `want "admin grant EMAIL"`},
+	} {
+		if _, err := adm(tc.args...); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("admin %q: %v, want it to say %q", tc.args, err, tc.want)
+		}
 	}
 }

@@ -91,6 +91,12 @@ type Config struct {
 	// server's own origin.
 	APIURL  string
 	AuthURL string
+	// AdminEmails are the book's owners by configuration, lower-cased.
+	AdminEmails []string
+	// Insights is whether the owners' insights are served.
+	Insights bool
+	// InsightsMinReaders hides groups of questions from fewer readers.
+	InsightsMinReaders int
 }
 
 // Production reports whether LECTERN_ENV=production.
@@ -137,8 +143,9 @@ const (
 	Model                        // the language model
 	Embeddings                   // the embeddings endpoint
 	Pages                        // where the reader's pages find the API and the identity service
+	Insights                     // the book's owners and what they may see of readers' questions
 
-	All = Database | Listen | Accounts | Signing | Claims | JWKS | Chat | Book | Model | Embeddings | Pages
+	All = Database | Listen | Accounts | Signing | Claims | JWKS | Chat | Book | Model | Embeddings | Pages | Insights
 )
 
 // option is one setting: a flag and the environment variable of the same
@@ -156,6 +163,7 @@ type raw struct {
 	jwksURL, cors, agentLimit, book, bookID, embURL, embModel, title string
 	budget, llmURL, llmModel, llmTimeout, apiURL, authURL            string
 	metricsAddr, pprof, maxAnswers, bookLang, bookLocale             string
+	adminEmails, insights, minReaders                                string
 }
 
 func (r *raw) options() []option {
@@ -195,6 +203,9 @@ func (r *raw) options() []option {
 		{"embeddings-model", "embedding model name, with --embeddings-base-url", "", &r.embModel, Embeddings},
 		{"api-url", "origin of the API (https://api.example) for pages served by the web role; empty: this server", "", &r.apiURL, Pages},
 		{"auth-url", "origin of the identity service for pages served by the web role; empty: this server", "", &r.authURL, Pages},
+		{"admin-emails", "comma-separated emails of the book's owners, who see its insights, besides those granted with lectern admin grant", "", &r.adminEmails, Insights},
+		{"insights", "on or off: the owners' view of what readers ask", "on", &r.insights, Insights},
+		{"insights-min-readers", "hide a group of questions asked by fewer distinct readers than this (1: show all)", "1", &r.minReaders, Insights},
 	}
 }
 
@@ -267,7 +278,31 @@ func (r *raw) config(getenv func(string) string) (*Config, []error) {
 	c.checkTokens(r, bad)
 	c.checkServices(r, bad)
 	c.checkLimits(r, bad)
+	c.checkInsights(r, bad)
 	return c, errs
+}
+
+// checkInsights checks the owners and the insights settings.
+func (c *Config) checkInsights(r *raw, bad func(string, ...any)) {
+	for _, e := range splitList(r.adminEmails) {
+		if !strings.Contains(e, "@") {
+			bad("LECTERN_ADMIN_EMAILS: %q is not an email address", e)
+			continue
+		}
+		c.AdminEmails = append(c.AdminEmails, strings.ToLower(e))
+	}
+	switch r.insights {
+	case "on":
+		c.Insights = true
+	case "off":
+	default:
+		bad("LECTERN_INSIGHTS: %q is neither on nor off", r.insights)
+	}
+	n, err := strconv.Atoi(r.minReaders)
+	if err != nil || n < 1 {
+		bad("LECTERN_INSIGHTS_MIN_READERS: %q is not a whole number of at least 1", r.minReaders)
+	}
+	c.InsightsMinReaders = n
 }
 
 // checkProcess checks what every command uses: environment, logging,

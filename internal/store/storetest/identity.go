@@ -1,8 +1,8 @@
 package storetest
 
 import (
-	"slices"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
