@@ -179,7 +179,7 @@ func (a *Assistant) rag(ctx context.Context, q chat.Question, emit func(chat.Eve
 		if err := emit(chat.Event{Sources: reply.Sources, Agent: reply.Agent, Quoted: reply.Quoted}); err != nil {
 			return reply, err
 		}
-		reply.Text = notCovered(res)
+		reply.Text, reply.NotCovered = notCovered(res), true
 		return reply, emit(chat.Event{Delta: reply.Text})
 	}
 	hits := res.Hits

@@ -244,8 +244,11 @@ func TestNothingRelevantSaysSoWithoutAModelCall(t *testing.T) {
 	m, c := newModel(t, "should not be asked")
 	a := answer.New(lib, c, answer.Options{})
 	r, err := a.Answer(context.Background(), chat.Question{Agent: "rag", Query: "how do I bake sourdough bread?"}, nil)
-	if err != nil || !strings.HasPrefix(r.Text, answer.NotCovered) || len(r.Sources) != 0 || m.count() != 0 {
+	if err != nil || !strings.HasPrefix(r.Text, answer.NotCovered) || !r.NotCovered || len(r.Sources) != 0 || m.count() != 0 {
 		t.Fatalf("%+v %v, %d model calls", r, err, m.count())
+	}
+	if r, err := answer.New(lib, nil, answer.Options{}).Answer(context.Background(), chat.Question{Agent: "rag", Query: "Why do leap seconds exist?"}, nil); err != nil || r.NotCovered {
+		t.Errorf("an answered question is marked not covered: %+v %v", r, err)
 	}
 }
 

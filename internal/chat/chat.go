@@ -128,6 +128,9 @@ type Reply struct {
 	// Quoted is set when the answer quotes the book rather than being
 	// written by a model (no model is configured).
 	Quoted bool
+	// NotCovered is set when the answer says the book does not cover the
+	// question; the book's owners see these questions.
+	NotCovered bool
 }
 
 // Event is a piece of an answer as it is produced: first the sources and
@@ -458,7 +461,7 @@ func (s *Service) Ask(ctx context.Context, userID string, req RunRequest) (*Turn
 	if err := s.checkBudget(ctx, userID, t.day, now); err != nil {
 		return nil, err
 	}
-	q := store.Message{ID: randid.New(), UserID: userID, Role: store.RoleUser, Content: query, CreatedAt: now}
+	q := store.Message{ID: randid.New(), UserID: userID, Role: store.RoleUser, Content: query, Page: req.CurrentPage, CreatedAt: now}
 	if req.SessionID == "" {
 		c := store.Conversation{ID: randid.New(), UserID: userID, Title: titleFrom(query), CreatedAt: now, UpdatedAt: now}
 		q.ConversationID = c.ID
@@ -525,7 +528,7 @@ func (s *Service) Answer(ctx context.Context, t *Turn, emit func(Event) error) (
 		return res, fmt.Errorf("encode sources: %w", err)
 	}
 	a := store.Message{ID: randid.New(), ConversationID: t.Question.ConversationID, UserID: t.userID, Role: store.RoleAssistant,
-		Content: reply.Text, Sources: sources, AgentType: reply.Agent, ParentID: t.Question.ID, CreatedAt: s.now()}
+		Content: reply.Text, Sources: sources, AgentType: reply.Agent, ParentID: t.Question.ID, NotCovered: reply.NotCovered, CreatedAt: s.now()}
 	if a, err = s.store.AppendMessage(ctx, a); err != nil {
 		return res, storeErr("store answer", err)
 	}

@@ -127,7 +127,13 @@ type Message struct {
 	Sources        []byte // JSON array of cited sections; nil for none
 	AgentType      string // the agent that produced an assistant message ("rag", …); "" for user messages
 	ParentID       string // for an assistant message, the user message it answers
-	CreatedAt      time.Time
+	// Page is, for a question, the page of the book the reader asked it
+	// from ("" when none).
+	Page string
+	// NotCovered is set on an answer that says the book does not cover
+	// the question.
+	NotCovered bool
+	CreatedAt  time.Time
 	// Rating is the owner's feedback on an assistant message ("up",
 	// "down"), "" when none; filled by ListMessages.
 	Rating string

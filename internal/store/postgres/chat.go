@@ -171,13 +171,13 @@ func (s *Store) StartConversation(ctx context.Context, c store.Conversation, fir
 			VALUES ($1, $2, $3, $4, $5, 1, $13)
 			RETURNING id, user_id
 		)
-		INSERT INTO messages (id, conversation_id, user_id, seq, role, content, sources, agent_type, parent_id, created_at)
-		SELECT $6::text, c.id, c.user_id, 1, $7::text, $8::text, $9::jsonb, $10::text, $11::text, $12::timestamptz
+		INSERT INTO messages (id, conversation_id, user_id, seq, role, content, sources, agent_type, parent_id, created_at, page, not_covered)
+		SELECT $6::text, c.id, c.user_id, 1, $7::text, $8::text, $9::jsonb, $10::text, $11::text, $12::timestamptz, $14::text, $15::boolean
 		FROM c
 		RETURNING created_at`,
 		c.ID, c.UserID, c.Title, c.CreatedAt, c.UpdatedAt,
 		first.ID, first.Role, first.Content, jsonToDB(first.Sources), first.AgentType, nullString(first.ParentID), first.CreatedAt,
-		store.MessageBytes(first)).
+		store.MessageBytes(first), first.Page, first.NotCovered).
 		Scan(&first.CreatedAt)
 	if err != nil {
 		if isForeignKeyViolation(err) {
@@ -281,12 +281,13 @@ func (s *Store) AppendMessage(ctx context.Context, m store.Message) (store.Messa
 			WHERE id = $2 AND user_id = $3
 			RETURNING id, user_id, message_count
 		)
-		INSERT INTO messages (id, conversation_id, user_id, seq, role, content, sources, agent_type, parent_id, created_at)
-		SELECT $4::text, c.id, c.user_id, c.message_count, $5::text, $6::text, $7::jsonb, $8::text, $9::text, $1
+		INSERT INTO messages (id, conversation_id, user_id, seq, role, content, sources, agent_type, parent_id, created_at, page, not_covered)
+		SELECT $4::text, c.id, c.user_id, c.message_count, $5::text, $6::text, $7::jsonb, $8::text, $9::text, $1, $11::text, $12::boolean
 		FROM c
 		RETURNING seq, created_at`,
 		m.CreatedAt, m.ConversationID, m.UserID,
-		m.ID, m.Role, m.Content, jsonToDB(m.Sources), m.AgentType, nullString(m.ParentID), store.MessageBytes(m)).Scan(&m.Seq, &m.CreatedAt)
+		m.ID, m.Role, m.Content, jsonToDB(m.Sources), m.AgentType, nullString(m.ParentID), store.MessageBytes(m),
+		m.Page, m.NotCovered).Scan(&m.Seq, &m.CreatedAt)
 	if err != nil {
 		return store.Message{}, wrap("append message", err)
 	}
@@ -313,11 +314,11 @@ func (s *Store) ListMessages(ctx context.Context, userID, conversationID string,
 	}
 	rows, err := s.pool.Query(ctx,
 		`SELECT coalesce(m.id, ''), coalesce(m.seq, 0), coalesce(m.role, ''), coalesce(m.content, ''), m.sources,
-		        coalesce(m.agent_type, ''), coalesce(m.parent_id, ''), coalesce(m.created_at, 'epoch'),
-		        coalesce(f.rating, '')
+		        coalesce(m.agent_type, ''), coalesce(m.parent_id, ''), coalesce(m.page, ''), coalesce(m.not_covered, false),
+		        coalesce(m.created_at, 'epoch'), coalesce(f.rating, '')
 		 FROM conversations c
 		 LEFT JOIN LATERAL (
-			SELECT id, seq, role, content, sources, agent_type, parent_id, created_at
+			SELECT id, seq, role, content, sources, agent_type, parent_id, page, not_covered, created_at
 			FROM messages
 			WHERE conversation_id = c.id AND user_id = c.user_id AND seq > $3
 			ORDER BY seq LIMIT $4
@@ -335,7 +336,7 @@ func (s *Store) ListMessages(ctx context.Context, userID, conversationID string,
 		found = true
 		m := store.Message{ConversationID: conversationID, UserID: userID}
 		if err := rows.Scan(&m.ID, &m.Seq, &m.Role, &m.Content, &m.Sources,
-			&m.AgentType, &m.ParentID, &m.CreatedAt, &m.Rating); err != nil {
+			&m.AgentType, &m.ParentID, &m.Page, &m.NotCovered, &m.CreatedAt, &m.Rating); err != nil {
 			return nil, wrap("list messages", err)
 		}
 		if m.Seq == 0 { // the conversation without a message

@@ -153,12 +153,12 @@ func nullString(s string) any {
 }
 
 const insertMessage = `INSERT INTO messages
-	(id, conversation_id, user_id, seq, role, content, sources, agent_type, parent_id, created_at)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	(id, conversation_id, user_id, seq, role, content, sources, agent_type, parent_id, page, not_covered, created_at)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
 func insertMessageArgs(m store.Message) []any {
 	return []any{m.ID, m.ConversationID, m.UserID, m.Seq, m.Role, m.Content,
-		jsonToDB(m.Sources), m.AgentType, nullString(m.ParentID), toDB(m.CreatedAt)}
+		jsonToDB(m.Sources), m.AgentType, nullString(m.ParentID), m.Page, m.NotCovered, toDB(m.CreatedAt)}
 }
 
 // firstMessage checks that first may open c, filling in its conversation and
@@ -341,7 +341,7 @@ func (s *Store) AppendMessage(ctx context.Context, m store.Message) (store.Messa
 // seq) index, so the page needs no sort; each message's feedback is looked
 // up by its primary key.
 const listMessages = `SELECT ifnull(m.id, ''), ifnull(m.seq, 0), ifnull(m.role, ''), ifnull(m.content, ''), m.sources,
-		ifnull(m.agent_type, ''), ifnull(m.parent_id, ''), ifnull(m.created_at, 0), ifnull(f.rating, '')
+		ifnull(m.agent_type, ''), ifnull(m.parent_id, ''), ifnull(m.page, ''), ifnull(m.not_covered, 0), ifnull(m.created_at, 0), ifnull(f.rating, '')
 	FROM conversations c
 	LEFT JOIN messages m ON m.conversation_id = c.id AND m.user_id = c.user_id AND m.seq > ?
 	LEFT JOIN message_feedback f ON f.message_id = m.id AND f.user_id = c.user_id
@@ -374,7 +374,7 @@ func (s *Store) ListMessages(ctx context.Context, userID, conversationID string,
 		m := store.Message{ConversationID: conversationID, UserID: userID}
 		var created int64
 		if err := rows.Scan(&m.ID, &m.Seq, &m.Role, &m.Content, &m.Sources,
-			&m.AgentType, &m.ParentID, &created, &m.Rating); err != nil {
+			&m.AgentType, &m.ParentID, &m.Page, &m.NotCovered, &created, &m.Rating); err != nil {
 			return nil, wrap("list messages", err)
 		}
 		if m.Seq == 0 { // the conversation without a message

@@ -36,12 +36,15 @@ func newMessage(c store.Conversation, role string, now time.Time) store.Message 
 		UserID:         c.UserID,
 		Role:           role,
 		Content:        "What does chapter " + c.ID[:3] + " say?",
+		Page:           "/docs/chapter-" + c.ID[:3],
 		CreatedAt:      now,
 	}
 	if role == store.RoleAssistant {
 		m.Content = "It says: \"quoted\", ünïcode and\nnewlines."
 		m.Sources = []byte(`[{"book": "b1", "section": "2.3", "score": 0.87}]`)
 		m.AgentType = "rag"
+		m.Page = ""
+		m.NotCovered = c.ID[0]%2 == 0 // either way, over the suite
 	}
 	return m
 }
@@ -122,6 +125,8 @@ func checkMessage(t *testing.T, got, want store.Message) {
 	checkJSON(t, "Message.Sources", got.Sources, want.Sources)
 	check(t, "Message.AgentType", got.AgentType, want.AgentType)
 	check(t, "Message.ParentID", got.ParentID, want.ParentID)
+	check(t, "Message.Page", got.Page, want.Page)
+	check(t, "Message.NotCovered", got.NotCovered, want.NotCovered)
 	checkTime(t, "Message.CreatedAt", got.CreatedAt, want.CreatedAt)
 	check(t, "Message.Rating", got.Rating, want.Rating)
 }
