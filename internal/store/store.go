@@ -354,6 +354,10 @@ type Store interface {
 	// atomically under concurrent calls. Adding zeros reads the totals.
 	AddUsage(ctx context.Context, userID, day string, requests, tokens int64) (Usage, error)
 
+	// Volume returns the questions asked and the answers given in [from,
+	// to), day by day (UTC), across all readers: for the book's owners.
+	Volume(ctx context.Context, from, to time.Time) (Volume, error)
+
 	// ApplyBook writes one ingestion of a book in a single transaction: the
 	// book row (inserted or updated; CreatedAt kept on update), every
 	// document row of docs (inserted or updated: order, slug, titles, HTML,

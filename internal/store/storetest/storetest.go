@@ -49,6 +49,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	tests = append(tests, feedbackTests()...)
 	tests = append(tests, usageTests()...)
 	tests = append(tests, bookTests()...)
+	tests = append(tests, insightsTests()...)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

@@ -1,0 +1,28 @@
+package store
+
+import "time"
+
+// DayVolume is what readers asked on one day (UTC).
+type DayVolume struct {
+	Day       time.Time // midnight UTC
+	Questions int64     // questions asked
+	Readers   int64     // distinct readers who asked
+}
+
+// AgentVolume is how one agent answered on one day (UTC).
+type AgentVolume struct {
+	Day        time.Time // midnight UTC
+	Agent      string
+	Answered   int64 // answers from the book
+	NotCovered int64 // answers saying the book does not cover the question
+}
+
+// Volume is the questions and answers of a span of days, day by day, for
+// the book's owners. It names no reader.
+type Volume struct {
+	Days   []DayVolume   // days with at least one question, in order
+	Agents []AgentVolume // by day, then agent
+}
+
+// DayOf returns the midnight UTC of the day numbered n since 1970-01-01.
+func DayOf(n int64) time.Time { return time.Unix(n*24*60*60, 0).UTC() }

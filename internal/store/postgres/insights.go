@@ -1,0 +1,57 @@
+package postgres
+
+import (
+	"context"
+	"time"
+
+	"github.com/lectern/lectern/internal/store"
+)
+
+// Volume returns the questions asked and the answers given in [from, to),
+// day by day (UTC).
+func (s *Store) Volume(ctx context.Context, from, to time.Time) (store.Volume, error) {
+	var v store.Volume
+	rows, err := s.pool.Query(ctx,
+		`SELECT floor(extract(epoch FROM created_at) / 86400)::bigint, count(*), count(DISTINCT user_id) FROM messages
+		 WHERE created_at >= $1 AND created_at < $2 AND role = 'user'
+		 GROUP BY 1 ORDER BY 1`, from, to)
+	if err != nil {
+		return v, wrap("volume", err)
+	}
+	for rows.Next() {
+		var d store.DayVolume
+		var day int64
+		if err := rows.Scan(&day, &d.Questions, &d.Readers); err != nil {
+			rows.Close()
+			return v, wrap("volume", err)
+		}
+		d.Day = store.DayOf(day)
+		v.Days = append(v.Days, d)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return v, wrap("volume", err)
+	}
+	rows, err = s.pool.Query(ctx,
+		`SELECT floor(extract(epoch FROM created_at) / 86400)::bigint, agent_type,
+		        count(*) FILTER (WHERE NOT not_covered), count(*) FILTER (WHERE not_covered) FROM messages
+		 WHERE created_at >= $1 AND created_at < $2 AND role = 'assistant'
+		 GROUP BY 1, 2 ORDER BY 1, 2`, from, to)
+	if err != nil {
+		return v, wrap("volume", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var a store.AgentVolume
+		var day int64
+		if err := rows.Scan(&day, &a.Agent, &a.Answered, &a.NotCovered); err != nil {
+			return v, wrap("volume", err)
+		}
+		a.Day = store.DayOf(day)
+		v.Agents = append(v.Agents, a)
+	}
+	if err := rows.Err(); err != nil {
+		return v, wrap("volume", err)
+	}
+	return v, nil
+}

@@ -1,0 +1,61 @@
+package storetest
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/lectern/lectern/internal/randid"
+	"github.com/lectern/lectern/internal/store"
+)
+
+func insightsTests() []test {
+	return []test{
+		{"Volume counts questions, readers and answers per day and agent, and forgets what readers delete", func(t *testing.T, s store.Store) {
+			day1 := time.Date(2025, time.May, 1, 0, 0, 0, 0, time.UTC)
+			day2, day3 := day1.AddDate(0, 0, 1), day1.AddDate(0, 0, 2)
+			ada, bo := createUser(t, s, day1), createUser(t, s, day1)
+			// ask stores a question of u at "at" in a new conversation,
+			// answered by agent ("" leaves it unanswered).
+			ask := func(u store.User, at time.Time, agent string, notCovered bool) store.Conversation {
+				t.Helper()
+				c := newConversation(u.ID, at)
+				q, err := s.StartConversation(t.Context(), c, store.Message{ID: randid.New(), Role: store.RoleUser, Content: "q", Page: "/docs/a", CreatedAt: at})
+				noErr(t, "StartConversation", err)
+				if agent != "" {
+					_, err = s.AppendMessage(t.Context(), store.Message{ID: randid.New(), ConversationID: c.ID, UserID: u.ID, Role: store.RoleAssistant,
+						Content: "a", AgentType: agent, ParentID: q.ID, NotCovered: notCovered, CreatedAt: at.Add(time.Second)})
+					noErr(t, "AppendMessage", err)
+				}
+				return c
+			}
+			ask(ada, day1.Add(time.Hour), "rag", false)
+			ask(ada, day1.Add(2*time.Hour), "rag", true)
+			ask(bo, day1.Add(23*time.Hour), "summarizer", false)
+			ask(bo, day2.Add(time.Hour), "", false) // unanswered
+			gone := ask(ada, day2.Add(2*time.Hour), "rag", true)
+			ask(bo, day3.Add(time.Hour), "rag", false)     // after the span
+			ask(ada, day1.Add(-time.Minute), "rag", false) // before it
+			noErr(t, "DeleteConversation", s.DeleteConversation(t.Context(), ada.ID, gone.ID))
+
+			v, err := s.Volume(t.Context(), day1, day3)
+			noErr(t, "Volume", err)
+			got := fmt.Sprint(v.Days, v.Agents)
+			want := fmt.Sprint([]store.DayVolume{{Day: day1, Questions: 3, Readers: 2}, {Day: day2, Questions: 1, Readers: 1}},
+				[]store.AgentVolume{{Day: day1, Agent: "rag", Answered: 1, NotCovered: 1}, {Day: day1, Agent: "summarizer", Answered: 1}})
+			if got != want {
+				t.Errorf("Volume:\n got %s\nwant %s", got, want)
+			}
+
+			noErr(t, "DeleteUser", s.DeleteUser(t.Context(), bo.ID))
+			v, err = s.Volume(t.Context(), day1, day3)
+			noErr(t, "Volume", err)
+			got = fmt.Sprint(v.Days, v.Agents)
+			want = fmt.Sprint([]store.DayVolume{{Day: day1, Questions: 2, Readers: 1}},
+				[]store.AgentVolume{{Day: day1, Agent: "rag", Answered: 1, NotCovered: 1}})
+			if got != want {
+				t.Errorf("Volume after a reader deleted their account:\n got %s\nwant %s", got, want)
+			}
+		}},
+	}
+}
