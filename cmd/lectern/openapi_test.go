@@ -22,10 +22,12 @@ import (
 // document gives for it) to the document; and it checks that the document
 // lists exactly the routes the code serves under /api/.
 func TestOpenAPIDescribesEveryResponse(t *testing.T) {
+	email := newEmail("openapi")
 	base, _, _ := startServe(t, map[string]string{
 		"LECTERN_SECRET":          strings.Repeat("o", 40),
 		"LECTERN_AUTH_RATE_LIMIT": "off",
 		"LECTERN_CHAT_RATE_LIMIT": "off",
+		"LECTERN_ADMIN_EMAILS":    email, // the book's owner, for the insights
 	})
 	res, err := http.Get(base + "/api/openapi.json")
 	if err != nil {
@@ -42,7 +44,7 @@ func TestOpenAPIDescribesEveryResponse(t *testing.T) {
 		spec.checkRoutes(t)
 	})
 
-	token := signUpForToken(t, base, "Open API", newEmail("openapi"))
+	token := signUpForToken(t, base, "Open API", email)
 	c := apiCaller{t: t, base: base, token: token, spec: spec, seen: map[string]bool{}}
 	c.call("GET", "/api/openapi.json", "", "", 200)
 	c.call("GET", "/api/book", "", "", 200)
@@ -82,6 +84,11 @@ func TestOpenAPIDescribesEveryResponse(t *testing.T) {
 	c.call("POST", "/api/messages/"+answer.MessageID+"/feedback", `{"rating":"meh"}`, "", 400)
 	c.call("POST", "/api/messages/nope/feedback", `{"rating":"down"}`, "", 404)
 	c.call("GET", "/api/users/me/export", "", "", 200)
+	c.call("GET", "/api/insights/volume", "", "", 200)
+	c.call("GET", "/api/insights/volume?from=2026-02-30", "", "", 400)
+	reader := c
+	reader.token = signUpForToken(t, base, "Reader", newEmail("openapi-reader"))
+	reader.call("GET", "/api/insights/volume", "", "", 404) // a reader, as for an unknown route
 	c.call("DELETE", conv, "", "", 204)
 	c.call("DELETE", conv, "", "", 404)
 

@@ -18,6 +18,7 @@ import (
 	"github.com/lectern/lectern/internal/fault"
 	"github.com/lectern/lectern/internal/httpx"
 	"github.com/lectern/lectern/internal/identity"
+	"github.com/lectern/lectern/internal/insights"
 	"github.com/lectern/lectern/internal/keys"
 	"github.com/lectern/lectern/internal/library"
 	"github.com/lectern/lectern/internal/metrics"
@@ -187,11 +188,16 @@ func newAPI(ctx context.Context, role string, cfg *config.Config, log *slog.Logg
 		OnOverBudget: func() { m.RateLimited("daily_budget") },
 		Log:          httpx.Logger,
 	})
+	var owners *insights.Service
+	if cfg.Insights {
+		owners = insights.New(st, insights.Options{AdminEmails: cfg.AdminEmails})
+	}
 	return api.New(api.Options{
 		ChatRule:   cfg.ChatRateLimit,
 		MaxAnswers: cfg.MaxAnswers,
 		// Nil-safe, as the identity hooks.
 		OnRateLimited: func() { m.RateLimited("chat") },
+		Insights:      owners,
 	}, svc, st, guard, ratelimit.New(time.Now, ratelimit.DefaultMaxKeys)), closeKeys, nil
 }
 

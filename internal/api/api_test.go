@@ -20,6 +20,7 @@ import (
 	"github.com/lectern/lectern/internal/chat"
 	"github.com/lectern/lectern/internal/httpx"
 	"github.com/lectern/lectern/internal/identity"
+	"github.com/lectern/lectern/internal/insights"
 	"github.com/lectern/lectern/internal/keys"
 	"github.com/lectern/lectern/internal/password"
 	"github.com/lectern/lectern/internal/ratelimit"
@@ -50,6 +51,8 @@ type options struct {
 	server     func(*api.Server)               // called with the API server once built
 	maxAnswers int                             // api.Options.MaxAnswers
 	quota      chat.Quota
+	owners     []string // the book's owners by email (LECTERN_ADMIN_EMAILS)
+	noInsights bool     // LECTERN_INSIGHTS=off
 }
 
 func newEnv(t testing.TB, st store.Store, o options) *env {
@@ -90,7 +93,11 @@ func newEnv(t testing.TB, st store.Store, o options) *env {
 	if o.guard != nil {
 		guard = o.guard(verifier)
 	}
-	apiSrv = api.New(api.Options{ChatRule: o.agentRule, MaxAnswers: o.maxAnswers}, chat.New(chatStore, o.answerer, chat.Options{Budget: o.budget, Quota: o.quota}), apiStore, guard, ratelimit.New(nil, 1000))
+	var owners *insights.Service
+	if !o.noInsights {
+		owners = insights.New(apiStore, insights.Options{AdminEmails: o.owners})
+	}
+	apiSrv = api.New(api.Options{ChatRule: o.agentRule, MaxAnswers: o.maxAnswers, Insights: owners}, chat.New(chatStore, o.answerer, chat.Options{Budget: o.budget, Quota: o.quota}), apiStore, guard, ratelimit.New(nil, 1000))
 	if o.server != nil {
 		o.server(apiSrv)
 	}

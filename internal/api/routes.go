@@ -37,8 +37,9 @@ func (s *Server) Handler() http.Handler {
 	handle("POST /api/agents/run", s.handle(s.runAgent))
 	handle("POST /api/agents/stream", s.handle(s.streamAgent))
 	handle("POST /api/messages/{id}/feedback", s.handle(s.feedback))
+	handle("GET /api/insights/volume", s.handle(s.insightsVolume))
 	handle("/api/", httpx.Handle(func(w http.ResponseWriter, r *http.Request) error {
-		return httpx.Errorf(http.StatusNotFound, "NOT_FOUND", "No such endpoint")
+		return errNoEndpoint
 	}))
 	return mux
 }

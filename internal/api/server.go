@@ -17,6 +17,7 @@ import (
 	"github.com/lectern/lectern/internal/chat"
 	"github.com/lectern/lectern/internal/fault"
 	"github.com/lectern/lectern/internal/httpx"
+	"github.com/lectern/lectern/internal/insights"
 	"github.com/lectern/lectern/internal/ratelimit"
 	"github.com/lectern/lectern/internal/safehtml"
 	"github.com/lectern/lectern/internal/store"
@@ -45,7 +46,10 @@ type Options struct {
 	// bound a model's spend or the goroutines held. DefaultMaxAnswers when
 	// zero.
 	MaxAnswers int
-	Now        func() time.Time
+	// Insights serves the book's owners what readers ask; nil: the
+	// insights routes answer 404 like any unknown route.
+	Insights *insights.Service
+	Now      func() time.Time
 }
 
 // DefaultMaxAnswers is Options.MaxAnswers when zero.

@@ -1,0 +1,65 @@
+package api
+
+import (
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/lectern/lectern/internal/authn"
+	"github.com/lectern/lectern/internal/httpx"
+	"github.com/lectern/lectern/internal/insights"
+)
+
+// errNoEndpoint answers an unknown route, and a reader who asks for the
+// owners' insights: the two cannot be told apart.
+var errNoEndpoint = httpx.Errorf(http.StatusNotFound, "NOT_FOUND", "No such endpoint")
+
+// insightsErr turns a refusal of the insights into an unknown route.
+func insightsErr(err error) error {
+	if errors.Is(err, insights.ErrNotOwner) {
+		return errNoEndpoint
+	}
+	return err
+}
+
+type dayVolumeJSON struct {
+	Day       string `json:"day"`
+	Questions int64  `json:"questions"`
+	Readers   int64  `json:"readers"`
+}
+
+type agentVolumeJSON struct {
+	Day        string `json:"day"`
+	Agent      string `json:"agent"`
+	Answered   int64  `json:"answered"`
+	NotCovered int64  `json:"not_covered"`
+}
+
+// insightsVolume is GET /api/insights/volume?from=YYYY-MM-DD&to=YYYY-MM-DD:
+// for the book's owners, the questions, readers and answers of each day
+// (the last 30 days when no span is given).
+func (s *Server) insightsVolume(w http.ResponseWriter, r *http.Request, p authn.Principal) error {
+	in := s.opt.Insights
+	if in == nil {
+		return errNoEndpoint
+	}
+	sp, v, err := in.Volume(r.Context(), p.UserID, r.URL.Query().Get("from"), r.URL.Query().Get("to"))
+	if err != nil {
+		return insightsErr(err)
+	}
+	out := struct {
+		From   string            `json:"from"`
+		To     string            `json:"to"`
+		Days   []dayVolumeJSON   `json:"days"`
+		Agents []agentVolumeJSON `json:"agents"`
+	}{From: sp.From.Format(time.DateOnly), To: sp.To.Add(-24 * time.Hour).Format(time.DateOnly),
+		Days: []dayVolumeJSON{}, Agents: []agentVolumeJSON{}}
+	for _, d := range v.Days {
+		out.Days = append(out.Days, dayVolumeJSON{d.Day.Format(time.DateOnly), d.Questions, d.Readers})
+	}
+	for _, a := range v.Agents {
+		out.Agents = append(out.Agents, agentVolumeJSON{a.Day.Format(time.DateOnly), a.Agent, a.Answered, a.NotCovered})
+	}
+	httpx.WriteJSON(w, http.StatusOK, out)
+	return nil
+}

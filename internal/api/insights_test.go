@@ -1,0 +1,95 @@
+package api_test
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/lectern/lectern/internal/chat"
+	"github.com/lectern/lectern/internal/insights"
+	"github.com/lectern/lectern/internal/store"
+)
+
+// breadlessAnswerer answers every question but those about bread, which
+// the book does not cover.
+type breadlessAnswerer struct{ echoAnswerer }
+
+func (a breadlessAnswerer) Answer(ctx context.Context, q chat.Question, emit func(chat.Event) error) (chat.Reply, error) {
+	if strings.Contains(q.Query, "bread") {
+		return chat.Reply{Text: "I couldn't find this in the book.", Sources: []chat.Source{}, Agent: chat.AgentRAG, NotCovered: true}, nil
+	}
+	return a.echoAnswerer.Answer(ctx, q, emit)
+}
+
+type volumeJSON struct {
+	From, To string
+	Days     []struct {
+		Day                string
+		Questions, Readers int64
+	}
+	Agents []struct {
+		Day, Agent string
+		Answered   int64
+		NotCovered int64 `json:"not_covered"`
+	}
+}
+
+// TestInsightsVolume: the book's owner sees today's questions, readers and
+// answers as the readers' history holds them, and no reader's identity; a
+// reader gets the 404 of an unknown route; a granted owner loses access at
+// the next request after a revocation; with insights off, nobody sees them.
+func TestInsightsVolume(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, st store.Store) {
+		e := newEnv(t, st, options{owners: []string{"Owner@example.com"}, answerer: breadlessAnswerer{}})
+		owner := e.signUp("owner@example.com")
+		ada, bo := e.signUp("ada@example.com"), e.signUp("bo@example.com")
+		ada.run(t, "", "why do leap seconds exist?")
+		ada.run(t, "", "how do I bake bread?")
+		bo.run(t, "", "which bread goes with cheese?")
+		today := time.Now().UTC().Format(time.DateOnly)
+
+		res := owner.do("GET", "/api/insights/volume", nil)
+		var v volumeJSON
+		res.decode(t, &v)
+		if res.status != 200 || v.To != today || len(v.Days) != 1 || v.Days[0].Day != today || v.Days[0].Questions != 3 || v.Days[0].Readers != 2 ||
+			len(v.Agents) != 1 || v.Agents[0].Agent != "rag" || v.Agents[0].Answered != 1 || v.Agents[0].NotCovered != 2 {
+			t.Errorf("the owner's volume: %d %s", res.status, res.body)
+		}
+		for _, who := range []*user{ada, bo} {
+			for _, id := range []string{who.id, "ada@example.com", "bo@example.com"} {
+				if bytes.Contains(res.body, []byte(id)) {
+					t.Errorf("the insights name a reader (%s): %s", id, res.body)
+				}
+			}
+		}
+
+		unknown := ada.do("GET", "/api/no-such-route", nil)
+		if got := ada.do("GET", "/api/insights/volume", nil); got.status != 404 || !bytes.Equal(got.body, unknown.body) {
+			t.Errorf("a reader asking for the insights: %d %s; an unknown route: %d %s", got.status, got.body, unknown.status, unknown.body)
+		}
+		if got := owner.do("GET", "/api/insights/volume?from=2026-01-31&to=2026-01-01", nil); got.status != 400 {
+			t.Errorf("a span that ends before it starts: %d %s", got.status, got.body)
+		}
+
+		roles := insights.NewRoles(st, nil, nil)
+		if _, err := roles.Grant(t.Context(), "bo@example.com"); err != nil {
+			t.Fatal(err)
+		}
+		if got := bo.do("GET", "/api/insights/volume", nil); got.status != 200 {
+			t.Errorf("a granted owner: %d %s", got.status, got.body)
+		}
+		if _, err := roles.Revoke(t.Context(), "bo@example.com"); err != nil {
+			t.Fatal(err)
+		}
+		if got := bo.do("GET", "/api/insights/volume", nil); got.status != 404 {
+			t.Errorf("a revoked owner at the next request: %d %s", got.status, got.body)
+		}
+
+		off := newEnv(t, st, options{owners: []string{"dee@example.com"}, noInsights: true})
+		if got := off.signUp("dee@example.com").do("GET", "/api/insights/volume", nil); got.status != 404 {
+			t.Errorf("an owner with insights off: %d %s", got.status, got.body)
+		}
+	})
+}

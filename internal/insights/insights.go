@@ -1,0 +1,117 @@
+package insights
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/lectern/lectern/internal/fault"
+	"github.com/lectern/lectern/internal/store"
+)
+
+// Store is the storage the insights read.
+type Store interface {
+	Users
+	Volume(ctx context.Context, from, to time.Time) (store.Volume, error)
+}
+
+// Options configures a Service.
+type Options struct {
+	// AdminEmails are the owners by configuration (LECTERN_ADMIN_EMAILS).
+	AdminEmails []string
+	Now         func() time.Time
+}
+
+// Service answers the owners' questions about their readers. Every method
+// takes the asking user's id and answers ErrNotOwner to anyone else.
+type Service struct {
+	st    Store
+	roles *Roles
+	now   func() time.Time
+}
+
+// New returns the insights of the book stored in st.
+func New(st Store, opt Options) *Service {
+	if opt.Now == nil {
+		opt.Now = time.Now
+	}
+	return &Service{st: st, roles: NewRoles(st, opt.AdminEmails, opt.Now), now: opt.Now}
+}
+
+// ErrNotOwner refuses a reader: as for any unknown route, nothing says
+// that insights exist.
+var ErrNotOwner = fault.Sentinel(fault.NotFound, "not found")
+
+// MaxSpan is the longest span of days one request may read.
+const MaxSpan = 366 * 24 * time.Hour
+
+// DefaultSpan is the span shown when none is asked for: the last 30 days.
+const DefaultSpan = 30 * 24 * time.Hour
+
+// Span is a span of whole days, UTC: From at midnight, To the midnight
+// after the last day.
+type Span struct{ From, To time.Time }
+
+// ParseSpan reads a span of days from "YYYY-MM-DD" dates, both included;
+// either may be empty: the last 30 days up to today.
+func (s *Service) ParseSpan(from, to string) (Span, error) {
+	today := s.now().UTC().Truncate(24 * time.Hour)
+	sp := Span{From: today.Add(-DefaultSpan + 24*time.Hour), To: today.Add(24 * time.Hour)}
+	if to != "" {
+		d, err := time.Parse(time.DateOnly, to)
+		if err != nil {
+			return Span{}, invalid("to", "must be a date, YYYY-MM-DD")
+		}
+		sp.To = d.Add(24 * time.Hour)
+		if from == "" {
+			sp.From = sp.To.Add(-DefaultSpan)
+		}
+	}
+	if from != "" {
+		d, err := time.Parse(time.DateOnly, from)
+		if err != nil {
+			return Span{}, invalid("from", "must be a date, YYYY-MM-DD")
+		}
+		sp.From = d
+	}
+	switch {
+	case !sp.From.Before(sp.To):
+		return Span{}, invalid("from", "must not be after to")
+	case sp.To.Sub(sp.From) > MaxSpan:
+		return Span{}, invalid("from", "the span may be at most %d days", int(MaxSpan/(24*time.Hour)))
+	}
+	return sp, nil
+}
+
+func invalid(field, format string, a ...any) error {
+	return fault.New(fault.Invalid, "VALIDATION_ERROR", field+": "+fmt.Sprintf(format, a...))
+}
+
+// owner refuses anyone but an owner.
+func (s *Service) owner(ctx context.Context, userID string) error {
+	ok, err := s.roles.IsOwner(ctx, userID)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return ErrNotOwner
+	}
+	return nil
+}
+
+// Volume is the questions and answers of the span of days from and to
+// (see ParseSpan), day by day, with the span read.
+func (s *Service) Volume(ctx context.Context, userID, from, to string) (Span, store.Volume, error) {
+	if err := s.owner(ctx, userID); err != nil {
+		return Span{}, store.Volume{}, err
+	}
+	sp, err := s.ParseSpan(from, to)
+	if err != nil {
+		return Span{}, store.Volume{}, err
+	}
+	v, err := s.st.Volume(ctx, sp.From, sp.To)
+	if err != nil {
+		return Span{}, store.Volume{}, fmt.Errorf("read the volume: %w", err)
+	}
+	return sp, v, nil
+}
