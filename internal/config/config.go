@@ -95,8 +95,6 @@ type Config struct {
 	AdminEmails []string
 	// Insights is whether the owners' insights are served.
 	Insights bool
-	// InsightsMinReaders hides groups of questions from fewer readers.
-	InsightsMinReaders int
 }
 
 // Production reports whether LECTERN_ENV=production.
@@ -163,7 +161,7 @@ type raw struct {
 	jwksURL, cors, agentLimit, book, bookID, embURL, embModel, title string
 	budget, llmURL, llmModel, llmTimeout, apiURL, authURL            string
 	metricsAddr, pprof, maxAnswers, bookLang, bookLocale             string
-	adminEmails, insights, minReaders                                string
+	adminEmails, insights                                            string
 }
 
 func (r *raw) options() []option {
@@ -205,7 +203,6 @@ func (r *raw) options() []option {
 		{"auth-url", "origin of the identity service for pages served by the web role; empty: this server", "", &r.authURL, Pages},
 		{"admin-emails", "comma-separated emails of the book's owners, who see its insights, besides those granted with lectern admin grant", "", &r.adminEmails, Insights},
 		{"insights", "on or off: the owners' view of what readers ask", "on", &r.insights, Insights},
-		{"insights-min-readers", "hide a group of questions asked by fewer distinct readers than this (1: show all)", "1", &r.minReaders, Insights},
 	}
 }
 
@@ -298,11 +295,6 @@ func (c *Config) checkInsights(r *raw, bad func(string, ...any)) {
 	default:
 		bad("LECTERN_INSIGHTS: %q is neither on nor off", r.insights)
 	}
-	n, err := strconv.Atoi(r.minReaders)
-	if err != nil || n < 1 {
-		bad("LECTERN_INSIGHTS_MIN_READERS: %q is not a whole number of at least 1", r.minReaders)
-	}
-	c.InsightsMinReaders = n
 }
 
 // checkProcess checks what every command uses: environment, logging,

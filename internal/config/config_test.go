@@ -57,9 +57,9 @@ func TestFlagsAndEnvironment(t *testing.T) {
 				return strings.HasPrefix(strings.Join(c.TrustedOrigins, ","), "http://a.example:3000,https://b.example,")
 			}},
 		{"the owners' emails are lower-cased, and insights can be turned off", nil,
-			map[string]string{"LECTERN_ADMIN_EMAILS": "Ada@Example.com, bo@example.com", "LECTERN_INSIGHTS": "off", "LECTERN_INSIGHTS_MIN_READERS": "3"},
+			map[string]string{"LECTERN_ADMIN_EMAILS": "Ada@Example.com, bo@example.com", "LECTERN_INSIGHTS": "off"},
 			func(c *Config) bool {
-				return strings.Join(c.AdminEmails, " ") == "ada@example.com bo@example.com" && !c.Insights && c.InsightsMinReaders == 3
+				return strings.Join(c.AdminEmails, " ") == "ada@example.com bo@example.com" && !c.Insights
 			}},
 		{"the rate limit can be turned off", nil, map[string]string{"LECTERN_AUTH_RATE_LIMIT": "off"}, func(c *Config) bool { return !c.RateLimitOn }},
 		{"production logs JSON", nil, map[string]string{"LECTERN_ENV": "production", "LECTERN_SECRET": strings.Repeat("x", 32)},
@@ -103,7 +103,7 @@ func TestInvalidConfigurationIsRefusedWithEveryProblemNamed(t *testing.T) {
 		"LECTERN_TRUSTED_PROXIES": "not-an-ip", "LECTERN_SMTP_URL": "http://mail", "LECTERN_SHUTDOWN_TIMEOUT": "-1s",
 		"LECTERN_JWKS_URL": "jwks", "LECTERN_CORS_ORIGINS": "*", "LECTERN_CHAT_RATE_LIMIT": "lots",
 		"LECTERN_CHAT_DAILY_BUDGET": "many", "LECTERN_LLM_BASE_URL": "localhost:11434", "LECTERN_LLM_TIMEOUT": "0s",
-		"LECTERN_ADMIN_EMAILS": "owner", "LECTERN_INSIGHTS": "maybe", "LECTERN_INSIGHTS_MIN_READERS": "0",
+		"LECTERN_ADMIN_EMAILS": "owner", "LECTERN_INSIGHTS": "maybe",
 	})
 	if err == nil {
 		t.Fatal("no error")
@@ -111,7 +111,7 @@ func TestInvalidConfigurationIsRefusedWithEveryProblemNamed(t *testing.T) {
 	for _, want := range []string{"LECTERN_ADDR", "LECTERN_BASE_URL", "LECTERN_LOG_LEVEL", "LECTERN_JWT_ALG", "LECTERN_AUTH_RATE_LIMIT",
 		"LECTERN_TRUSTED_ORIGINS", "LECTERN_TRUSTED_PROXIES", "LECTERN_SMTP_URL", "LECTERN_SHUTDOWN_TIMEOUT", "LECTERN_SECRET is required",
 		"LECTERN_JWKS_URL", "LECTERN_CORS_ORIGINS", "LECTERN_CHAT_RATE_LIMIT", "LECTERN_CHAT_DAILY_BUDGET", "LECTERN_LLM_BASE_URL",
-		"LECTERN_LLM_MODEL is required", "LECTERN_LLM_TIMEOUT", "LECTERN_ADMIN_EMAILS", "LECTERN_INSIGHTS:", "LECTERN_INSIGHTS_MIN_READERS"} {
+		"LECTERN_LLM_MODEL is required", "LECTERN_LLM_TIMEOUT", "LECTERN_ADMIN_EMAILS", "LECTERN_INSIGHTS:"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error does not mention %s:\n%v", want, err)
 		}
