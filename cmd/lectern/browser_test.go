@@ -831,6 +831,17 @@ func TestBrowserGuestGate(t *testing.T) {
 	b.do(t, "press Escape", chromedp.KeyEvent(kb.Escape))
 	b.waitGone(t, "Escape closes the panel", "aside#chat-panel")
 	waitFor[bool](t, b, "the toggle reports the panel collapsed", `__lq('#chat-toggle').getAttribute('aria-expanded') === 'false'`)
+	waitFor[bool](t, b, "the focus is back on the toggle", `document.activeElement === __lq('#chat-toggle')`)
+
+	// From the keyboard alone: Enter on the toggle opens the panel with
+	// the focus in it; Escape closes it and gives the focus back.
+	eval[bool](t, b, "focus the toggle", `(() => { __lq('#chat-toggle').focus(); return true; })()`)
+	b.do(t, "press Enter", chromedp.KeyEvent(kb.Enter))
+	b.waitVisible(t, "Enter opens the panel", "aside#chat-panel")
+	waitFor[bool](t, b, "the focus in the panel", `__lq('aside#chat-panel').contains(document.activeElement)`)
+	b.do(t, "press Escape", chromedp.KeyEvent(kb.Escape))
+	b.waitGone(t, "Escape closes the panel", "aside#chat-panel")
+	waitFor[bool](t, b, "the focus is back on the toggle", `document.activeElement === __lq('#chat-toggle')`)
 }
 
 // TestBrowserReaderConversation follows one reader who asks, summarizes a
