@@ -1,7 +1,6 @@
 package retrieval
 
 import (
-	"strings"
 	"sync"
 	"unicode"
 	"unicode/utf8"
@@ -195,11 +194,11 @@ type wordTerm struct{ word, term string }
 // buf and pending are scratch space, returned for reuse.
 func (a *analyzer) each(text string, learn bool, buf []byte, pending []wordTerm, fn func(term string, start int)) ([]byte, []wordTerm) {
 	pending = pending[:0]
-	run := ideographRun{stop: a.lang.ideographStop}
+	run := ideographRun{text: text, stop: a.lang.ideographStop}
 	a.mu.RLock()
 	buf = scanWords(text, buf, func(word []byte, start, end int) {
 		if a.lang.bigram && isIdeographWord(word) {
-			run.add(string(word), start, end, fn)
+			run.add(start, end, fn)
 			return
 		}
 		run.flush(fn)
@@ -251,21 +250,21 @@ func isIdeographPair(term string) bool {
 // words, the run is first cut at them: the pairs "什么" and "么风" of
 // "有什么风险" say nothing, only "风险" does.
 type ideographRun struct {
+	text  string // the text the characters are in
 	chars []runChar
 	stop  func(string) bool // nil: no stop words
 }
 
-// runChar is one character of a run, with its byte offsets in the text.
-type runChar struct {
-	ch         string
-	start, end int
-}
+// runChar is one character of a run: its byte offsets in the text.
+type runChar struct{ start, end int }
 
-func (r *ideographRun) add(ch string, start, end int, fn func(string, int)) {
+// add adds the character at text[start:end] to the run, ending the run
+// before it when the two are not adjacent.
+func (r *ideographRun) add(start, end int, fn func(string, int)) {
 	if n := len(r.chars); n > 0 && start != r.chars[n-1].end {
 		r.flush(fn)
 	}
-	r.chars = append(r.chars, runChar{ch, start, end})
+	r.chars = append(r.chars, runChar{start, end})
 }
 
 // maxStopRunes is the length of the longest stop word of a language
@@ -280,7 +279,7 @@ func (r *ideographRun) flush(fn func(string, int)) {
 		l := 0
 		if r.stop != nil {
 			for l = min(maxStopRunes, len(cs)-i); l > 0; l-- {
-				if r.stop(joinChars(cs[i : i+l])) {
+				if r.stop(r.text[cs[i].start:cs[i+l-1].end]) {
 					break
 				}
 			}
@@ -289,33 +288,23 @@ func (r *ideographRun) flush(fn func(string, int)) {
 			i++
 			continue
 		}
-		emitPairs(cs[seg:i], fn)
+		r.emitPairs(cs[seg:i], fn)
 		i += l
 		seg = i
 	}
-	emitPairs(cs[seg:], fn)
+	r.emitPairs(cs[seg:], fn)
 	r.chars = r.chars[:0]
 }
 
-// emitPairs emits the overlapping pairs of cs, or its one character.
-func emitPairs(cs []runChar, fn func(string, int)) {
+// emitPairs emits the overlapping pairs of cs, or its one character; the
+// characters of a run are adjacent, so each pair is a slice of the text.
+func (r *ideographRun) emitPairs(cs []runChar, fn func(string, int)) {
 	if len(cs) == 1 {
-		fn(cs[0].ch, cs[0].start)
+		fn(r.text[cs[0].start:cs[0].end], cs[0].start)
 	}
 	for i := 1; i < len(cs); i++ {
-		fn(cs[i-1].ch+cs[i].ch, cs[i-1].start)
+		fn(r.text[cs[i-1].start:cs[i].end], cs[i-1].start)
 	}
-}
-
-func joinChars(cs []runChar) string {
-	if len(cs) == 1 {
-		return cs[0].ch
-	}
-	var b strings.Builder
-	for _, c := range cs {
-		b.WriteString(c.ch)
-	}
-	return b.String()
 }
 
 // cached returns the term of word (lowercase) if the analyzer has learned

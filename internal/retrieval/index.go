@@ -480,9 +480,12 @@ func (ix *Index) insert(p *prepared) {
 	for i, tc := range p.terms {
 		id, ok := ix.termID[tc.term]
 		if !ok {
+			// A term may be a slice of the chunk's text (a pair of
+			// ideographs): the index keeps a copy, not the text.
+			t := strings.Clone(tc.term)
 			id = int32(len(ix.termStr))
-			ix.termID[tc.term] = id
-			ix.termStr = append(ix.termStr, tc.term)
+			ix.termID[t] = id
+			ix.termStr = append(ix.termStr, t)
 			ix.postings = append(ix.postings, nil)
 		}
 		ix.postings[id] = append(ix.postings[id], posting{doc: s, tf: tc.tf})
