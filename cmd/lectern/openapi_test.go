@@ -86,9 +86,12 @@ func TestOpenAPIDescribesEveryResponse(t *testing.T) {
 	c.call("GET", "/api/users/me/export", "", "", 200)
 	c.call("GET", "/api/insights/volume", "", "", 200)
 	c.call("GET", "/api/insights/volume?from=2026-02-30", "", "", 400)
+	c.call("GET", "/api/insights/not-covered", "", "", 200)
+	c.call("GET", "/api/insights/not-covered?to=tomorrow", "", "", 400)
 	reader := c
 	reader.token = signUpForToken(t, base, "Reader", newEmail("openapi-reader"))
 	reader.call("GET", "/api/insights/volume", "", "", 404) // a reader, as for an unknown route
+	reader.call("GET", "/api/insights/not-covered", "", "", 404)
 	c.call("DELETE", conv, "", "", 204)
 	c.call("DELETE", conv, "", "", 404)
 

@@ -24,6 +24,7 @@ import (
 	"github.com/lectern/lectern/internal/keys"
 	"github.com/lectern/lectern/internal/password"
 	"github.com/lectern/lectern/internal/ratelimit"
+	"github.com/lectern/lectern/internal/retrieval"
 	"github.com/lectern/lectern/internal/store"
 	"github.com/lectern/lectern/internal/store/testdb"
 )
@@ -95,7 +96,7 @@ func newEnv(t testing.TB, st store.Store, o options) *env {
 	}
 	var owners *insights.Service
 	if !o.noInsights {
-		owners = insights.New(apiStore, insights.Options{AdminEmails: o.owners})
+		owners = insights.New(apiStore, insights.Options{AdminEmails: o.owners, Analyze: retrieval.Analyze})
 	}
 	apiSrv = api.New(api.Options{ChatRule: o.agentRule, MaxAnswers: o.maxAnswers, Insights: owners}, chat.New(chatStore, o.answerer, chat.Options{Budget: o.budget, Quota: o.quota}), apiStore, guard, ratelimit.New(nil, 1000))
 	if o.server != nil {

@@ -63,3 +63,40 @@ func (s *Server) insightsVolume(w http.ResponseWriter, r *http.Request, p authn.
 	httpx.WriteJSON(w, http.StatusOK, out)
 	return nil
 }
+
+type groupJSON struct {
+	Terms     []string   `json:"terms"`
+	Examples  []string   `json:"examples"`
+	Count     int        `json:"count"`
+	Readers   int        `json:"readers"`
+	FirstSeen httpx.Time `json:"first_seen"`
+	LastSeen  httpx.Time `json:"last_seen"`
+}
+
+// insightsNotCovered is GET /api/insights/not-covered?from=&to=: for the
+// book's owners, the questions the book did not answer in the span,
+// grouped when they ask the same thing in other words.
+func (s *Server) insightsNotCovered(w http.ResponseWriter, r *http.Request, p authn.Principal) error {
+	in := s.opt.Insights
+	if in == nil {
+		return errNoEndpoint
+	}
+	sp, groups, err := in.NotCovered(r.Context(), p.UserID, r.URL.Query().Get("from"), r.URL.Query().Get("to"))
+	if err != nil {
+		return insightsErr(err)
+	}
+	out := struct {
+		From   string      `json:"from"`
+		To     string      `json:"to"`
+		Groups []groupJSON `json:"groups"`
+	}{From: sp.From.Format(time.DateOnly), To: sp.To.Add(-24 * time.Hour).Format(time.DateOnly), Groups: []groupJSON{}}
+	for _, g := range groups {
+		if g.Terms == nil {
+			g.Terms = []string{}
+		}
+		out.Groups = append(out.Groups, groupJSON{Terms: g.Terms, Examples: g.Examples, Count: g.Count, Readers: g.Readers,
+			FirstSeen: httpx.Time(g.FirstSeen), LastSeen: httpx.Time(g.LastSeen)})
+	}
+	httpx.WriteJSON(w, http.StatusOK, out)
+	return nil
+}

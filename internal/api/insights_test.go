@@ -65,9 +65,28 @@ func TestInsightsVolume(t *testing.T) {
 			}
 		}
 
+		res = owner.do("GET", "/api/insights/not-covered", nil)
+		var nc struct {
+			Groups []struct {
+				Terms, Examples []string
+				Count, Readers  int
+			}
+		}
+		res.decode(t, &nc)
+		if res.status != 200 || len(nc.Groups) != 2 || nc.Groups[0].Count != 1 || nc.Groups[0].Readers != 1 {
+			t.Errorf("the questions the book did not cover: %d %s", res.status, res.body)
+		}
+		for _, id := range []string{ada.id, bo.id, "ada@example.com", "bo@example.com"} {
+			if bytes.Contains(res.body, []byte(id)) {
+				t.Errorf("the questions not covered name a reader (%s): %s", id, res.body)
+			}
+		}
+
 		unknown := ada.do("GET", "/api/no-such-route", nil)
-		if got := ada.do("GET", "/api/insights/volume", nil); got.status != 404 || !bytes.Equal(got.body, unknown.body) {
-			t.Errorf("a reader asking for the insights: %d %s; an unknown route: %d %s", got.status, got.body, unknown.status, unknown.body)
+		for _, path := range []string{"/api/insights/volume", "/api/insights/not-covered"} {
+			if got := ada.do("GET", path, nil); got.status != 404 || !bytes.Equal(got.body, unknown.body) {
+				t.Errorf("a reader asking for %s: %d %s; an unknown route: %d %s", path, got.status, got.body, unknown.status, unknown.body)
+			}
 		}
 		if got := owner.do("GET", "/api/insights/volume?from=2026-01-31&to=2026-01-01", nil); got.status != 400 {
 			t.Errorf("a span that ends before it starts: %d %s", got.status, got.body)

@@ -38,6 +38,7 @@ func (s *Server) Handler() http.Handler {
 	handle("POST /api/agents/stream", s.handle(s.streamAgent))
 	handle("POST /api/messages/{id}/feedback", s.handle(s.feedback))
 	handle("GET /api/insights/volume", s.handle(s.insightsVolume))
+	handle("GET /api/insights/not-covered", s.handle(s.insightsNotCovered))
 	handle("/api/", httpx.Handle(func(w http.ResponseWriter, r *http.Request) error {
 		return errNoEndpoint
 	}))

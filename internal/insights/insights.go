@@ -3,6 +3,7 @@ package insights
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/lectern/lectern/internal/fault"
@@ -13,21 +14,26 @@ import (
 type Store interface {
 	Users
 	Volume(ctx context.Context, from, to time.Time) (store.Volume, error)
+	NotCoveredQuestions(ctx context.Context, from, to time.Time, limit int) ([]store.AskedQuestion, error)
 }
 
 // Options configures a Service.
 type Options struct {
 	// AdminEmails are the owners by configuration (LECTERN_ADMIN_EMAILS).
 	AdminEmails []string
-	Now         func() time.Time
+	// Analyze turns a question into the book's index terms, for grouping
+	// questions asked in different words (library.Library.Analyze).
+	Analyze func(string) []string
+	Now     func() time.Time
 }
 
 // Service answers the owners' questions about their readers. Every method
 // takes the asking user's id and answers ErrNotOwner to anyone else.
 type Service struct {
-	st    Store
-	roles *Roles
-	now   func() time.Time
+	st      Store
+	roles   *Roles
+	analyze func(string) []string
+	now     func() time.Time
 }
 
 // New returns the insights of the book stored in st.
@@ -35,7 +41,10 @@ func New(st Store, opt Options) *Service {
 	if opt.Now == nil {
 		opt.Now = time.Now
 	}
-	return &Service{st: st, roles: NewRoles(st, opt.AdminEmails, opt.Now), now: opt.Now}
+	if opt.Analyze == nil {
+		opt.Analyze = func(s string) []string { return strings.Fields(strings.ToLower(s)) }
+	}
+	return &Service{st: st, roles: NewRoles(st, opt.AdminEmails, opt.Now), analyze: opt.Analyze, now: opt.Now}
 }
 
 // ErrNotOwner refuses a reader: as for any unknown route, nothing says
@@ -114,4 +123,30 @@ func (s *Service) Volume(ctx context.Context, userID, from, to string) (Span, st
 		return Span{}, store.Volume{}, fmt.Errorf("read the volume: %w", err)
 	}
 	return sp, v, nil
+}
+
+// MaxGrouped is how many of a span's not-covered questions, the most
+// recent, are grouped for one request.
+const MaxGrouped = 20_000
+
+// NotCovered is what the book does not answer: the questions of the span
+// whose answer said so, grouped when they ask the same thing in other
+// words, most asked first.
+func (s *Service) NotCovered(ctx context.Context, userID, from, to string) (Span, []Group, error) {
+	if err := s.owner(ctx, userID); err != nil {
+		return Span{}, nil, err
+	}
+	sp, err := s.ParseSpan(from, to)
+	if err != nil {
+		return Span{}, nil, err
+	}
+	qs, err := s.st.NotCoveredQuestions(ctx, sp.From, sp.To, MaxGrouped)
+	if err != nil {
+		return Span{}, nil, fmt.Errorf("read the questions not covered: %w", err)
+	}
+	asked := make([]Asked, len(qs))
+	for i, q := range qs {
+		asked[i] = Asked{Text: q.Text, Reader: q.UserID, At: q.AskedAt}
+	}
+	return sp, GroupQuestions(asked, s.analyze, 1), nil
 }

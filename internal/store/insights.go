@@ -26,3 +26,12 @@ type Volume struct {
 
 // DayOf returns the midnight UTC of the day numbered n since 1970-01-01.
 func DayOf(n int64) time.Time { return time.Unix(n*24*60*60, 0).UTC() }
+
+// AskedQuestion is a question as the book's owners see it, with the
+// reader's id only to count distinct readers; it is never shown.
+type AskedQuestion struct {
+	Text    string
+	Page    string // the page it was asked from, "" when none
+	UserID  string
+	AskedAt time.Time
+}

@@ -357,6 +357,10 @@ type Store interface {
 	// Volume returns the questions asked and the answers given in [from,
 	// to), day by day (UTC), across all readers: for the book's owners.
 	Volume(ctx context.Context, from, to time.Time) (Volume, error)
+	// NotCoveredQuestions returns the questions whose answer, given in
+	// [from, to), said the book does not cover them: the most recent
+	// first, at most limit.
+	NotCoveredQuestions(ctx context.Context, from, to time.Time, limit int) ([]AskedQuestion, error)
 
 	// ApplyBook writes one ingestion of a book in a single transaction: the
 	// book row (inserted or updated; CreatedAt kept on update), every

@@ -55,3 +55,29 @@ func (s *Store) Volume(ctx context.Context, from, to time.Time) (store.Volume, e
 	}
 	return v, nil
 }
+
+// NotCoveredQuestions returns the questions whose answer, given in [from,
+// to), said the book does not cover them, the most recent first.
+func (s *Store) NotCoveredQuestions(ctx context.Context, from, to time.Time, limit int) ([]store.AskedQuestion, error) {
+	rows, err := s.pool.Query(ctx,
+		`SELECT q.content, q.page, q.user_id, q.created_at FROM messages a JOIN messages q ON q.id = a.parent_id
+		 WHERE a.not_covered AND a.created_at >= $1 AND a.created_at < $2
+		 ORDER BY a.created_at DESC LIMIT $3`, from, to, limit)
+	if err != nil {
+		return nil, wrap("not covered questions", err)
+	}
+	defer rows.Close()
+	var out []store.AskedQuestion
+	for rows.Next() {
+		var q store.AskedQuestion
+		if err := rows.Scan(&q.Text, &q.Page, &q.UserID, &q.AskedAt); err != nil {
+			return nil, wrap("not covered questions", err)
+		}
+		q.AskedAt = q.AskedAt.UTC()
+		out = append(out, q)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, wrap("not covered questions", err)
+	}
+	return out, nil
+}

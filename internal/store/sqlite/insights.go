@@ -58,3 +58,30 @@ func (s *Store) Volume(ctx context.Context, from, to time.Time) (store.Volume, e
 	}
 	return v, nil
 }
+
+// NotCoveredQuestions returns the questions whose answer, given in [from,
+// to), said the book does not cover them, the most recent first.
+func (s *Store) NotCoveredQuestions(ctx context.Context, from, to time.Time, limit int) ([]store.AskedQuestion, error) {
+	rows, err := s.read.QueryContext(ctx,
+		`SELECT q.content, q.page, q.user_id, q.created_at FROM messages a JOIN messages q ON q.id = a.parent_id
+		 WHERE a.not_covered = 1 AND a.created_at >= ? AND a.created_at < ?
+		 ORDER BY a.created_at DESC LIMIT ?`, toDB(from), toDB(to), limit)
+	if err != nil {
+		return nil, wrap("not covered questions", err)
+	}
+	defer rows.Close()
+	var out []store.AskedQuestion
+	for rows.Next() {
+		var q store.AskedQuestion
+		var at int64
+		if err := rows.Scan(&q.Text, &q.Page, &q.UserID, &at); err != nil {
+			return nil, wrap("not covered questions", err)
+		}
+		q.AskedAt = fromDB(at)
+		out = append(out, q)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, wrap("not covered questions", err)
+	}
+	return out, nil
+}

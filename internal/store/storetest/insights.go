@@ -11,7 +11,7 @@ import (
 
 func insightsTests() []test {
 	return []test{
-		{"Volume counts questions, readers and answers per day and agent, and forgets what readers delete", func(t *testing.T, s store.Store) {
+		{"Volume counts questions, readers and answers per day and agent, NotCoveredQuestions lists those the book did not cover, and both forget what readers delete", func(t *testing.T, s store.Store) {
 			day1 := time.Date(2025, time.May, 1, 0, 0, 0, 0, time.UTC)
 			day2, day3 := day1.AddDate(0, 0, 1), day1.AddDate(0, 0, 2)
 			ada, bo := createUser(t, s, day1), createUser(t, s, day1)
@@ -20,7 +20,8 @@ func insightsTests() []test {
 			ask := func(u store.User, at time.Time, agent string, notCovered bool) store.Conversation {
 				t.Helper()
 				c := newConversation(u.ID, at)
-				q, err := s.StartConversation(t.Context(), c, store.Message{ID: randid.New(), Role: store.RoleUser, Content: "q", Page: "/docs/a", CreatedAt: at})
+				q, err := s.StartConversation(t.Context(), c, store.Message{ID: randid.New(), Role: store.RoleUser,
+					Content: "question at " + at.Format(time.RFC3339), Page: "/docs/a", CreatedAt: at})
 				noErr(t, "StartConversation", err)
 				if agent != "" {
 					_, err = s.AppendMessage(t.Context(), store.Message{ID: randid.New(), ConversationID: c.ID, UserID: u.ID, Role: store.RoleAssistant,
@@ -45,6 +46,13 @@ func insightsTests() []test {
 				[]store.AgentVolume{{Day: day1, Agent: "rag", Answered: 1, NotCovered: 1}, {Day: day1, Agent: "summarizer", Answered: 1}})
 			if got != want {
 				t.Errorf("Volume:\n got %s\nwant %s", got, want)
+			}
+
+			nc, err := s.NotCoveredQuestions(t.Context(), day1, day3, 10)
+			noErr(t, "NotCoveredQuestions", err)
+			at := day1.Add(2 * time.Hour)
+			if len(nc) != 1 || nc[0].Text != "question at "+at.Format(time.RFC3339) || nc[0].Page != "/docs/a" || nc[0].UserID != ada.ID || !nc[0].AskedAt.Equal(at) {
+				t.Errorf("NotCoveredQuestions = %+v, want ada's question at %v", nc, at)
 			}
 
 			noErr(t, "DeleteUser", s.DeleteUser(t.Context(), bo.ID))

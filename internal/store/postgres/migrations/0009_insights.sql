@@ -7,5 +7,7 @@
 ALTER TABLE messages ADD COLUMN page text NOT NULL DEFAULT '';
 ALTER TABLE messages ADD COLUMN not_covered boolean NOT NULL DEFAULT false;
 
--- The insights read the messages of a span of days.
+-- The insights read the messages of a span of days, and the answers that
+-- did not cover their question.
 CREATE INDEX messages_created_at_idx ON messages (created_at);
+CREATE INDEX messages_not_covered_idx ON messages (created_at) WHERE not_covered;
