@@ -346,6 +346,11 @@ func TestNoRetryOnceOutputStarted(t *testing.T) {
 	}
 }
 
+// progressTimeout is the timeout of the cases in which some of the answer
+// must come first: long enough that a busy machine pausing the test does
+// not cut the answer short before it, as 30 ms once did.
+const progressTimeout = time.Second
+
 func TestTimeouts(t *testing.T) {
 	for _, tc := range []struct {
 		name       string
@@ -363,7 +368,7 @@ func TestTimeouts(t *testing.T) {
 		},
 		{
 			name: "a stream that hangs after two deltas times out and is not a success",
-			opt:  Options{Timeout: 10 * time.Second, IdleTimeout: 30 * time.Millisecond},
+			opt:  Options{Timeout: 10 * time.Second, IdleTimeout: progressTimeout},
 			handle: func(w http.ResponseWriter, r *http.Request) {
 				stream(w, delta("Hel"), delta("lo"))
 				<-r.Context().Done()
@@ -372,7 +377,7 @@ func TestTimeouts(t *testing.T) {
 		},
 		{
 			name: "an idle timeout follows from Timeout when unset",
-			opt:  Options{Timeout: 30 * time.Millisecond},
+			opt:  Options{Timeout: progressTimeout},
 			handle: func(w http.ResponseWriter, r *http.Request) {
 				stream(w, delta("Hel"))
 				<-r.Context().Done()
@@ -389,7 +394,7 @@ func TestTimeouts(t *testing.T) {
 		},
 		{
 			name: "comment lines alone do not keep a stream alive",
-			opt:  Options{Timeout: 10 * time.Second, IdleTimeout: 30 * time.Millisecond},
+			opt:  Options{Timeout: 10 * time.Second, IdleTimeout: progressTimeout},
 			handle: func(w http.ResponseWriter, r *http.Request) {
 				stream(w, delta("Hi"))
 				for {
@@ -446,9 +451,9 @@ func TestASlowCallerIsNotTheModelFallingSilent(t *testing.T) {
 		write(w, delta("lo"), finish, done)
 	})
 	opt := quick()
-	opt.IdleTimeout = 30 * time.Millisecond
+	opt.IdleTimeout = progressTimeout / 2 // far above the model's 10 ms pause, even on a busy machine
 	text, _, err := New(url, "m", "", opt).Stream(context.Background(), Request{Messages: conversation}, func(string) error {
-		time.Sleep(100 * time.Millisecond)
+		time.Sleep(progressTimeout) // the caller: longer than the idle timeout
 		return nil
 	})
 	if err != nil || text != "Hello" {
