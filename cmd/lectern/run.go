@@ -113,7 +113,7 @@ func settingsOf(cmd string) config.Group {
 	case "api":
 		return config.Database | config.Listen | config.Claims | config.JWKS | config.Chat | config.Book | config.Model | config.Embeddings | config.Insights
 	case "web":
-		return config.Database | config.Listen | config.Book | config.Embeddings | config.Pages
+		return config.Database | config.Listen | config.Book | config.Embeddings | config.Pages | config.Insights
 	case "ingest":
 		return config.Database | config.Book | config.Embeddings
 	case "eval":

@@ -103,7 +103,7 @@ func runServe(ctx context.Context, role string, args []string, getenv func(strin
 	var reader *web.Server
 	if role == "serve" || role == "web" {
 		reader = web.New(lib, log, web.Options{APIBase: cfg.APIURL, AuthBase: cfg.AuthURL,
-			ReturnOrigins: slices.Concat(cfg.CORSOrigins, cfg.TrustedOrigins)})
+			ReturnOrigins: slices.Concat(cfg.CORSOrigins, cfg.TrustedOrigins), OwnersSeeQuestions: cfg.Insights})
 	}
 
 	handler := newHandler(cfg, log, st, id, apiSrv, reader, lib, m, refused.warn)

@@ -283,7 +283,10 @@ func (s *Server) accountPage(view string) http.HandlerFunc {
 		l := s.layout(view, tv[1], "")
 		l.Next = s.nextURL(r.URL.Query().Get("next"))
 		w.Header().Set("Referrer-Policy", "no-referrer") // the reset page's URL carries its token
-		s.render(w, r, http.StatusOK, tv[0], struct{ Layout }{l})
+		s.render(w, r, http.StatusOK, tv[0], struct {
+			Layout
+			OwnersSeeQuestions bool
+		}{l, s.opt.OwnersSeeQuestions})
 	}
 }
 

@@ -51,6 +51,10 @@ type Options struct {
 	// ReturnOrigins are the other sites a reader may be sent back to after
 	// signing in (?next= in full): those that show the widget.
 	ReturnOrigins []string
+	// OwnersSeeQuestions tells readers, on their account page, that the
+	// book's owners see their questions, without their names (insights
+	// are on).
+	OwnersSeeQuestions bool
 }
 
 // Server renders the reader.

@@ -319,3 +319,21 @@ func TestStaticFilesAreVersioned(t *testing.T) {
 		t.Errorf("a path out of the static files was served")
 	}
 }
+
+// TestTheAccountPageSaysWhoSeesTheQuestions: with insights on, the
+// reader's account page says that the book's owners see the questions,
+// without names; with them off, it says nothing of the kind.
+func TestTheAccountPageSaysWhoSeesTheQuestions(t *testing.T) {
+	lib := library.New(testdb.Engines()[0].Open(t), library.Options{})
+	if _, err := lib.Ingest(context.Background(), library.Source{FS: books.Demo(), Name: books.DemoName}, library.IngestOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, on := range []bool{true, false} {
+		srv := httptest.NewServer(web.New(lib, slog.New(slog.DiscardHandler), web.Options{OwnersSeeQuestions: on}).Handler())
+		t.Cleanup(srv.Close)
+		_, body := get(t, srv, "/account")
+		if says := strings.Contains(body, "owners see the questions readers ask, without their names"); says != on {
+			t.Errorf("insights on %v: the account page says who sees the questions: %v", on, says)
+		}
+	}
+}
