@@ -6,8 +6,10 @@ import (
 	"time"
 
 	"github.com/lectern/lectern/internal/authn"
+	"github.com/lectern/lectern/internal/chat"
 	"github.com/lectern/lectern/internal/httpx"
 	"github.com/lectern/lectern/internal/insights"
+	"github.com/lectern/lectern/internal/store"
 )
 
 // errNoEndpoint answers an unknown route, and a reader who asks for the
@@ -96,6 +98,39 @@ func (s *Server) insightsNotCovered(w http.ResponseWriter, r *http.Request, p au
 		}
 		out.Groups = append(out.Groups, groupJSON{Terms: g.Terms, Examples: g.Examples, Count: g.Count, Readers: g.Readers,
 			FirstSeen: httpx.Time(g.FirstSeen), LastSeen: httpx.Time(g.LastSeen)})
+	}
+	httpx.WriteJSON(w, http.StatusOK, out)
+	return nil
+}
+
+type ratedJSON struct {
+	Question string       `json:"question"`
+	Answer   string       `json:"answer"`
+	Sources  []sourceJSON `json:"sources"`
+	Comment  string       `json:"comment"`
+	RatedAt  httpx.Time   `json:"rated_at"`
+}
+
+// insightsRatedDown is GET /api/insights/rated-down?from=&to=: for the
+// book's owners, the answers readers rated down, with their questions and
+// sources, the most recently rated first.
+func (s *Server) insightsRatedDown(w http.ResponseWriter, r *http.Request, p authn.Principal) error {
+	in := s.opt.Insights
+	if in == nil {
+		return errNoEndpoint
+	}
+	sp, rated, err := in.RatedDown(r.Context(), p.UserID, r.URL.Query().Get("from"), r.URL.Query().Get("to"))
+	if err != nil {
+		return insightsErr(err)
+	}
+	out := struct {
+		From    string      `json:"from"`
+		To      string      `json:"to"`
+		Answers []ratedJSON `json:"answers"`
+	}{From: sp.From.Format(time.DateOnly), To: sp.To.Add(-24 * time.Hour).Format(time.DateOnly), Answers: []ratedJSON{}}
+	for _, a := range rated {
+		out.Answers = append(out.Answers, ratedJSON{Question: a.Question, Answer: a.Answer,
+			Sources: toSourcesJSON(chat.SourcesOf(store.Message{Sources: a.Sources})), Comment: a.Comment, RatedAt: httpx.Time(a.RatedAt)})
 	}
 	httpx.WriteJSON(w, http.StatusOK, out)
 	return nil

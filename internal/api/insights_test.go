@@ -82,8 +82,25 @@ func TestInsightsVolume(t *testing.T) {
 			}
 		}
 
+		answer := ada.run(t, "", "what is a leap second?")
+		if r := ada.do("POST", "/api/messages/"+answer.MessageID+"/feedback", map[string]string{"rating": "down", "comment": "not what I asked"}); r.status != 200 {
+			t.Fatalf("rate down: %d %s", r.status, r.body)
+		}
+		res = owner.do("GET", "/api/insights/rated-down", nil)
+		var rated struct {
+			Answers []struct{ Question, Answer, Comment string }
+		}
+		res.decode(t, &rated)
+		if res.status != 200 || len(rated.Answers) != 1 || rated.Answers[0].Question != "what is a leap second?" ||
+			rated.Answers[0].Comment != "not what I asked" || !strings.Contains(rated.Answers[0].Answer, "leap second") {
+			t.Errorf("the answers rated down: %d %s", res.status, res.body)
+		}
+		if bytes.Contains(res.body, []byte(ada.id)) {
+			t.Errorf("the answers rated down name the reader: %s", res.body)
+		}
+
 		unknown := ada.do("GET", "/api/no-such-route", nil)
-		for _, path := range []string{"/api/insights/volume", "/api/insights/not-covered"} {
+		for _, path := range []string{"/api/insights/volume", "/api/insights/not-covered", "/api/insights/rated-down"} {
 			if got := ada.do("GET", path, nil); got.status != 404 || !bytes.Equal(got.body, unknown.body) {
 				t.Errorf("a reader asking for %s: %d %s; an unknown route: %d %s", path, got.status, got.body, unknown.status, unknown.body)
 			}

@@ -15,6 +15,7 @@ type Store interface {
 	Users
 	Volume(ctx context.Context, from, to time.Time) (store.Volume, error)
 	NotCoveredQuestions(ctx context.Context, from, to time.Time, limit int) ([]store.AskedQuestion, error)
+	RatedDown(ctx context.Context, from, to time.Time, limit int) ([]store.RatedAnswer, error)
 }
 
 // Options configures a Service.
@@ -149,4 +150,25 @@ func (s *Service) NotCovered(ctx context.Context, userID, from, to string) (Span
 		asked[i] = Asked{Text: q.Text, Reader: q.UserID, At: q.AskedAt}
 	}
 	return sp, GroupQuestions(asked, s.analyze, 1), nil
+}
+
+// MaxRatedDown is how many answers rated down one request lists.
+const MaxRatedDown = 500
+
+// RatedDown is the span's answers that readers rated down, with their
+// questions and sources, so the owner can tell whether the book or the
+// search is at fault: the most recently rated first.
+func (s *Service) RatedDown(ctx context.Context, userID, from, to string) (Span, []store.RatedAnswer, error) {
+	if err := s.owner(ctx, userID); err != nil {
+		return Span{}, nil, err
+	}
+	sp, err := s.ParseSpan(from, to)
+	if err != nil {
+		return Span{}, nil, err
+	}
+	rs, err := s.st.RatedDown(ctx, sp.From, sp.To, MaxRatedDown)
+	if err != nil {
+		return Span{}, nil, fmt.Errorf("read the answers rated down: %w", err)
+	}
+	return sp, rs, nil
 }

@@ -35,3 +35,13 @@ type AskedQuestion struct {
 	UserID  string
 	AskedAt time.Time
 }
+
+// RatedAnswer is an answer a reader rated down, with its question, as the
+// book's owners see it.
+type RatedAnswer struct {
+	Question string
+	Answer   string
+	Sources  []byte // the answer's cited sections, as stored
+	Comment  string // the reader's comment on the rating, "" when none
+	RatedAt  time.Time
+}

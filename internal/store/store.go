@@ -361,6 +361,9 @@ type Store interface {
 	// [from, to), said the book does not cover them: the most recent
 	// first, at most limit.
 	NotCoveredQuestions(ctx context.Context, from, to time.Time, limit int) ([]AskedQuestion, error)
+	// RatedDown returns the answers rated down in [from, to), with their
+	// questions: the most recently rated first, at most limit.
+	RatedDown(ctx context.Context, from, to time.Time, limit int) ([]RatedAnswer, error)
 
 	// ApplyBook writes one ingestion of a book in a single transaction: the
 	// book row (inserted or updated; CreatedAt kept on update), every

@@ -81,3 +81,30 @@ func (s *Store) NotCoveredQuestions(ctx context.Context, from, to time.Time, lim
 	}
 	return out, nil
 }
+
+// RatedDown returns the answers rated down in [from, to), with their
+// questions, the most recently rated first.
+func (s *Store) RatedDown(ctx context.Context, from, to time.Time, limit int) ([]store.RatedAnswer, error) {
+	rows, err := s.pool.Query(ctx,
+		`SELECT coalesce(q.content, ''), a.content, a.sources, f.comment, f.updated_at
+		 FROM message_feedback f JOIN messages a ON a.id = f.message_id LEFT JOIN messages q ON q.id = a.parent_id
+		 WHERE f.rating = 'down' AND f.updated_at >= $1 AND f.updated_at < $2
+		 ORDER BY f.updated_at DESC LIMIT $3`, from, to, limit)
+	if err != nil {
+		return nil, wrap("rated down", err)
+	}
+	defer rows.Close()
+	var out []store.RatedAnswer
+	for rows.Next() {
+		var r store.RatedAnswer
+		if err := rows.Scan(&r.Question, &r.Answer, &r.Sources, &r.Comment, &r.RatedAt); err != nil {
+			return nil, wrap("rated down", err)
+		}
+		r.RatedAt = r.RatedAt.UTC()
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, wrap("rated down", err)
+	}
+	return out, nil
+}

@@ -85,3 +85,35 @@ func (s *Store) NotCoveredQuestions(ctx context.Context, from, to time.Time, lim
 	}
 	return out, nil
 }
+
+// RatedDown returns the answers rated down in [from, to), with their
+// questions, the most recently rated first.
+func (s *Store) RatedDown(ctx context.Context, from, to time.Time, limit int) ([]store.RatedAnswer, error) {
+	rows, err := s.read.QueryContext(ctx,
+		`SELECT ifnull(q.content, ''), a.content, a.sources, f.comment, f.updated_at
+		 FROM message_feedback f JOIN messages a ON a.id = f.message_id LEFT JOIN messages q ON q.id = a.parent_id
+		 WHERE f.rating = 'down' AND f.updated_at >= ? AND f.updated_at < ?
+		 ORDER BY f.updated_at DESC LIMIT ?`, toDB(from), toDB(to), limit)
+	if err != nil {
+		return nil, wrap("rated down", err)
+	}
+	defer rows.Close()
+	var out []store.RatedAnswer
+	for rows.Next() {
+		var r store.RatedAnswer
+		var sources *string
+		var at int64
+		if err := rows.Scan(&r.Question, &r.Answer, &sources, &r.Comment, &at); err != nil {
+			return nil, wrap("rated down", err)
+		}
+		if sources != nil {
+			r.Sources = []byte(*sources)
+		}
+		r.RatedAt = fromDB(at)
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, wrap("rated down", err)
+	}
+	return out, nil
+}

@@ -65,5 +65,37 @@ func insightsTests() []test {
 				t.Errorf("Volume after a reader deleted their account:\n got %s\nwant %s", got, want)
 			}
 		}},
+		{"RatedDown lists the answers rated down in a span, with their questions and the comment", func(t *testing.T, s store.Store) {
+			day := time.Date(2025, time.May, 1, 0, 0, 0, 0, time.UTC)
+			u := createUser(t, s, day)
+			c, q := startConversation(t, s, u.ID, day)
+			var answers []store.Message
+			for i := range 3 {
+				a := newMessage(c, store.RoleAssistant, day.Add(time.Duration(i+1)*time.Minute))
+				a.ParentID = q.ID
+				a, err := s.AppendMessage(t.Context(), a)
+				noErr(t, "AppendMessage", err)
+				answers = append(answers, a)
+			}
+			rate := func(a store.Message, rating, comment string, at time.Time) {
+				t.Helper()
+				noErr(t, "SetFeedback", s.SetFeedback(t.Context(), store.Feedback{MessageID: a.ID, UserID: u.ID, Rating: rating, Comment: comment, CreatedAt: at, UpdatedAt: at}))
+			}
+			rate(answers[0], "down", "wrong chapter", day.Add(time.Hour))
+			rate(answers[1], "up", "", day.Add(2*time.Hour))
+			rate(answers[2], "down", "", day.AddDate(0, 0, 2)) // after the span
+
+			got, err := s.RatedDown(t.Context(), day, day.AddDate(0, 0, 1), 10)
+			noErr(t, "RatedDown", err)
+			if len(got) != 1 || got[0].Question != q.Content || got[0].Answer != answers[0].Content || got[0].Comment != "wrong chapter" || !got[0].RatedAt.Equal(day.Add(time.Hour)) {
+				t.Fatalf("RatedDown = %+v, want the first answer, rated down with a comment", got)
+			}
+			checkJSON(t, "RatedAnswer.Sources", got[0].Sources, answers[0].Sources)
+
+			noErr(t, "DeleteConversation", s.DeleteConversation(t.Context(), u.ID, c.ID))
+			if got, err := s.RatedDown(t.Context(), day, day.AddDate(0, 0, 1), 10); err != nil || len(got) != 0 {
+				t.Errorf("after the conversation was deleted: %+v, %v", got, err)
+			}
+		}},
 	}
 }
