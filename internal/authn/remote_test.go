@@ -252,9 +252,12 @@ func TestRemoteCloseStopsFetching(t *testing.T) {
 	eventually(t, "periodic refreshes run", func() bool { return srv.fetches.Load() >= 3 })
 	r.Close()
 	r.Close() // a second Close is harmless
+	// Refreshes run one at a time, so at most one request was on its way
+	// when Close returned: the server may count it later. No other may
+	// start.
 	n := srv.fetches.Load()
 	time.Sleep(50 * time.Millisecond) // ten refresh intervals
-	if m := srv.fetches.Load(); m != n {
+	if m := srv.fetches.Load(); m > n+1 {
 		t.Fatalf("%d fetches after Close", m-n)
 	}
 	t.Run("cached keys still answer after Close", func(t *testing.T) {
@@ -266,7 +269,7 @@ func TestRemoteCloseStopsFetching(t *testing.T) {
 		if _, err := r.Key(context.Background(), "unknown", "EdDSA"); !errors.Is(err, authn.ReasonUnknownKID) {
 			t.Fatalf("err %v", err)
 		}
-		if m := srv.fetches.Load(); m != n {
+		if m := srv.fetches.Load(); m > n+1 {
 			t.Fatalf("%d fetches after Close", m-n)
 		}
 	})
