@@ -29,7 +29,7 @@ var layers = [][]string{
 	{"internal/store", "internal/book", "internal/llm", "internal/embeddings", "internal/config", "internal/loadtest"},
 	// Storage engines and the services (no HTTP).
 	{"internal/store/postgres", "internal/store/sqlite", "internal/store/pgtest", "internal/store/storetest",
-		"internal/keys", "internal/account", "internal/chat", "internal/library"},
+		"internal/keys", "internal/account", "internal/chat", "internal/library", "internal/insights"},
 	// Services built on services; HTTP plumbing shared by every server.
 	{"internal/store/testdb", "internal/answer", "internal/quality", "internal/httpx"},
 	{"internal/authn"},
@@ -45,7 +45,7 @@ var noHTTP = []string{
 	"internal/fault", "internal/randid", "internal/thesaurus", "internal/password", "internal/ratelimit",
 	"internal/retrieval", "internal/book", "internal/book/epub", "internal/store", "internal/store/postgres",
 	"internal/store/sqlite", "internal/keys", "internal/account", "internal/chat", "internal/library", "internal/answer",
-	"internal/quality", "internal/config", "internal/jsconfig",
+	"internal/quality", "internal/config", "internal/jsconfig", "internal/insights",
 }
 
 // httpxMay is all that the shared HTTP plumbing may import of Lectern: it
