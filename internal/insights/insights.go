@@ -109,21 +109,30 @@ func (s *Service) owner(ctx context.Context, userID string) error {
 	return nil
 }
 
-// Volume is the questions and answers of the span of days from and to
-// (see ParseSpan), day by day, with the span read.
-func (s *Service) Volume(ctx context.Context, userID, from, to string) (Span, store.Volume, error) {
+// read checks that userID is an owner, reads the span of days from and to
+// (see ParseSpan) and returns it with what f reads of it.
+func read[T any](ctx context.Context, s *Service, userID, from, to, what string, f func(Span) (T, error)) (Span, T, error) {
+	var zero T
 	if err := s.owner(ctx, userID); err != nil {
-		return Span{}, store.Volume{}, err
+		return Span{}, zero, err
 	}
 	sp, err := s.ParseSpan(from, to)
 	if err != nil {
-		return Span{}, store.Volume{}, err
+		return Span{}, zero, err
 	}
-	v, err := s.st.Volume(ctx, sp.From, sp.To)
+	v, err := f(sp)
 	if err != nil {
-		return Span{}, store.Volume{}, fmt.Errorf("read the volume: %w", err)
+		return Span{}, zero, fmt.Errorf("read %s: %w", what, err)
 	}
 	return sp, v, nil
+}
+
+// Volume is the questions and answers of the span of days from and to
+// (see ParseSpan), day by day, with the span read.
+func (s *Service) Volume(ctx context.Context, userID, from, to string) (Span, store.Volume, error) {
+	return read(ctx, s, userID, from, to, "the volume", func(sp Span) (store.Volume, error) {
+		return s.st.Volume(ctx, sp.From, sp.To)
+	})
 }
 
 // MaxGrouped is how many of a span's not-covered questions, the most
@@ -134,22 +143,17 @@ const MaxGrouped = 20_000
 // whose answer said so, grouped when they ask the same thing in other
 // words, most asked first.
 func (s *Service) NotCovered(ctx context.Context, userID, from, to string) (Span, []Group, error) {
-	if err := s.owner(ctx, userID); err != nil {
-		return Span{}, nil, err
-	}
-	sp, err := s.ParseSpan(from, to)
-	if err != nil {
-		return Span{}, nil, err
-	}
-	qs, err := s.st.NotCoveredQuestions(ctx, sp.From, sp.To, MaxGrouped)
-	if err != nil {
-		return Span{}, nil, fmt.Errorf("read the questions not covered: %w", err)
-	}
-	asked := make([]Asked, len(qs))
-	for i, q := range qs {
-		asked[i] = Asked{Text: q.Text, Reader: q.UserID, At: q.AskedAt}
-	}
-	return sp, GroupQuestions(asked, s.analyze, 1), nil
+	return read(ctx, s, userID, from, to, "the questions not covered", func(sp Span) ([]Group, error) {
+		qs, err := s.st.NotCoveredQuestions(ctx, sp.From, sp.To, MaxGrouped)
+		if err != nil {
+			return nil, err
+		}
+		asked := make([]Asked, len(qs))
+		for i, q := range qs {
+			asked[i] = Asked{Text: q.Text, Reader: q.UserID, At: q.AskedAt}
+		}
+		return GroupQuestions(asked, s.analyze, 1), nil
+	})
 }
 
 // MaxRatedDown is how many answers rated down one request lists.
@@ -159,16 +163,7 @@ const MaxRatedDown = 500
 // questions and sources, so the owner can tell whether the book or the
 // search is at fault: the most recently rated first.
 func (s *Service) RatedDown(ctx context.Context, userID, from, to string) (Span, []store.RatedAnswer, error) {
-	if err := s.owner(ctx, userID); err != nil {
-		return Span{}, nil, err
-	}
-	sp, err := s.ParseSpan(from, to)
-	if err != nil {
-		return Span{}, nil, err
-	}
-	rs, err := s.st.RatedDown(ctx, sp.From, sp.To, MaxRatedDown)
-	if err != nil {
-		return Span{}, nil, fmt.Errorf("read the answers rated down: %w", err)
-	}
-	return sp, rs, nil
+	return read(ctx, s, userID, from, to, "the answers rated down", func(sp Span) ([]store.RatedAnswer, error) {
+		return s.st.RatedDown(ctx, sp.From, sp.To, MaxRatedDown)
+	})
 }
