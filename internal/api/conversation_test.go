@@ -172,3 +172,26 @@ func TestConversationWithAModel(t *testing.T) {
 		}
 	})
 }
+
+// TestAQuestionKeepsItsPage: the page a question was asked from is part of
+// the reader's own history, and so of their export; answers have none.
+func TestAQuestionKeepsItsPage(t *testing.T) {
+	e := newEnv(t, testdbSQLite(t), options{})
+	u := e.newUser()
+	res := u.do("POST", "/api/agents/run", map[string]string{"query": "why do leap seconds exist?", "current_page": "/docs/leap-seconds"})
+	var run runResponse
+	res.decode(t, &run)
+	var list struct {
+		Messages []struct {
+			Role string
+			Page *string
+		}
+	}
+	u.do("GET", "/api/conversations/"+run.SessionID+"/messages", nil).decode(t, &list)
+	if len(list.Messages) != 2 || list.Messages[0].Page == nil || *list.Messages[0].Page != "/docs/leap-seconds" || list.Messages[1].Page != nil {
+		t.Errorf("messages %+v, want the question's page and none for the answer", list.Messages)
+	}
+	if export := u.do("GET", "/api/users/me/export", nil); !strings.Contains(string(export.body), `"page":"/docs/leap-seconds"`) {
+		t.Errorf("the export lacks the question's page: %s", export.body)
+	}
+}

@@ -37,7 +37,10 @@ type messageJSON struct {
 	Sources        []sourceJSON `json:"sources"`
 	AgentType      *string      `json:"agent_type"`
 	ParentID       *string      `json:"parent_id"`
-	Timestamp      httpx.Time   `json:"timestamp"`
+	// Page is, for a question, the page of the book it was asked from;
+	// null when none.
+	Page      *string    `json:"page"`
+	Timestamp httpx.Time `json:"timestamp"`
 	// ContentHTML is an assistant message rendered and sanitized, with its
 	// citations linked; null for the reader's own messages.
 	ContentHTML *string `json:"content_html"`
@@ -76,6 +79,9 @@ func messageData(m store.Message) messageJSON {
 	}
 	if m.ParentID != "" {
 		out.ParentID = &m.ParentID
+	}
+	if m.Page != "" {
+		out.Page = &m.Page
 	}
 	if m.Rating != "" {
 		out.Rating = &m.Rating
