@@ -135,3 +135,32 @@ func (s *Server) insightsRatedDown(w http.ResponseWriter, r *http.Request, p aut
 	httpx.WriteJSON(w, http.StatusOK, out)
 	return nil
 }
+
+type pageCountJSON struct {
+	Page      string `json:"page"`
+	Questions int64  `json:"questions"`
+	Readers   int64  `json:"readers"`
+}
+
+// insightsPages is GET /api/insights/pages?from=&to=: for the book's
+// owners, the pages readers asked the most questions from.
+func (s *Server) insightsPages(w http.ResponseWriter, r *http.Request, p authn.Principal) error {
+	in := s.opt.Insights
+	if in == nil {
+		return errNoEndpoint
+	}
+	sp, pages, err := in.PagesAskedFrom(r.Context(), p.UserID, r.URL.Query().Get("from"), r.URL.Query().Get("to"))
+	if err != nil {
+		return insightsErr(err)
+	}
+	out := struct {
+		From  string          `json:"from"`
+		To    string          `json:"to"`
+		Pages []pageCountJSON `json:"pages"`
+	}{From: sp.From.Format(time.DateOnly), To: sp.To.Add(-24 * time.Hour).Format(time.DateOnly), Pages: []pageCountJSON{}}
+	for _, pc := range pages {
+		out.Pages = append(out.Pages, pageCountJSON(pc))
+	}
+	httpx.WriteJSON(w, http.StatusOK, out)
+	return nil
+}

@@ -3,6 +3,7 @@ package api_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -99,8 +100,23 @@ func TestInsightsVolume(t *testing.T) {
 			t.Errorf("the answers rated down name the reader: %s", res.body)
 		}
 
+		ada.do("POST", "/api/agents/run", map[string]string{"query": "and the bread?", "current_page": "/docs/baking"})
+		bo.do("POST", "/api/agents/run", map[string]string{"query": "and the cheese?", "current_page": "/docs/baking"})
+		ada.do("POST", "/api/agents/run", map[string]string{"query": "and the clocks?", "current_page": "/docs/clocks"})
+		res = owner.do("GET", "/api/insights/pages", nil)
+		var pages struct {
+			Pages []struct {
+				Page               string
+				Questions, Readers int64
+			}
+		}
+		res.decode(t, &pages)
+		if got := fmt.Sprint(pages.Pages); res.status != 200 || got != "[{/docs/baking 2 2} {/docs/clocks 1 1}]" {
+			t.Errorf("the pages asked from: %d %s", res.status, res.body)
+		}
+
 		unknown := ada.do("GET", "/api/no-such-route", nil)
-		for _, path := range []string{"/api/insights/volume", "/api/insights/not-covered", "/api/insights/rated-down"} {
+		for _, path := range []string{"/api/insights/volume", "/api/insights/not-covered", "/api/insights/rated-down", "/api/insights/pages"} {
 			if got := ada.do("GET", path, nil); got.status != 404 || !bytes.Equal(got.body, unknown.body) {
 				t.Errorf("a reader asking for %s: %d %s; an unknown route: %d %s", path, got.status, got.body, unknown.status, unknown.body)
 			}

@@ -40,6 +40,7 @@ func (s *Server) Handler() http.Handler {
 	handle("GET /api/insights/volume", s.handle(s.insightsVolume))
 	handle("GET /api/insights/not-covered", s.handle(s.insightsNotCovered))
 	handle("GET /api/insights/rated-down", s.handle(s.insightsRatedDown))
+	handle("GET /api/insights/pages", s.handle(s.insightsPages))
 	handle("/api/", httpx.Handle(func(w http.ResponseWriter, r *http.Request) error {
 		return errNoEndpoint
 	}))

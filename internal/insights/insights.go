@@ -16,6 +16,7 @@ type Store interface {
 	Volume(ctx context.Context, from, to time.Time) (store.Volume, error)
 	NotCoveredQuestions(ctx context.Context, from, to time.Time, limit int) ([]store.AskedQuestion, error)
 	RatedDown(ctx context.Context, from, to time.Time, limit int) ([]store.RatedAnswer, error)
+	PagesAskedFrom(ctx context.Context, from, to time.Time, limit int) ([]store.PageCount, error)
 }
 
 // Options configures a Service.
@@ -165,5 +166,16 @@ const MaxRatedDown = 500
 func (s *Service) RatedDown(ctx context.Context, userID, from, to string) (Span, []store.RatedAnswer, error) {
 	return read(ctx, s, userID, from, to, "the answers rated down", func(sp Span) ([]store.RatedAnswer, error) {
 		return s.st.RatedDown(ctx, sp.From, sp.To, MaxRatedDown)
+	})
+}
+
+// MaxPages is how many pages one request lists.
+const MaxPages = 100
+
+// PagesAskedFrom is where readers ask from: the pages of the book they
+// asked the most questions from in the span, most asked first.
+func (s *Service) PagesAskedFrom(ctx context.Context, userID, from, to string) (Span, []store.PageCount, error) {
+	return read(ctx, s, userID, from, to, "the pages asked from", func(sp Span) ([]store.PageCount, error) {
+		return s.st.PagesAskedFrom(ctx, sp.From, sp.To, MaxPages)
 	})
 }

@@ -45,3 +45,10 @@ type RatedAnswer struct {
 	Comment  string // the reader's comment on the rating, "" when none
 	RatedAt  time.Time
 }
+
+// PageCount is how often readers asked from one page of the book.
+type PageCount struct {
+	Page      string
+	Questions int64
+	Readers   int64 // distinct readers who asked from it
+}

@@ -364,6 +364,10 @@ type Store interface {
 	// RatedDown returns the answers rated down in [from, to), with their
 	// questions: the most recently rated first, at most limit.
 	RatedDown(ctx context.Context, from, to time.Time, limit int) ([]RatedAnswer, error)
+	// PagesAskedFrom returns the pages readers asked the most questions
+	// from in [from, to), at most limit, most asked first (questions
+	// asked from no page are left out).
+	PagesAskedFrom(ctx context.Context, from, to time.Time, limit int) ([]PageCount, error)
 
 	// ApplyBook writes one ingestion of a book in a single transaction: the
 	// book row (inserted or updated; CreatedAt kept on update), every

@@ -117,3 +117,28 @@ func (s *Store) RatedDown(ctx context.Context, from, to time.Time, limit int) ([
 	}
 	return out, nil
 }
+
+// PagesAskedFrom returns the pages readers asked the most questions from
+// in [from, to), most asked first.
+func (s *Store) PagesAskedFrom(ctx context.Context, from, to time.Time, limit int) ([]store.PageCount, error) {
+	rows, err := s.read.QueryContext(ctx,
+		`SELECT page, count(*), count(DISTINCT user_id) FROM messages
+		 WHERE created_at >= ? AND created_at < ? AND role = 'user' AND page <> ''
+		 GROUP BY page ORDER BY 2 DESC, page LIMIT ?`, toDB(from), toDB(to), limit)
+	if err != nil {
+		return nil, wrap("pages asked from", err)
+	}
+	defer rows.Close()
+	var out []store.PageCount
+	for rows.Next() {
+		var p store.PageCount
+		if err := rows.Scan(&p.Page, &p.Questions, &p.Readers); err != nil {
+			return nil, wrap("pages asked from", err)
+		}
+		out = append(out, p)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, wrap("pages asked from", err)
+	}
+	return out, nil
+}

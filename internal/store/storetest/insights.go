@@ -11,7 +11,7 @@ import (
 
 func insightsTests() []test {
 	return []test{
-		{"Volume counts questions, readers and answers per day and agent, NotCoveredQuestions lists those the book did not cover, and both forget what readers delete", func(t *testing.T, s store.Store) {
+		{"Volume counts questions, readers and answers per day and agent, NotCoveredQuestions lists those the book did not cover, PagesAskedFrom where they were asked, and all forget what readers delete", func(t *testing.T, s store.Store) {
 			day1 := time.Date(2025, time.May, 1, 0, 0, 0, 0, time.UTC)
 			day2, day3 := day1.AddDate(0, 0, 1), day1.AddDate(0, 0, 2)
 			ada, bo := createUser(t, s, day1), createUser(t, s, day1)
@@ -46,6 +46,12 @@ func insightsTests() []test {
 				[]store.AgentVolume{{Day: day1, Agent: "rag", Answered: 1, NotCovered: 1}, {Day: day1, Agent: "summarizer", Answered: 1}})
 			if got != want {
 				t.Errorf("Volume:\n got %s\nwant %s", got, want)
+			}
+
+			pages, err := s.PagesAskedFrom(t.Context(), day1, day3, 10)
+			noErr(t, "PagesAskedFrom", err)
+			if want := []store.PageCount{{Page: "/docs/a", Questions: 4, Readers: 2}}; fmt.Sprint(pages) != fmt.Sprint(want) {
+				t.Errorf("PagesAskedFrom = %+v, want %+v", pages, want)
 			}
 
 			nc, err := s.NotCoveredQuestions(t.Context(), day1, day3, 10)
