@@ -163,7 +163,7 @@ func modelEnv(t *testing.T, budget chat.Budget) (*env, *fakeModel) {
 		t.Fatal(err)
 	}
 	fm := newFakeModel(t)
-	model := llm.New(fm.srv.URL+"/v1", "test-model", modelKey, llm.Options{Timeout: 5 * time.Second, IdleTimeout: 300 * time.Millisecond, MaxAttempts: 1})
+	model := llm.New(fm.srv.URL+"/v1", "test-model", modelKey, llm.Options{Timeout: 5 * time.Second, IdleTimeout: time.Second, MaxAttempts: 1}) // a hang is a second of silence: a busy machine pauses less
 	return newEnv(t, st, options{answerer: answer.New(lib, model, answer.Options{}), budget: budget}), fm
 }
 

@@ -489,7 +489,9 @@ func TestRunAskStreamFailures(t *testing.T) {
 		{mode: streamBreaks, kind: KindStreamTruncated, example: "broke before its last event", firstDelta: 2},
 		{mode: streamJSON, kind: KindBadResponse, example: "not an event stream"},
 		{mode: streamLongLine, kind: KindBadResponse, example: "longer than 1048576 bytes"},
-		{mode: streamHangs, timeout: 300 * time.Millisecond, kind: KindTimeout, example: "did not end within", firstDelta: 2},
+		// Long enough for the delta and the other requests to arrive on
+		// a busy machine; the timeout is what ends each stream.
+		{mode: streamHangs, timeout: 2 * time.Second, kind: KindTimeout, example: "did not end within", firstDelta: 2},
 		{mode: "429", status: 429, kind: KindRateLimited, example: "429 RATE_LIMITED"},
 		{mode: "503", status: 503, kind: Kind5xx, example: "503 SERVICE_UNAVAILABLE"},
 	} {
