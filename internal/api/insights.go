@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"time"
@@ -24,6 +25,33 @@ func insightsErr(err error) error {
 	return err
 }
 
+// spanJSON is the span of days an insights response covers, both days
+// included.
+type spanJSON struct {
+	From string `json:"from"`
+	To   string `json:"to"`
+}
+
+// serveInsights is the handler of one owners' view: read asks the
+// insights service (which refuses anyone but an owner) for the span of
+// the request's from and to, and body turns what it read into the
+// response.
+func serveInsights[T any](s *Server, read func(in *insights.Service, ctx context.Context, userID, from, to string) (insights.Span, T, error),
+	body func(spanJSON, T) any) func(http.ResponseWriter, *http.Request, authn.Principal) error {
+	return func(w http.ResponseWriter, r *http.Request, p authn.Principal) error {
+		in := s.opt.Insights
+		if in == nil {
+			return errNoEndpoint
+		}
+		sp, v, err := read(in, r.Context(), p.UserID, r.URL.Query().Get("from"), r.URL.Query().Get("to"))
+		if err != nil {
+			return insightsErr(err)
+		}
+		httpx.WriteJSON(w, http.StatusOK, body(spanJSON{sp.From.Format(time.DateOnly), sp.To.Add(-24 * time.Hour).Format(time.DateOnly)}, v))
+		return nil
+	}
+}
+
 type dayVolumeJSON struct {
 	Day       string `json:"day"`
 	Questions int64  `json:"questions"`
@@ -41,29 +69,20 @@ type agentVolumeJSON struct {
 // for the book's owners, the questions, readers and answers of each day
 // (the last 30 days when no span is given).
 func (s *Server) insightsVolume(w http.ResponseWriter, r *http.Request, p authn.Principal) error {
-	in := s.opt.Insights
-	if in == nil {
-		return errNoEndpoint
-	}
-	sp, v, err := in.Volume(r.Context(), p.UserID, r.URL.Query().Get("from"), r.URL.Query().Get("to"))
-	if err != nil {
-		return insightsErr(err)
-	}
-	out := struct {
-		From   string            `json:"from"`
-		To     string            `json:"to"`
-		Days   []dayVolumeJSON   `json:"days"`
-		Agents []agentVolumeJSON `json:"agents"`
-	}{From: sp.From.Format(time.DateOnly), To: sp.To.Add(-24 * time.Hour).Format(time.DateOnly),
-		Days: []dayVolumeJSON{}, Agents: []agentVolumeJSON{}}
-	for _, d := range v.Days {
-		out.Days = append(out.Days, dayVolumeJSON{d.Day.Format(time.DateOnly), d.Questions, d.Readers})
-	}
-	for _, a := range v.Agents {
-		out.Agents = append(out.Agents, agentVolumeJSON{a.Day.Format(time.DateOnly), a.Agent, a.Answered, a.NotCovered})
-	}
-	httpx.WriteJSON(w, http.StatusOK, out)
-	return nil
+	return serveInsights(s, (*insights.Service).Volume, func(sp spanJSON, v store.Volume) any {
+		out := struct {
+			spanJSON
+			Days   []dayVolumeJSON   `json:"days"`
+			Agents []agentVolumeJSON `json:"agents"`
+		}{sp, []dayVolumeJSON{}, []agentVolumeJSON{}}
+		for _, d := range v.Days {
+			out.Days = append(out.Days, dayVolumeJSON{d.Day.Format(time.DateOnly), d.Questions, d.Readers})
+		}
+		for _, a := range v.Agents {
+			out.Agents = append(out.Agents, agentVolumeJSON{a.Day.Format(time.DateOnly), a.Agent, a.Answered, a.NotCovered})
+		}
+		return out
+	})(w, r, p)
 }
 
 type groupJSON struct {
@@ -79,28 +98,20 @@ type groupJSON struct {
 // book's owners, the questions the book did not answer in the span,
 // grouped when they ask the same thing in other words.
 func (s *Server) insightsNotCovered(w http.ResponseWriter, r *http.Request, p authn.Principal) error {
-	in := s.opt.Insights
-	if in == nil {
-		return errNoEndpoint
-	}
-	sp, groups, err := in.NotCovered(r.Context(), p.UserID, r.URL.Query().Get("from"), r.URL.Query().Get("to"))
-	if err != nil {
-		return insightsErr(err)
-	}
-	out := struct {
-		From   string      `json:"from"`
-		To     string      `json:"to"`
-		Groups []groupJSON `json:"groups"`
-	}{From: sp.From.Format(time.DateOnly), To: sp.To.Add(-24 * time.Hour).Format(time.DateOnly), Groups: []groupJSON{}}
-	for _, g := range groups {
-		if g.Terms == nil {
-			g.Terms = []string{}
+	return serveInsights(s, (*insights.Service).NotCovered, func(sp spanJSON, groups []insights.Group) any {
+		out := struct {
+			spanJSON
+			Groups []groupJSON `json:"groups"`
+		}{sp, []groupJSON{}}
+		for _, g := range groups {
+			if g.Terms == nil {
+				g.Terms = []string{}
+			}
+			out.Groups = append(out.Groups, groupJSON{Terms: g.Terms, Examples: g.Examples, Count: g.Count, Readers: g.Readers,
+				FirstSeen: httpx.Time(g.FirstSeen), LastSeen: httpx.Time(g.LastSeen)})
 		}
-		out.Groups = append(out.Groups, groupJSON{Terms: g.Terms, Examples: g.Examples, Count: g.Count, Readers: g.Readers,
-			FirstSeen: httpx.Time(g.FirstSeen), LastSeen: httpx.Time(g.LastSeen)})
-	}
-	httpx.WriteJSON(w, http.StatusOK, out)
-	return nil
+		return out
+	})(w, r, p)
 }
 
 type ratedJSON struct {
@@ -115,25 +126,17 @@ type ratedJSON struct {
 // book's owners, the answers readers rated down, with their questions and
 // sources, the most recently rated first.
 func (s *Server) insightsRatedDown(w http.ResponseWriter, r *http.Request, p authn.Principal) error {
-	in := s.opt.Insights
-	if in == nil {
-		return errNoEndpoint
-	}
-	sp, rated, err := in.RatedDown(r.Context(), p.UserID, r.URL.Query().Get("from"), r.URL.Query().Get("to"))
-	if err != nil {
-		return insightsErr(err)
-	}
-	out := struct {
-		From    string      `json:"from"`
-		To      string      `json:"to"`
-		Answers []ratedJSON `json:"answers"`
-	}{From: sp.From.Format(time.DateOnly), To: sp.To.Add(-24 * time.Hour).Format(time.DateOnly), Answers: []ratedJSON{}}
-	for _, a := range rated {
-		out.Answers = append(out.Answers, ratedJSON{Question: a.Question, Answer: a.Answer,
-			Sources: toSourcesJSON(chat.SourcesOf(store.Message{Sources: a.Sources})), Comment: a.Comment, RatedAt: httpx.Time(a.RatedAt)})
-	}
-	httpx.WriteJSON(w, http.StatusOK, out)
-	return nil
+	return serveInsights(s, (*insights.Service).RatedDown, func(sp spanJSON, rated []store.RatedAnswer) any {
+		out := struct {
+			spanJSON
+			Answers []ratedJSON `json:"answers"`
+		}{sp, []ratedJSON{}}
+		for _, a := range rated {
+			out.Answers = append(out.Answers, ratedJSON{Question: a.Question, Answer: a.Answer,
+				Sources: toSourcesJSON(chat.SourcesOf(store.Message{Sources: a.Sources})), Comment: a.Comment, RatedAt: httpx.Time(a.RatedAt)})
+		}
+		return out
+	})(w, r, p)
 }
 
 type pageCountJSON struct {
@@ -145,22 +148,14 @@ type pageCountJSON struct {
 // insightsPages is GET /api/insights/pages?from=&to=: for the book's
 // owners, the pages readers asked the most questions from.
 func (s *Server) insightsPages(w http.ResponseWriter, r *http.Request, p authn.Principal) error {
-	in := s.opt.Insights
-	if in == nil {
-		return errNoEndpoint
-	}
-	sp, pages, err := in.PagesAskedFrom(r.Context(), p.UserID, r.URL.Query().Get("from"), r.URL.Query().Get("to"))
-	if err != nil {
-		return insightsErr(err)
-	}
-	out := struct {
-		From  string          `json:"from"`
-		To    string          `json:"to"`
-		Pages []pageCountJSON `json:"pages"`
-	}{From: sp.From.Format(time.DateOnly), To: sp.To.Add(-24 * time.Hour).Format(time.DateOnly), Pages: []pageCountJSON{}}
-	for _, pc := range pages {
-		out.Pages = append(out.Pages, pageCountJSON(pc))
-	}
-	httpx.WriteJSON(w, http.StatusOK, out)
-	return nil
+	return serveInsights(s, (*insights.Service).PagesAskedFrom, func(sp spanJSON, pages []store.PageCount) any {
+		out := struct {
+			spanJSON
+			Pages []pageCountJSON `json:"pages"`
+		}{sp, []pageCountJSON{}}
+		for _, pc := range pages {
+			out.Pages = append(out.Pages, pageCountJSON(pc))
+		}
+		return out
+	})(w, r, p)
 }
