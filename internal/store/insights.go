@@ -52,3 +52,12 @@ type PageCount struct {
 	Questions int64
 	Readers   int64 // distinct readers who asked from it
 }
+
+// SectionCount is how often answers cited one section of the book.
+type SectionCount struct {
+	URL       string // the section's page and heading anchor
+	Slug      string // its page
+	Heading   string // "" for the page's top
+	Citations int64  // answers that cited it
+	Readers   int64  // distinct readers who got those answers
+}

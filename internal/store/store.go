@@ -368,6 +368,9 @@ type Store interface {
 	// from in [from, to), at most limit, most asked first (questions
 	// asked from no page are left out).
 	PagesAskedFrom(ctx context.Context, from, to time.Time, limit int) ([]PageCount, error)
+	// SectionsCited returns the sections of the book cited the most by
+	// answers given in [from, to), most cited first, at most limit.
+	SectionsCited(ctx context.Context, from, to time.Time, limit int) ([]SectionCount, error)
 
 	// ApplyBook writes one ingestion of a book in a single transaction: the
 	// book row (inserted or updated; CreatedAt kept on update), every

@@ -142,3 +142,29 @@ func (s *Store) PagesAskedFrom(ctx context.Context, from, to time.Time, limit in
 	}
 	return out, nil
 }
+
+// SectionsCited returns the sections answers given in [from, to) cited the
+// most, most cited first.
+func (s *Store) SectionsCited(ctx context.Context, from, to time.Time, limit int) ([]store.SectionCount, error) {
+	rows, err := s.read.QueryContext(ctx,
+		`SELECT c.url, max(c.slug), max(c.heading), count(*), count(DISTINCT c.user_id)
+		 FROM citations c
+		 WHERE c.created_at >= ? AND c.created_at < ?
+		 GROUP BY c.url ORDER BY 4 DESC, c.url LIMIT ?`, toDB(from), toDB(to), limit)
+	if err != nil {
+		return nil, wrap("sections cited", err)
+	}
+	defer rows.Close()
+	var out []store.SectionCount
+	for rows.Next() {
+		var c store.SectionCount
+		if err := rows.Scan(&c.URL, &c.Slug, &c.Heading, &c.Citations, &c.Readers); err != nil {
+			return nil, wrap("sections cited", err)
+		}
+		out = append(out, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, wrap("sections cited", err)
+	}
+	return out, nil
+}

@@ -71,6 +71,47 @@ func insightsTests() []test {
 				t.Errorf("Volume after a reader deleted their account:\n got %s\nwant %s", got, want)
 			}
 		}},
+		{"SectionsCited counts the sections the answers of a span cited, and forgets deleted conversations", func(t *testing.T, s store.Store) {
+			day := time.Date(2025, time.May, 1, 0, 0, 0, 0, time.UTC)
+			ada, bo := createUser(t, s, day), createUser(t, s, day)
+			answer := func(u store.User, at time.Time, sources string) store.Conversation {
+				t.Helper()
+				c, q := startConversation(t, s, u.ID, at)
+				a := newMessage(c, store.RoleAssistant, at.Add(time.Second))
+				a.ParentID, a.Sources = q.ID, []byte(sources)
+				_, err := s.AppendMessage(t.Context(), a)
+				noErr(t, "AppendMessage", err)
+				return c
+			}
+			intro := `{"slug": "intro", "url": "/docs/intro#setup", "heading": "Setup", "snippet": "s", "chapter_number": null, "page_number": null}`
+			api := `{"slug": "api", "url": "/docs/api", "title": "API", "snippet": "s", "chapter_number": null, "page_number": null}`
+			answer(ada, day.Add(time.Hour), "["+intro+","+api+"]")
+			answer(bo, day.Add(2*time.Hour), "["+intro+"]")
+			answer(bo, day.Add(3*time.Hour), `[{"slug": "old-shape"}, {"book": "b1"}, 7]`) // no url: the page's; no slug: no section
+			gone := answer(ada, day.Add(4*time.Hour), "["+api+"]")
+			answer(ada, day.AddDate(0, 0, 1), "["+api+"]") // after the span
+			noErr(t, "DeleteConversation", s.DeleteConversation(t.Context(), ada.ID, gone.ID))
+
+			got, err := s.SectionsCited(t.Context(), day, day.AddDate(0, 0, 1), 10)
+			noErr(t, "SectionsCited", err)
+			want := []store.SectionCount{
+				{URL: "/docs/intro#setup", Slug: "intro", Heading: "Setup", Citations: 2, Readers: 2},
+				{URL: "/docs/api", Slug: "api", Citations: 1, Readers: 1},
+				{URL: "/docs/old-shape", Slug: "old-shape", Citations: 1, Readers: 1},
+			}
+			if fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Errorf("SectionsCited =\n %+v\nwant\n %+v", got, want)
+			}
+			if got, err := s.SectionsCited(t.Context(), day, day.AddDate(0, 0, 1), 1); err != nil || len(got) != 1 || got[0].Slug != "intro" {
+				t.Errorf("SectionsCited with limit 1 = %+v, %v; want the most cited", got, err)
+			}
+			noErr(t, "DeleteUser", s.DeleteUser(t.Context(), bo.ID))
+			got, err = s.SectionsCited(t.Context(), day, day.AddDate(0, 0, 1), 10)
+			noErr(t, "SectionsCited", err)
+			if want := []store.SectionCount{{URL: "/docs/api", Slug: "api", Citations: 1, Readers: 1}, {URL: "/docs/intro#setup", Slug: "intro", Heading: "Setup", Citations: 1, Readers: 1}}; fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Errorf("SectionsCited after a reader deleted their account =\n %+v\nwant\n %+v", got, want)
+			}
+		}},
 		{"RatedDown lists the answers rated down in a span, with their questions and the comment", func(t *testing.T, s store.Store) {
 			day := time.Date(2025, time.May, 1, 0, 0, 0, 0, time.UTC)
 			u := createUser(t, s, day)
