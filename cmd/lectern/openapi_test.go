@@ -92,12 +92,15 @@ func TestOpenAPIDescribesEveryResponse(t *testing.T) {
 	c.call("GET", "/api/insights/rated-down?from=2026-01-01&to=2025-01-01", "", "", 400)
 	c.call("GET", "/api/insights/pages", "", "", 200)
 	c.call("GET", "/api/insights/pages?from=01/01/2026", "", "", 400)
+	c.call("GET", "/api/insights/cited", "", "", 200)
+	c.call("GET", "/api/insights/cited?from=2025-01-01&to=2026-12-31", "", "", 400)
 	reader := c
 	reader.token = signUpForToken(t, base, "Reader", newEmail("openapi-reader"))
 	reader.call("GET", "/api/insights/volume", "", "", 404) // a reader, as for an unknown route
 	reader.call("GET", "/api/insights/not-covered", "", "", 404)
 	reader.call("GET", "/api/insights/rated-down", "", "", 404)
 	reader.call("GET", "/api/insights/pages", "", "", 404)
+	reader.call("GET", "/api/insights/cited", "", "", 404)
 	c.call("DELETE", conv, "", "", 204)
 	c.call("DELETE", conv, "", "", 404)
 

@@ -190,7 +190,7 @@ func newAPI(ctx context.Context, role string, cfg *config.Config, log *slog.Logg
 	})
 	var owners *insights.Service
 	if cfg.Insights {
-		owners = insights.New(st, insights.Options{AdminEmails: cfg.AdminEmails, Analyze: lib.Analyze})
+		owners = insights.New(st, insights.Options{AdminEmails: cfg.AdminEmails, Analyze: lib.Analyze, MinReaders: cfg.InsightsMinReaders})
 	}
 	return api.New(api.Options{
 		ChatRule:   cfg.ChatRateLimit,

@@ -14,14 +14,16 @@ import (
 )
 
 // breadlessAnswerer answers every question but those about bread, which
-// the book does not cover.
+// the book does not cover, from the book's section on leap seconds.
 type breadlessAnswerer struct{ echoAnswerer }
 
 func (a breadlessAnswerer) Answer(ctx context.Context, q chat.Question, emit func(chat.Event) error) (chat.Reply, error) {
 	if strings.Contains(q.Query, "bread") {
 		return chat.Reply{Text: "I couldn't find this in the book.", Sources: []chat.Source{}, Agent: chat.AgentRAG, NotCovered: true}, nil
 	}
-	return a.echoAnswerer.Answer(ctx, q, emit)
+	r, err := a.echoAnswerer.Answer(ctx, q, emit)
+	r.Sources = []chat.Source{{Slug: "clocks", Title: "Clocks", Heading: "Leap seconds", URL: "/docs/clocks#leap-seconds", Snippet: "…"}}
+	return r, err
 }
 
 type volumeJSON struct {
@@ -115,8 +117,30 @@ func TestInsightsVolume(t *testing.T) {
 			t.Errorf("the pages asked from: %d %s", res.status, res.body)
 		}
 
+		res = owner.do("GET", "/api/insights/cited", nil)
+		var cited struct {
+			Sections []struct {
+				URL, Slug, Heading string
+				Citations, Readers int64
+			}
+		}
+		res.decode(t, &cited)
+		if got := fmt.Sprint(cited.Sections); res.status != 200 || got != "[{/docs/clocks#leap-seconds clocks Leap seconds 4 2}]" {
+			t.Errorf("the sections cited: %d %s", res.status, res.body)
+		}
+
+		views := []string{"/api/insights/volume", "/api/insights/not-covered", "/api/insights/rated-down", "/api/insights/pages", "/api/insights/cited"}
+		for _, path := range views {
+			body := owner.do("GET", path, nil).body
+			for _, id := range []string{ada.id, bo.id, "ada@example.com", "bo@example.com", `"Reader"`} {
+				if bytes.Contains(body, []byte(id)) {
+					t.Errorf("%s names a reader (%s): %s", path, id, body)
+				}
+			}
+		}
+
 		unknown := ada.do("GET", "/api/no-such-route", nil)
-		for _, path := range []string{"/api/insights/volume", "/api/insights/not-covered", "/api/insights/rated-down", "/api/insights/pages"} {
+		for _, path := range views {
 			if got := ada.do("GET", path, nil); got.status != 404 || !bytes.Equal(got.body, unknown.body) {
 				t.Errorf("a reader asking for %s: %d %s; an unknown route: %d %s", path, got.status, got.body, unknown.status, unknown.body)
 			}

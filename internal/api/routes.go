@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"github.com/lectern/lectern/internal/httpx"
+	"github.com/lectern/lectern/internal/insights"
 )
 
 // openAPI describes every endpoint under /api/ but the identity service's,
@@ -37,10 +38,11 @@ func (s *Server) Handler() http.Handler {
 	handle("POST /api/agents/run", s.handle(s.runAgent))
 	handle("POST /api/agents/stream", s.handle(s.streamAgent))
 	handle("POST /api/messages/{id}/feedback", s.handle(s.feedback))
-	handle("GET /api/insights/volume", s.handle(s.insightsVolume))
-	handle("GET /api/insights/not-covered", s.handle(s.insightsNotCovered))
-	handle("GET /api/insights/rated-down", s.handle(s.insightsRatedDown))
-	handle("GET /api/insights/pages", s.handle(s.insightsPages))
+	handle("GET /api/insights/volume", s.handle(s.insightsReport(insights.ViewVolume)))
+	handle("GET /api/insights/not-covered", s.handle(s.insightsReport(insights.ViewNotCovered)))
+	handle("GET /api/insights/rated-down", s.handle(s.insightsReport(insights.ViewRatedDown)))
+	handle("GET /api/insights/pages", s.handle(s.insightsReport(insights.ViewPages)))
+	handle("GET /api/insights/cited", s.handle(s.insightsReport(insights.ViewCited)))
 	handle("/api/", httpx.Handle(func(w http.ResponseWriter, r *http.Request) error {
 		return errNoEndpoint
 	}))

@@ -95,6 +95,9 @@ type Config struct {
 	AdminEmails []string
 	// Insights is whether the owners' insights are served.
 	Insights bool
+	// InsightsMinReaders hides what fewer distinct readers asked about
+	// from the owners; 1 hides nothing.
+	InsightsMinReaders int
 }
 
 // Production reports whether LECTERN_ENV=production.
@@ -161,7 +164,7 @@ type raw struct {
 	jwksURL, cors, agentLimit, book, bookID, embURL, embModel, title string
 	budget, llmURL, llmModel, llmTimeout, apiURL, authURL            string
 	metricsAddr, pprof, maxAnswers, bookLang, bookLocale             string
-	adminEmails, insights                                            string
+	adminEmails, insights, minReaders                                string
 }
 
 func (r *raw) options() []option {
@@ -203,6 +206,7 @@ func (r *raw) options() []option {
 		{"auth-url", "origin of the identity service for pages served by the web role; empty: this server", "", &r.authURL, Pages},
 		{"admin-emails", "comma-separated emails of the book's owners, who see its insights, besides those granted with lectern admin grant", "", &r.adminEmails, Insights},
 		{"insights", "on or off: the owners' view of what readers ask", "on", &r.insights, Insights},
+		{"insights-min-readers", "the owners see a group of questions, a page or a section only when at least this many distinct readers asked about it (1: all)", "1", &r.minReaders, Insights},
 	}
 }
 
@@ -295,6 +299,11 @@ func (c *Config) checkInsights(r *raw, bad func(string, ...any)) {
 	default:
 		bad("LECTERN_INSIGHTS: %q is neither on nor off", r.insights)
 	}
+	n, err := strconv.Atoi(r.minReaders)
+	if err != nil || n < 1 {
+		bad("LECTERN_INSIGHTS_MIN_READERS: %q is not a whole number of readers, 1 or more", r.minReaders)
+	}
+	c.InsightsMinReaders = n
 }
 
 // checkProcess checks what every command uses: environment, logging,

@@ -61,6 +61,8 @@ func TestFlagsAndEnvironment(t *testing.T) {
 			func(c *Config) bool {
 				return strings.Join(c.AdminEmails, " ") == "ada@example.com bo@example.com" && !c.Insights
 			}},
+		{"insights show every group unless told otherwise", nil, nil, func(c *Config) bool { return c.Insights && c.InsightsMinReaders == 1 }},
+		{"insights can hide what few readers asked", nil, map[string]string{"LECTERN_INSIGHTS_MIN_READERS": "5"}, func(c *Config) bool { return c.InsightsMinReaders == 5 }},
 		{"the rate limit can be turned off", nil, map[string]string{"LECTERN_AUTH_RATE_LIMIT": "off"}, func(c *Config) bool { return !c.RateLimitOn }},
 		{"production logs JSON", nil, map[string]string{"LECTERN_ENV": "production", "LECTERN_SECRET": strings.Repeat("x", 32)},
 			func(c *Config) bool { return c.LogFormat == "json" && c.Production() }},
@@ -133,6 +135,7 @@ func TestMetricsAddr(t *testing.T) {
 		{"the public address is refused", nil, map[string]string{"LECTERN_ADDR": ":8080", "LECTERN_METRICS_ADDR": ":8080"}, "", "must differ from LECTERN_ADDR"},
 		{"profiles with metrics", nil, map[string]string{"LECTERN_METRICS_ADDR": "127.0.0.1:9090", "LECTERN_PPROF": "on"}, "127.0.0.1:9090", ""},
 		{"profiles need the metrics address", nil, map[string]string{"LECTERN_PPROF": "on"}, "", "LECTERN_PPROF: on needs LECTERN_METRICS_ADDR"},
+		{"the least readers is a whole number", nil, map[string]string{"LECTERN_INSIGHTS_MIN_READERS": "0"}, "", "LECTERN_INSIGHTS_MIN_READERS"},
 		{"profiles are on or off", nil, map[string]string{"LECTERN_METRICS_ADDR": "127.0.0.1:9090", "LECTERN_PPROF": "yes"}, "", "neither on nor off"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

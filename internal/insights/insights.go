@@ -3,6 +3,7 @@ package insights
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -17,6 +18,7 @@ type Store interface {
 	NotCoveredQuestions(ctx context.Context, from, to time.Time, limit int) ([]store.AskedQuestion, error)
 	RatedDown(ctx context.Context, from, to time.Time, limit int) ([]store.RatedAnswer, error)
 	PagesAskedFrom(ctx context.Context, from, to time.Time, limit int) ([]store.PageCount, error)
+	SectionsCited(ctx context.Context, from, to time.Time, limit int) ([]store.SectionCount, error)
 }
 
 // Options configures a Service.
@@ -26,16 +28,21 @@ type Options struct {
 	// Analyze turns a question into the book's index terms, for grouping
 	// questions asked in different words (library.Library.Analyze).
 	Analyze func(string) []string
-	Now     func() time.Time
+	// MinReaders hides the groups of questions, pages and sections fewer
+	// distinct readers than this asked about (LECTERN_INSIGHTS_MIN_READERS),
+	// so that no row stands for one reader; 1 or less hides none.
+	MinReaders int
+	Now        func() time.Time
 }
 
 // Service answers the owners' questions about their readers. Every method
 // takes the asking user's id and answers ErrNotOwner to anyone else.
 type Service struct {
-	st      Store
-	roles   *Roles
-	analyze func(string) []string
-	now     func() time.Time
+	st         Store
+	roles      *Roles
+	analyze    func(string) []string
+	minReaders int
+	now        func() time.Time
 }
 
 // New returns the insights of the book stored in st.
@@ -46,7 +53,7 @@ func New(st Store, opt Options) *Service {
 	if opt.Analyze == nil {
 		opt.Analyze = func(s string) []string { return strings.Fields(strings.ToLower(s)) }
 	}
-	return &Service{st: st, roles: NewRoles(st, opt.AdminEmails, opt.Now), analyze: opt.Analyze, now: opt.Now}
+	return &Service{st: st, roles: NewRoles(st, opt.AdminEmails, opt.Now), analyze: opt.Analyze, minReaders: opt.MinReaders, now: opt.Now}
 }
 
 // ErrNotOwner refuses a reader: as for any unknown route, nothing says
@@ -153,7 +160,7 @@ func (s *Service) NotCovered(ctx context.Context, userID, from, to string) (Span
 		for i, q := range qs {
 			asked[i] = Asked{Text: q.Text, Reader: q.UserID, At: q.AskedAt}
 		}
-		return GroupQuestions(asked, s.analyze, 1), nil
+		return GroupQuestions(asked, s.analyze, s.minReaders), nil
 	})
 }
 
@@ -169,13 +176,23 @@ func (s *Service) RatedDown(ctx context.Context, userID, from, to string) (Span,
 	})
 }
 
-// MaxPages is how many pages one request lists.
+// MaxPages is how many pages, or sections, one request lists.
 const MaxPages = 100
 
 // PagesAskedFrom is where readers ask from: the pages of the book they
 // asked the most questions from in the span, most asked first.
 func (s *Service) PagesAskedFrom(ctx context.Context, userID, from, to string) (Span, []store.PageCount, error) {
 	return read(ctx, s, userID, from, to, "the pages asked from", func(sp Span) ([]store.PageCount, error) {
-		return s.st.PagesAskedFrom(ctx, sp.From, sp.To, MaxPages)
+		pages, err := s.st.PagesAskedFrom(ctx, sp.From, sp.To, MaxPages)
+		return slices.DeleteFunc(pages, func(p store.PageCount) bool { return p.Readers < int64(s.minReaders) }), err
+	})
+}
+
+// SectionsCited is which sections answer readers: the sections of the book
+// the span's answers cited the most, most cited first.
+func (s *Service) SectionsCited(ctx context.Context, userID, from, to string) (Span, []store.SectionCount, error) {
+	return read(ctx, s, userID, from, to, "the sections cited", func(sp Span) ([]store.SectionCount, error) {
+		sections, err := s.st.SectionsCited(ctx, sp.From, sp.To, MaxPages)
+		return slices.DeleteFunc(sections, func(c store.SectionCount) bool { return c.Readers < int64(s.minReaders) }), err
 	})
 }
