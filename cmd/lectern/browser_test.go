@@ -723,6 +723,9 @@ func screenshotDir(t *testing.T) string {
 	return t.TempDir()
 }
 
+// bookOwner is the email of the book's owner in the browser tests.
+const bookOwner = "owner@example.com"
+
 // browserPassword is the password of every reader the browser tests make.
 const browserPassword = "correct horse battery staple"
 
@@ -776,6 +779,7 @@ func newBrowserEnv(t *testing.T) *browserEnv {
 		"LECTERN_CORS_ORIGINS":    host.URL,
 		"LECTERN_TRUSTED_ORIGINS": host.URL + ",http://localhost:" + addr[strings.LastIndex(addr, ":")+1:],
 		"LECTERN_DATA_DIR":        t.TempDir(),
+		"LECTERN_ADMIN_EMAILS":    bookOwner,
 	})
 	lecternURL.Store(base)
 	t.Cleanup(func() {
@@ -1701,5 +1705,132 @@ func TestBrowserContentsDrawer(t *testing.T) {
 	desk.waitVisible(t, "the contents in their column", "#toc")
 	if eval[bool](t, desk, "look for the contents button", visibleExpr("#toc-toggle")) {
 		t.Error("the contents button shows on a desktop")
+	}
+}
+
+// askByAPI asks the assistant from inside the page as the signed-in reader,
+// from the book's page at page, and returns the answer's message id.
+func (b *tab) askByAPI(t *testing.T, q, page string) string {
+	t.Helper()
+	var r struct {
+		Status int
+		ID     string
+	}
+	raw := eval[[]byte](t, b, "ask "+js(q), `(async () => {
+		const tok = await fetch('/api/auth/token', {credentials: 'include'}).then(r => r.json());
+		const r = await fetch('/api/agents/run', {method: 'POST', headers: {Authorization: 'Bearer ' + tok.token, 'Content-Type': 'application/json'},
+			body: JSON.stringify({query: `+js(q)+`, current_page: `+js(page)+`})});
+		const body = await r.json();
+		return {status: r.status, id: body.message_id || ''};
+	})()`)
+	if err := json.Unmarshal(raw, &r); err != nil || r.Status != 200 || r.ID == "" {
+		t.Fatalf("asking %q: %s", q, raw)
+	}
+	return r.ID
+}
+
+// TestBrowserInsights: the book's owner opens /insights and sees the
+// question the book did not cover that a reader just asked, without the
+// reader's name or email; follows a page link into the book; downloads the
+// table as CSV. A reader who is not an owner finds no such page.
+func TestBrowserInsights(t *testing.T) {
+	e := newBrowserEnv(t)
+	browser, base, password := e.browser, e.base, browserPassword
+	const notCovered = "How long should sourdough bread rise before baking?"
+	readers := []struct{ name, email string }{{"Ada Lovelace", newEmail("insights-ada")}, {"Bo Reader", newEmail("insights-bo")}}
+
+	// Readers' history: questions from the book's page, a paraphrase the
+	// book does not cover either, and an answer rated down.
+	other := newTab(t, browser)
+	other.signUpAs(t, base, readers[1].name, readers[1].email, password)
+	other.askByAPI(t, question, docPath)
+	other.askByAPI(t, "What is UTC?", docPath)
+	other.askByAPI(t, "How long must sourdough bread rise before it is baked?", docPath)
+	down := other.askByAPI(t, "Who decides when a leap second is added?", docPath)
+	if status := eval[int](t, other, "rate the answer down", `(async () => {
+		const tok = await fetch('/api/auth/token', {credentials: 'include'}).then(r => r.json());
+		return (await fetch('/api/messages/`+down+`/feedback', {method: 'POST',
+			headers: {Authorization: 'Bearer ' + tok.token, 'Content-Type': 'application/json'},
+			body: JSON.stringify({rating: 'down', comment: 'not the body that decides'})})).status;
+	})()`); status != 200 {
+		t.Fatalf("rating down answered %d", status)
+	}
+
+	// A reader asks, in the panel, what the book does not cover.
+	reader := newTab(t, browser)
+	reader.signUpAs(t, base, readers[0].name, readers[0].email, password)
+	reader.navigate(t, base+docPath)
+	if a := reader.ask(t, notCovered); !strings.Contains(a.Body, "couldn't find") {
+		t.Fatalf("the book answered %q: %q; the test needs a question it does not cover", notCovered, a.Body)
+	}
+	reader.navigate(t, base+"/insights")
+	waitFor[bool](t, reader, "a reader gets the page of an unknown address", `document.title.startsWith('Not found')`)
+
+	owner := newTab(t, browser)
+	owner.signUpAs(t, base, "The Author", bookOwner, password)
+	owner.navigate(t, base+"/insights")
+	waitFor[bool](t, owner, "the owner sees the question the book did not cover",
+		in(`return [...document.querySelectorAll('table.groups li')].some(li => li.textContent === `+js(notCovered)+`);`))
+	text := eval[string](t, owner, "read the page", `document.documentElement.outerHTML`)
+	for _, r := range readers {
+		for _, id := range []string{r.name, r.email} {
+			if strings.Contains(text, id) {
+				t.Errorf("the owner's page names a reader: %q", id)
+			}
+		}
+	}
+	if !strings.Contains(text, "not the body that decides") || !strings.Contains(text, "Who decides when a leap second is added?") {
+		t.Error("the owner's page does not show the answer rated down with its comment")
+	}
+	if n := eval[int](t, owner, "count the chart's bars", `document.querySelectorAll('figure.chart svg rect.q').length`); n != 30 {
+		t.Errorf("the chart has %d bars, want one a day of the last 30", n)
+	}
+	if desc := eval[string](t, owner, "read the chart's text alternative", `__lq('figure.chart svg desc').textContent`); !strings.Contains(desc, "5 questions") {
+		t.Errorf("the chart's text alternative: %q, want it to count the 5 questions", desc)
+	}
+
+	// The CSV, as the download link fetches it with the owner's cookie.
+	var csv struct {
+		Status                  int
+		Type, Disposition, Body string
+	}
+	raw := eval[[]byte](t, owner, "download the CSV", `(async () => {
+		const a = [...document.querySelectorAll('a[download]')].find(a => a.textContent === 'CSV' && a.href.includes('/insights/not-covered.csv'));
+		const r = await fetch(a.href, {credentials: 'include'});
+		return {status: r.status, type: r.headers.get('Content-Type'), disposition: r.headers.get('Content-Disposition'), body: await r.text()};
+	})()`)
+	json.Unmarshal(raw, &csv)
+	if csv.Status != 200 || !strings.HasPrefix(csv.Type, "text/csv") || !strings.Contains(csv.Disposition, "attachment") ||
+		!strings.Contains(csv.Body, notCovered) || strings.Contains(csv.Body, readers[0].email) {
+		t.Errorf("the CSV download: %d %q %q\n%s", csv.Status, csv.Type, csv.Disposition, csv.Body)
+	}
+
+	// A page link leads into the book.
+	owner.click(t, "follow the page readers asked from", `table a[href="`+docPath+`"]`)
+	waitFor[bool](t, owner, "the book's page opens", `location.pathname === `+js(docPath)+` && !!document.querySelector('article.doc')`)
+
+	// Screenshots of the owner's page, for the README.
+	dir := screenshotDir(t)
+	for _, vp := range []struct {
+		name          string
+		width, height int64
+		mobile        bool
+	}{{"desktop", 1280, 1400, false}, {"phone", 390, 1600, true}} {
+		opts := []chromedp.EmulateViewportOption{chromedp.EmulateScale(1)}
+		if vp.mobile {
+			opts = append(opts, chromedp.EmulateMobile, chromedp.EmulatePortrait)
+		}
+		owner.do(t, "set the viewport", chromedp.EmulateViewport(vp.width, vp.height, opts...))
+		owner.navigate(t, base+"/insights")
+		owner.waitVisible(t, "the chart", "figure.chart svg")
+		ctx, cancel := context.WithTimeout(owner.ctx, stepTimeout)
+		png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+		cancel()
+		if err != nil {
+			t.Fatalf("screenshot: %v", err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, vp.name+"-insights.png"), png, 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
 }

@@ -92,9 +92,15 @@ func runServe(ctx context.Context, role string, args []string, getenv func(strin
 		}
 	}
 
+	// The owners' insights: the API's JSON, and the web role's page.
+	var owners *insights.Service
+	if cfg.Insights && lib != nil {
+		owners = insights.New(st, insights.Options{AdminEmails: cfg.AdminEmails, Analyze: lib.Analyze, MinReaders: cfg.InsightsMinReaders})
+	}
+
 	if role == "serve" || role == "api" {
 		var closeKeys func()
-		if apiSrv, closeKeys, err = newAPI(ctx, role, cfg, log, st, kr, lib, m); err != nil {
+		if apiSrv, closeKeys, err = newAPI(ctx, role, cfg, log, st, kr, lib, owners, m); err != nil {
 			return err
 		}
 		defer closeKeys()
@@ -102,8 +108,12 @@ func runServe(ctx context.Context, role string, args []string, getenv func(strin
 
 	var reader *web.Server
 	if role == "serve" || role == "web" {
-		reader = web.New(lib, log, web.Options{APIBase: cfg.APIURL, AuthBase: cfg.AuthURL,
-			ReturnOrigins: slices.Concat(cfg.CORSOrigins, cfg.TrustedOrigins), OwnersSeeQuestions: cfg.Insights})
+		opt := web.Options{APIBase: cfg.APIURL, AuthBase: cfg.AuthURL,
+			ReturnOrigins: slices.Concat(cfg.CORSOrigins, cfg.TrustedOrigins), OwnersSeeQuestions: cfg.Insights}
+		if owners != nil {
+			opt.Insights, opt.Sessions = owners, st
+		}
+		reader = web.New(lib, log, opt)
 	}
 
 	handler := newHandler(cfg, log, st, id, apiSrv, reader, lib, m, refused.warn)
@@ -168,7 +178,7 @@ func serveUntilDone(ctx context.Context, srv *http.Server, ln net.Listener, apiS
 // process's own keys for serve, the identity service's JWKS for api), the
 // chat service and its assistant. The returned func stops the JWKS cache.
 func newAPI(ctx context.Context, role string, cfg *config.Config, log *slog.Logger, st store.Store, kr *keys.Keyring,
-	lib *library.Library, m *metrics.Metrics) (*api.Server, func(), error) {
+	lib *library.Library, owners *insights.Service, m *metrics.Metrics) (*api.Server, func(), error) {
 	var src authn.KeySource = authn.InProcess(kr)
 	issuer, audience := cfg.Issuer(), cfg.Audience()
 	closeKeys := func() {}
@@ -188,10 +198,6 @@ func newAPI(ctx context.Context, role string, cfg *config.Config, log *slog.Logg
 		OnOverBudget: func() { m.RateLimited("daily_budget") },
 		Log:          httpx.Logger,
 	})
-	var owners *insights.Service
-	if cfg.Insights {
-		owners = insights.New(st, insights.Options{AdminEmails: cfg.AdminEmails, Analyze: lib.Analyze, MinReaders: cfg.InsightsMinReaders})
-	}
 	return api.New(api.Options{
 		ChatRule:   cfg.ChatRateLimit,
 		MaxAnswers: cfg.MaxAnswers,

@@ -30,7 +30,7 @@ type Layout struct {
 	Title     string
 	Nav       []navItem
 	Query     string
-	View      string // login, signup, forgot, reset, account, home, page, search, message
+	View      string // login, signup, forgot, reset, account, insights, home, page, search, message
 	APIBase   string
 	AuthBase  string
 	PageURL   string // the book page shown, for the assistant's current_page
@@ -63,6 +63,10 @@ func (l Layout) AccountView() bool {
 	}
 	return false
 }
+
+// Single reports whether the page is one column, without the book's
+// contents: the account's pages and the owners' insights.
+func (l Layout) Single() bool { return l.AccountView() || l.View == "insights" }
 
 // layout fills the frame of a page.
 func (s *Server) layout(view, title, current string) Layout {
@@ -128,7 +132,9 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("Content-Security-Policy", s.csp)
-	h.Set("Cache-Control", "no-cache")
+	if h.Get("Cache-Control") == "" {
+		h.Set("Cache-Control", "no-cache")
+	}
 	w.WriteHeader(status)
 	w.Write(buf.Bytes())
 }

@@ -18,6 +18,8 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /forgot-password", s.accountPage("forgot"))
 	mux.HandleFunc("GET /reset-password", s.accountPage("reset"))
 	mux.HandleFunc("GET /account", s.accountPage("account"))
+	mux.HandleFunc("GET /insights", s.insightsPage)
+	mux.HandleFunc("GET /insights/{file}", s.insightsDownload)
 	mux.Handle("GET /static/", http.StripPrefix("/static/", cacheStatic(s.static)))
 	mux.Handle("GET /static/v/{version}/", s.versionedStatic())
 	mux.HandleFunc("GET /static/widget.js", s.widgetScript)

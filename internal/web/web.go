@@ -16,8 +16,10 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/lectern/lectern/internal/book"
+	"github.com/lectern/lectern/internal/insights"
 	"github.com/lectern/lectern/internal/library"
 )
 
@@ -55,6 +57,10 @@ type Options struct {
 	// book's owners see their questions, without their names (insights
 	// are on).
 	OwnersSeeQuestions bool
+	// Insights and Sessions serve the owners' page, /insights, to the
+	// owners signed in on this origin; without them there is no such page.
+	Insights Insights
+	Sessions Sessions
 }
 
 // Server renders the reader.
@@ -76,6 +82,7 @@ type Server struct {
 func New(lib Library, log *slog.Logger, opt Options) *Server {
 	tmpl := template.Must(template.New("").Funcs(template.FuncMap{
 		"safeHTML": func(s string) template.HTML { return template.HTML(s) }, // sanitized at ingestion
+		"date":     func(t insights.Stamp) string { return time.Time(t).UTC().Format(time.DateOnly) },
 	}).ParseFS(templateFS, "templates/*.html"))
 	sub, err := fs.Sub(staticFS, "static")
 	if err != nil {
