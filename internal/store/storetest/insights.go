@@ -70,6 +70,18 @@ func insightsTests() []test {
 			if got != want {
 				t.Errorf("Volume after a reader deleted their account:\n got %s\nwant %s", got, want)
 			}
+			pages, err = s.PagesAskedFrom(t.Context(), day1, day3, 10)
+			noErr(t, "PagesAskedFrom", err)
+			if want := []store.PageCount{{Page: "/docs/a", Questions: 2, Readers: 1}}; fmt.Sprint(pages) != fmt.Sprint(want) {
+				t.Errorf("PagesAskedFrom after a reader deleted their account = %+v, want %+v", pages, want)
+			}
+			noErr(t, "DeleteUser", s.DeleteUser(t.Context(), ada.ID))
+			if nc, err := s.NotCoveredQuestions(t.Context(), day1, day3, 10); err != nil || len(nc) != 0 {
+				t.Errorf("NotCoveredQuestions after its reader deleted their account = %+v, %v", nc, err)
+			}
+			if pages, err := s.PagesAskedFrom(t.Context(), day1, day3, 10); err != nil || len(pages) != 0 {
+				t.Errorf("PagesAskedFrom after every reader deleted their account = %+v, %v", pages, err)
+			}
 		}},
 		{"SectionsCited counts the sections the answers of a span cited, and forgets deleted conversations", func(t *testing.T, s store.Store) {
 			day := time.Date(2025, time.May, 1, 0, 0, 0, 0, time.UTC)
