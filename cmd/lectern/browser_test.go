@@ -1303,6 +1303,8 @@ func TestBrowserAccessibility(t *testing.T) {
 	newcomer.signUpByAPI(t, base, newEmail("a11y-new"), password)
 	phone := newTab(t, browser)
 	phone.do(t, "set a phone viewport", chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(1), chromedp.EmulateMobile, chromedp.EmulatePortrait))
+	owner := newTab(t, browser)
+	owner.signUpByAPI(t, base, bookOwner, password)
 	for _, tc := range []struct {
 		name   string
 		who    *tab
@@ -1318,6 +1320,7 @@ func TestBrowserAccessibility(t *testing.T) {
 		{"the forgot-password page", guest, "/forgot-password", "form#forgot-form", nil},
 		{"the reset-password page", guest, "/reset-password?token=" + strings.Repeat("x", 32), "form#reset-form", nil},
 		{"the account page", member, "/account", "form#name-form", nil},
+		{"the owners' insights", owner, "/insights", "figure.chart svg", nil},
 		{"a book page with the guest's chat panel open", guest, docPath, "button#chat-toggle", func(t *testing.T, b *tab) {
 			b.openPanel(t)
 			b.waitVisible(t, "the gate", "#chat-gate")
