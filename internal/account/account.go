@@ -136,6 +136,8 @@ type Store interface {
 // Signer signs JWTs and publishes the keys that verify them.
 type Signer interface {
 	Sign(ctx context.Context, payload []byte) (string, error)
+	// SigningKeyID is the key Sign uses now.
+	SigningKeyID(ctx context.Context) string
 	JWKS(ctx context.Context) ([]byte, error)
 }
 
@@ -178,6 +180,7 @@ type Service struct {
 	limiter *ratelimit.Limiter
 	mail    Mailer
 	wg      sync.WaitGroup // mail being sent in the background
+	tokens  tokenCache
 }
 
 // New returns a Service. Every dependency is explicit; none may be nil.

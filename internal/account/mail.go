@@ -119,6 +119,7 @@ func (s *Service) ResetPassword(ctx context.Context, token, newPw string) error 
 		return fmt.Errorf("reset password: %w", err)
 	}
 	// Whoever knew the old password is signed out everywhere.
+	s.tokens.forgetUser(v.Value)
 	if err := s.store.DeleteSessions(ctx, v.Value, ""); err != nil {
 		return fmt.Errorf("reset password: revoke sessions: %w", err)
 	}
@@ -182,6 +183,7 @@ func (s *Service) VerifyEmail(ctx context.Context, token string) error {
 		return fmt.Errorf("verify email: %w", err)
 	}
 	u.EmailVerified, u.UpdatedAt = true, s.opt.Now()
+	s.tokens.forgetUser(u.ID)
 	if err := s.store.UpdateUser(ctx, u); err != nil {
 		return fmt.Errorf("verify email: %w", err)
 	}

@@ -19,6 +19,7 @@ func (s *Service) ChangePassword(ctx context.Context, cur Current, currentPw, ne
 	if err != nil {
 		return nil, fmt.Errorf("change password: hash: %w", err)
 	}
+	s.tokens.forgetUser(cur.User.ID)
 	if err := s.store.SetPassword(ctx, cur.User.ID, hash, s.opt.Now()); err != nil {
 		return nil, fmt.Errorf("change password: %w", err)
 	}
@@ -60,6 +61,7 @@ func (s *Service) UpdateProfile(ctx context.Context, cur Current, p Profile) err
 		return err
 	}
 	u.Name, u.Image, u.UpdatedAt = name, image, s.opt.Now()
+	s.tokens.forgetUser(u.ID)
 	if err := s.store.UpdateUser(ctx, u); err != nil {
 		return fmt.Errorf("update user: %w", err)
 	}
@@ -77,6 +79,7 @@ func (s *Service) DeleteUser(ctx context.Context, cur Current, pw *string, c Cli
 	case s.opt.Now().Sub(cur.Session.CreatedAt) > sessionFreshAge:
 		return ErrSessionNotFresh
 	}
+	s.tokens.forgetUser(cur.User.ID)
 	if err := s.store.DeleteUser(ctx, cur.User.ID); err != nil {
 		return fmt.Errorf("delete user: %w", err)
 	}

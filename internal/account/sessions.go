@@ -51,6 +51,7 @@ func (s *Service) Refresh(ctx context.Context, cur *Current) (bool, error) {
 
 // SignOut ends the session.
 func (s *Service) SignOut(ctx context.Context, cur Current) error {
+	s.tokens.forgetUser(cur.User.ID)
 	if err := s.store.DeleteSession(ctx, cur.User.ID, cur.Session.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
 		return fmt.Errorf("sign-out: %w", err)
 	}
@@ -74,6 +75,7 @@ func (s *Service) RevokeSession(ctx context.Context, cur Current, handle string)
 	if sess, err := s.store.SessionByTokenHash(ctx, hashToken(handle)); err == nil {
 		id = sess.ID
 	}
+	s.tokens.forgetUser(cur.User.ID)
 	if err := s.store.DeleteSession(ctx, cur.User.ID, id); err != nil && !errors.Is(err, store.ErrNotFound) {
 		return false, fmt.Errorf("revoke session: %w", err)
 	}
@@ -86,6 +88,7 @@ func (s *Service) RevokeSessions(ctx context.Context, cur Current, keepCurrent b
 	if keepCurrent {
 		except = cur.Session.ID
 	}
+	s.tokens.forgetUser(cur.User.ID)
 	if err := s.store.DeleteSessions(ctx, cur.User.ID, except); err != nil {
 		return fmt.Errorf("revoke sessions: %w", err)
 	}

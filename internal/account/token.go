@@ -39,17 +39,34 @@ type jwtClaims struct {
 	Audience string `json:"aud"`
 }
 
-// Token signs a JWT for u, for the API to verify through the JWKS.
-func (s *Service) Token(ctx context.Context, u store.User) (string, error) {
+// Token returns a JWT for the session cur, which the caller has just read
+// (Session), for the API to verify through the JWKS: the one signed last
+// for this session while it has two thirds of its life left and says the
+// same of the user (see tokenCache), else a new one.
+func (s *Service) Token(ctx context.Context, cur Current) (string, error) {
 	now := s.opt.Now()
+	u := UserOf(cur.User)
+	claims := claimsOf(u)
+	kid := s.keys.SigningKeyID(ctx)
+	if jwt, ok := s.tokens.get(cur.Session.ID, kid, claims, now, cur.Session.ExpiresAt, s.opt.TokenTTL); ok {
+		return jwt, nil
+	}
+	exp := now.Add(s.opt.TokenTTL)
 	payload, err := json.Marshal(jwtClaims{
-		IssuedAt: now.Unix(), User: UserOf(u), Subject: u.ID,
-		Expires: now.Add(s.opt.TokenTTL).Unix(), Issuer: s.opt.Issuer, Audience: s.opt.Audience,
+		IssuedAt: now.Unix(), User: u, Subject: cur.User.ID,
+		Expires: exp.Unix(), Issuer: s.opt.Issuer, Audience: s.opt.Audience,
 	})
 	if err != nil {
 		return "", fmt.Errorf("encode claims: %w", err)
 	}
-	return s.keys.Sign(ctx, payload)
+	jwt, err := s.keys.Sign(ctx, payload)
+	if err != nil {
+		return "", err
+	}
+	if cur.Session.ID != "" {
+		s.tokens.put(cur.Session.ID, cachedToken{jwt: jwt, kid: kid, userID: cur.User.ID, claims: claims, signed: now, expires: exp}, now, s.opt.TokenTTL)
+	}
+	return jwt, nil
 }
 
 // JWKS returns the public keys that verify the service's JWTs.

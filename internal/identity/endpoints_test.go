@@ -391,3 +391,89 @@ func TestBodyDecoding(t *testing.T) {
 		e.client().do("POST", "/api/auth/sign-up/email", "").wantError(t, 400, "VALIDATION_ERROR")
 	})
 }
+
+// TestTokenReuse: /token and get-session serve the session's last JWT again
+// while it has two thirds of its life left, and a new one once the user's
+// profile changed, the signing key rotated, or the token has aged; a signed
+// out or revoked session gets none, and a reused token never outlives its
+// session.
+func TestTokenReuse(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, st store.Store) {
+		e := newEnv(t, st, envOptions{})
+		c := e.client()
+		email := uniqueEmail()
+		c.signUp(email)
+		token := func(c *client) string {
+			t.Helper()
+			r := c.do("GET", "/api/auth/token", nil)
+			if r.status != 200 {
+				t.Fatalf("token: %d %s", r.status, r.body)
+			}
+			return r.json(t)["token"].(string)
+		}
+
+		first := token(c)
+		if again := token(c); again != first {
+			t.Error("a second /token signed a new JWT while the first had most of its life left")
+		}
+		if got := c.do("GET", "/api/auth/get-session", nil).header.Get("Set-Auth-Jwt"); got != first {
+			t.Error("get-session's set-auth-jwt is not the session's current JWT")
+		}
+
+		e.clock.Add(4 * time.Minute) // 11 of 15 minutes left
+		if again := token(c); again != first {
+			t.Error("a JWT with 11 of its 15 minutes left was not served again")
+		}
+		e.clock.Add(2 * time.Minute) // 9 left: less than two thirds
+		aged := token(c)
+		if aged == first {
+			t.Error("a JWT with less than two thirds of its life left was served again")
+		}
+
+		if r := c.do("POST", "/api/auth/update-user", map[string]any{"name": "Renamed"}); r.status != 200 {
+			t.Fatalf("update-user: %d %s", r.status, r.body)
+		}
+		renamed := token(c)
+		tok, err := e.verify(renamed)
+		if err != nil || renamed == aged || tok.Claims.(jwt.MapClaims)["name"] != "Renamed" {
+			t.Errorf("after a profile change: the same JWT %v, or claims %v (%v)", renamed == aged, tok.Claims, err)
+		}
+
+		if _, err := e.keys.Rotate(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		if rotated := token(c); rotated == renamed {
+			t.Error("after a key rotation the JWT of the old key was served again")
+		}
+
+		// Another device of the same reader revokes this session: it gets
+		// no token, the one it had cached included.
+		other := e.client()
+		if r := other.signIn(email, pw); r.status != 200 {
+			t.Fatalf("sign-in: %d %s", r.status, r.body)
+		}
+		token(c)
+		if r := other.do("POST", "/api/auth/revoke-sessions", map[string]any{}); r.status != 200 {
+			t.Fatalf("revoke-sessions: %d %s", r.status, r.body)
+		}
+		c.do("GET", "/api/auth/token", nil).wantError(t, 401, "UNAUTHORIZED")
+
+		// Near its session's end, a token that would outlive the session is
+		// not served again.
+		last := e.client()
+		if r := last.signIn(email, pw); r.status != 200 {
+			t.Fatalf("sign-in: %d %s", r.status, r.body)
+		}
+		token(last)
+		e.clock.Add(7*24*time.Hour - 10*time.Minute) // the session has 10 minutes left
+		near := token(last)
+		e.clock.Add(time.Second) // a JWT signed anew differs from near by its times
+		if again := token(last); again == near {
+			t.Error("a JWT that outlives its session was served again")
+		}
+		if r := last.do("POST", "/api/auth/sign-out", map[string]any{}); r.status != 200 {
+			t.Fatalf("sign-out: %d %s", r.status, r.body)
+		}
+		last.do("GET", "/api/auth/token", nil).wantError(t, 401, "UNAUTHORIZED")
+	})
+}

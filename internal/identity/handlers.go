@@ -150,7 +150,7 @@ func (s *Server) getSession(w http.ResponseWriter, r *http.Request) error {
 			s.setSessionCookie(w, cur.Token, false)
 		}
 	}
-	if jwt, err := s.accounts.Token(ctx, cur.User); err != nil {
+	if jwt, err := s.accounts.Token(ctx, cur); err != nil {
 		httpx.Logger(ctx).Error("sign JWT for get-session", "err", err)
 	} else {
 		h.Set("Set-Auth-Jwt", jwt)
@@ -173,7 +173,7 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	jwt, err := s.accounts.Token(r.Context(), cur.User)
+	jwt, err := s.accounts.Token(r.Context(), cur)
 	if err != nil {
 		return fmt.Errorf("token: %w", err)
 	}

@@ -227,6 +227,10 @@ func (k *Keyring) Sign(ctx context.Context, payload []byte) (string, error) {
 	return tok, nil
 }
 
+// SigningKeyID returns the kid of the key Sign signs with now: a token
+// signed with another key is not served again once this one is current.
+func (k *Keyring) SigningKeyID(ctx context.Context) string { return k.fresh(ctx).signer.kid }
+
 // JWKS returns the JSON Web Key Set to serve at /jwks: every current key and
 // every key retired within the publication window, members ordered as Better
 // Auth orders them. The bytes are shared between calls and must not be
