@@ -29,8 +29,9 @@ const (
 // not serve one passes nil for it. The reader (web) serves every other path,
 // and the public book endpoints GET /api/book and GET /api/search. Metrics
 // are never served here, only on their own address (serveMetrics); m counts
-// every request the access log sees; refused is told each origin refused.
-func newHandler(cfg *config.Config, log *slog.Logger, st store.Store, id *identity.Server, apiSrv *api.Server, reader *web.Server, lib *library.Library, m *metrics.Metrics, refused func(string)) http.Handler {
+// every request the access log sees; refused is told each origin refused;
+// ready tells /readyz that the process is stopping.
+func newHandler(cfg *config.Config, log *slog.Logger, st store.Store, id *identity.Server, apiSrv *api.Server, reader *web.Server, lib *library.Library, m *metrics.Metrics, refused func(string), ready *readyState) http.Handler {
 	mux := http.NewServeMux()
 	// A trusted origin (a site whose pages may sign readers in) may also
 	// read the answers: one setting serves every role of a split deployment.
@@ -51,7 +52,7 @@ func newHandler(cfg *config.Config, log *slog.Logger, st store.Store, id *identi
 		mux.Handle("GET /api/book", httpx.Chain(h, cors))
 		mux.Handle("GET /api/search", httpx.Chain(h, cors))
 	}
-	mux.Handle("GET /readyz", httpx.Handle(readiness(st, lib)))
+	mux.Handle("GET /readyz", httpx.Handle(readiness(st, lib, ready)))
 
 	return httpx.Chain(mux,
 		httpx.RequestID(log),

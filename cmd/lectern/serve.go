@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"slices"
+	"sync/atomic"
 	"time"
 
 	"github.com/lectern/lectern/internal/api"
@@ -116,7 +117,8 @@ func runServe(ctx context.Context, role string, args []string, getenv func(strin
 		reader = web.New(lib, log, opt)
 	}
 
-	handler := newHandler(cfg, log, st, id, apiSrv, reader, lib, m, refused.warn)
+	ready := &readyState{}
+	handler := newHandler(cfg, log, st, id, apiSrv, reader, lib, m, refused.warn, ready)
 	srv := &http.Server{
 		Addr:              cfg.Addr,
 		Handler:           handler,
@@ -143,19 +145,34 @@ func runServe(ctx context.Context, role string, args []string, getenv func(strin
 	log.Info("lectern listening", "role", role, "addr", ln.Addr().String(), "base_url", cfg.BaseURL.String(),
 		"database", engineName(cfg), tokens, "env", cfg.Env)
 
-	return serveUntilDone(ctx, srv, ln, apiSrv, cfg.ShutdownTimeout, log)
+	return serveUntilDone(ctx, srv, ln, apiSrv, cfg.ShutdownTimeout, cfg.ShutdownDelay, ready, log)
 }
 
-// serveUntilDone serves on ln until ctx is done, then drains: answers still
-// running near the end of the grace period stop and tell their readers to
-// ask again, so that the shutdown ends in time.
-func serveUntilDone(ctx context.Context, srv *http.Server, ln net.Listener, apiSrv *api.Server, grace time.Duration, log *slog.Logger) error {
+// serveUntilDone serves on ln until ctx is done, then stops in two steps.
+// First, when something (a load balancer, an orchestrator) asked /readyz
+// in the last minute, it goes on serving for delay with /readyz answering
+// 503, so that the health checks take the process out of rotation while
+// it still serves what is routed to it: closing the listener at once would
+// fail the requests a balancer sends before its next check. Then it
+// drains: the listener closes, and answers still running near the end of
+// the grace period stop and tell their readers to ask again, so that the
+// shutdown ends in time.
+func serveUntilDone(ctx context.Context, srv *http.Server, ln net.Listener, apiSrv *api.Server, grace, delay time.Duration, ready *readyState, log *slog.Logger) error {
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
 	case err := <-errc:
 		return fmt.Errorf("serve: %w", err)
 	case <-ctx.Done():
+	}
+	ready.stopping.Store(true)
+	if delay > 0 && ready.askedWithin(readyProbeWindow) {
+		log.Info("stopping: /readyz answers 503; serving on until the load balancer takes this process out", "delay", delay)
+		select {
+		case err := <-errc:
+			return fmt.Errorf("serve: %w", err)
+		case <-time.After(delay):
+		}
 	}
 	log.Info("shutting down", "grace", grace)
 	if apiSrv != nil {
@@ -274,10 +291,32 @@ func sweepSessions(ctx context.Context, id *identity.Server, log *slog.Logger) {
 	}
 }
 
-// readiness reports whether the database answers and, for a role that
-// serves the book, whether it is loaded.
-func readiness(st store.Store, lib *library.Library) httpx.HandlerFunc {
+// readyProbeWindow is how recently /readyz must have been asked for a
+// stopping process to wait its shutdown delay: a process nobody probes has
+// no balancer to wait for.
+const readyProbeWindow = time.Minute
+
+// readyState is what /readyz knows besides the database and the book:
+// whether the process is stopping, and when /readyz was last asked.
+type readyState struct {
+	stopping atomic.Bool
+	asked    atomic.Int64 // time.Now().UnixNano() of the last request
+}
+
+// askedWithin reports whether /readyz was asked in the last d.
+func (s *readyState) askedWithin(d time.Duration) bool {
+	last := s.asked.Load()
+	return last != 0 && time.Since(time.Unix(0, last)) < d
+}
+
+// readiness reports whether the process is not stopping, the database
+// answers and, for a role that serves the book, whether it is loaded.
+func readiness(st store.Store, lib *library.Library, ready *readyState) httpx.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
+		ready.asked.Store(time.Now().UnixNano())
+		if ready.stopping.Load() {
+			return &fault.Error{Kind: fault.Unavailable, Code: "NOT_READY", Message: "The server is stopping", RetryAfter: time.Second}
+		}
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
 		if err := st.Ping(ctx); err != nil {

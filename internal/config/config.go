@@ -66,6 +66,10 @@ type Config struct {
 	SMTPURL         *url.URL // nil when mail is not configured
 	MailFrom        string
 	ShutdownTimeout time.Duration
+	// ShutdownDelay is how long a stopping process keeps serving, with
+	// /readyz answering 503, before its listener closes (see Parse's
+	// shutdown-delay); 0 closes it at once.
+	ShutdownDelay time.Duration
 	// Book is the path of the book to serve (a folder or an .epub); empty
 	// serves the book already ingested, or the bundled demo book.
 	Book      string
@@ -164,7 +168,7 @@ type raw struct {
 	jwksURL, cors, agentLimit, book, bookID, embURL, embModel, title string
 	budget, llmURL, llmModel, llmTimeout, apiURL, authURL            string
 	metricsAddr, pprof, maxAnswers, bookLang, bookLocale             string
-	adminEmails, insights, minReaders                                string
+	adminEmails, insights, minReaders, delay                         string
 }
 
 func (r *raw) options() []option {
@@ -181,6 +185,7 @@ func (r *raw) options() []option {
 		{"cors-origins", "comma-separated origins allowed to call the API and identity service from a browser with credentials", "", &r.cors, Listen},
 		{"trusted-proxies", "comma-separated CIDRs of reverse proxies whose X-Forwarded-For is believed", "", &r.proxies, Listen},
 		{"shutdown-timeout", "how long to drain requests on SIGINT/SIGTERM", "15s", &r.grace, Listen},
+		{"shutdown-delay", "on SIGINT/SIGTERM, how long to go on serving with /readyz answering 503 before the listener closes and the drain starts, so that a load balancer's health checks take the process out first; applies when /readyz was asked in the last minute (0: close at once)", "5s", &r.delay, Listen},
 		{"trusted-origins", "comma-separated origins whose pages may sign readers in and call the API with credentials, besides the base URL's", "", &r.origins, Listen},
 		{"auth-rate-limit", "per-IP limit on sign-in, sign-up and password changes, as N/duration (e.g. 3/10s), or off", "3/10s", &r.rateLimit, Accounts},
 		{"smtp-url", "smtp://user:password@host:port for password-reset and verification mail; empty writes links to the log", "", &r.smtp, Accounts},
@@ -407,6 +412,9 @@ func (c *Config) checkServer(r *raw, bad func(string, ...any)) {
 	}
 	if c.ShutdownTimeout, err = time.ParseDuration(r.grace); err != nil || c.ShutdownTimeout <= 0 {
 		bad("LECTERN_SHUTDOWN_TIMEOUT: %q is not a positive duration", r.grace)
+	}
+	if c.ShutdownDelay, err = time.ParseDuration(r.delay); err != nil || c.ShutdownDelay < 0 {
+		bad("LECTERN_SHUTDOWN_DELAY: %q is not a duration of 0 or more", r.delay)
 	}
 	for _, o := range []struct {
 		env, raw string

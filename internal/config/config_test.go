@@ -74,6 +74,8 @@ func TestFlagsAndEnvironment(t *testing.T) {
 			func(c *Config) bool {
 				return c.CORSOrigins[0] == "https://book.example" && c.JWKSURL == "http://auth:3000/api/auth/jwks"
 			}},
+		{"a stopping process waits 5s for the balancer by default", nil, nil, func(c *Config) bool { return c.ShutdownDelay == 5*time.Second }},
+		{"the shutdown delay can be 0", nil, map[string]string{"LECTERN_SHUTDOWN_DELAY": "0s"}, func(c *Config) bool { return c.ShutdownDelay == 0 }},
 		{"the chat limit can be turned off", nil, map[string]string{"LECTERN_CHAT_RATE_LIMIT": "off"}, func(c *Config) bool { return c.ChatRateLimit.Max == 0 }},
 		{"the daily budget has a default", nil, nil, func(c *Config) bool { return c.ChatBudgetRequests == 300 && c.ChatBudgetTokens == 500000 }},
 		{"the daily budget reads questions and tokens", nil, map[string]string{"LECTERN_CHAT_DAILY_BUDGET": "10/2000"},
@@ -102,7 +104,7 @@ func TestInvalidConfigurationIsRefusedWithEveryProblemNamed(t *testing.T) {
 	_, err := parse(t, nil, map[string]string{
 		"LECTERN_ENV": "production", "LECTERN_ADDR": "nope", "LECTERN_BASE_URL": "ftp://x", "LECTERN_LOG_LEVEL": "loud",
 		"LECTERN_JWT_ALG": "none", "LECTERN_AUTH_RATE_LIMIT": "0/1s", "LECTERN_TRUSTED_ORIGINS": "http://a.example/path",
-		"LECTERN_TRUSTED_PROXIES": "not-an-ip", "LECTERN_SMTP_URL": "http://mail", "LECTERN_SHUTDOWN_TIMEOUT": "-1s",
+		"LECTERN_TRUSTED_PROXIES": "not-an-ip", "LECTERN_SMTP_URL": "http://mail", "LECTERN_SHUTDOWN_TIMEOUT": "-1s", "LECTERN_SHUTDOWN_DELAY": "-1s",
 		"LECTERN_JWKS_URL": "jwks", "LECTERN_CORS_ORIGINS": "*", "LECTERN_CHAT_RATE_LIMIT": "lots",
 		"LECTERN_CHAT_DAILY_BUDGET": "many", "LECTERN_LLM_BASE_URL": "localhost:11434", "LECTERN_LLM_TIMEOUT": "0s",
 		"LECTERN_ADMIN_EMAILS": "owner", "LECTERN_INSIGHTS": "maybe",
@@ -111,7 +113,7 @@ func TestInvalidConfigurationIsRefusedWithEveryProblemNamed(t *testing.T) {
 		t.Fatal("no error")
 	}
 	for _, want := range []string{"LECTERN_ADDR", "LECTERN_BASE_URL", "LECTERN_LOG_LEVEL", "LECTERN_JWT_ALG", "LECTERN_AUTH_RATE_LIMIT",
-		"LECTERN_TRUSTED_ORIGINS", "LECTERN_TRUSTED_PROXIES", "LECTERN_SMTP_URL", "LECTERN_SHUTDOWN_TIMEOUT", "LECTERN_SECRET is required",
+		"LECTERN_TRUSTED_ORIGINS", "LECTERN_TRUSTED_PROXIES", "LECTERN_SMTP_URL", "LECTERN_SHUTDOWN_TIMEOUT", "LECTERN_SHUTDOWN_DELAY", "LECTERN_SECRET is required",
 		"LECTERN_JWKS_URL", "LECTERN_CORS_ORIGINS", "LECTERN_CHAT_RATE_LIMIT", "LECTERN_CHAT_DAILY_BUDGET", "LECTERN_LLM_BASE_URL",
 		"LECTERN_LLM_MODEL is required", "LECTERN_LLM_TIMEOUT", "LECTERN_ADMIN_EMAILS", "LECTERN_INSIGHTS:"} {
 		if !strings.Contains(err.Error(), want) {
