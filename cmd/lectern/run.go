@@ -152,6 +152,33 @@ type migrator interface {
 	Migrate(ctx context.Context) ([]string, error)
 }
 
+// sharedLimits returns the counts every replica shares: the database's
+// when the limits are shared (PostgreSQL, LECTERN_SHARED_LIMITS=on), nil
+// when each process keeps its own.
+func sharedLimits(cfg *config.Config, st store.Store) *postgres.Limits {
+	if pg, ok := st.(*postgres.Store); ok && cfg.SharedLimits {
+		return pg.Limits()
+	}
+	return nil
+}
+
+// sweepLimits deletes the shared counts that no longer carry state, and
+// the answer places whose replica died, every minute until ctx ends.
+func sweepLimits(ctx context.Context, l *postgres.Limits, log *slog.Logger) {
+	t := time.NewTicker(time.Minute)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if _, err := l.DeleteExpired(ctx, time.Now()); err != nil && ctx.Err() == nil {
+			log.Warn("sweep expired shared limits", "err", err)
+		}
+	}
+}
+
 // openStore opens the configured database (PostgreSQL when a URL is set,
 // SQLite in the data directory otherwise) and applies pending migrations.
 func openStore(ctx context.Context, cfg *config.Config, log *slog.Logger) (store.Store, error) {

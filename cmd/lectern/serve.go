@@ -83,6 +83,10 @@ func runServe(ctx context.Context, role string, args []string, getenv func(strin
 		go sweepSessions(ctx, id, log)
 	}
 
+	if l := sharedLimits(cfg, st); l != nil && role != "web" {
+		go sweepLimits(ctx, l, log)
+	}
+
 	// The book: served as pages by serve, searched by the assistant of
 	// serve and api.
 	var lib *library.Library
@@ -215,13 +219,20 @@ func newAPI(ctx context.Context, role string, cfg *config.Config, log *slog.Logg
 		OnOverBudget: func() { m.RateLimited("daily_budget") },
 		Log:          httpx.Logger,
 	})
-	return api.New(api.Options{
+	opt := api.Options{
 		ChatRule:   cfg.ChatRateLimit,
 		MaxAnswers: cfg.MaxAnswers,
 		// Nil-safe, as the identity hooks.
 		OnRateLimited: func() { m.RateLimited("chat") },
 		Insights:      owners,
-	}, svc, st, guard, ratelimit.New(time.Now, ratelimit.DefaultMaxKeys)), closeKeys, nil
+		// An answer's place is held at most twice the model's time limit.
+		AnswerLease:   2 * cfg.LLMTimeout,
+		OnSharedError: func(error) { m.SharedLimitFallback() },
+	}
+	if l := sharedLimits(cfg, st); l != nil {
+		opt.SharedCounts, opt.AnswerSlots = l, l
+	}
+	return api.New(opt, svc, st, guard, ratelimit.New(time.Now, ratelimit.DefaultMaxKeys)), closeKeys, nil
 }
 
 // newIdentity builds the identity service. Its per-address limits have a
@@ -243,6 +254,10 @@ func newIdentity(cfg *config.Config, log *slog.Logger, st store.Store, kr *keys.
 	if !cfg.RateLimitOn {
 		log.Warn("rate limiting of sign-in, sign-up and password reset is OFF (LECTERN_AUTH_RATE_LIMIT=off); use this for tests and benchmarks only")
 	}
+	var counts ratelimit.Counts
+	if l := sharedLimits(cfg, st); l != nil {
+		counts = l
+	}
 	return identity.New(identity.Options{
 		BaseURL:        cfg.BaseURL,
 		Secret:         sec,
@@ -259,6 +274,8 @@ func newIdentity(cfg *config.Config, log *slog.Logger, st store.Store, kr *keys.
 		OnSignInFailure:   m.SignInFailed,
 		OnUserDeleted:     onUserDeleted,
 		OnUntrustedOrigin: onUntrustedOrigin,
+		SharedCounts:      counts,
+		OnSharedError:     func(error) { m.SharedLimitFallback() },
 	}, st, kr, hasher, ratelimit.New(time.Now, ratelimit.DefaultMaxKeys), mailer), nil
 }
 

@@ -169,6 +169,13 @@ type Options struct {
 	// sign-in; both for metrics, and must be safe for concurrent use.
 	OnLimited       func(scope string)
 	OnSignInFailure func(reason string)
+	// SharedCounts, when set, keeps the lockouts and the mail limits where
+	// every replica counts them (the database), so that N replicas allow
+	// what one would; nil keeps them in this process. OnSharedError is
+	// told when the shared counts could not be reached and this process's
+	// answered instead (see ratelimit.Shared).
+	SharedCounts  ratelimit.Counts
+	OnSharedError func(error)
 }
 
 // Service is the account service. Build it with New.
@@ -177,7 +184,7 @@ type Service struct {
 	store   Store
 	keys    Signer
 	hasher  *password.Hasher
-	limiter *ratelimit.Limiter
+	limiter *ratelimit.Shared
 	mail    Mailer
 	wg      sync.WaitGroup // mail being sent in the background
 	tokens  tokenCache
@@ -198,7 +205,7 @@ func New(opt Options, st Store, keys Signer, hasher *password.Hasher, mailer Mai
 		discard := slog.New(slog.DiscardHandler)
 		opt.Log = func(context.Context) *slog.Logger { return discard }
 	}
-	return &Service{opt: opt, store: st, keys: keys, hasher: hasher, limiter: ratelimit.New(opt.Now, 0), mail: mailer}
+	return &Service{opt: opt, store: st, keys: keys, hasher: hasher, limiter: ratelimit.NewShared(opt.SharedCounts, ratelimit.New(opt.Now, 0), opt.OnSharedError), mail: mailer}
 }
 
 // Wait blocks until mail sent in the background has gone out or failed;

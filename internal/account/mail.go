@@ -16,7 +16,7 @@ import (
 // (looking the address up, storing a token, sending) is done after the
 // caller has its answer.
 func (s *Service) RequestPasswordReset(ctx context.Context, email, redirectTo string) error {
-	email, err := s.mailable(email, "reset|", ScopePasswordReset)
+	email, err := s.mailable(ctx, email, "reset|", ScopePasswordReset)
 	if err != nil {
 		return err
 	}
@@ -36,13 +36,13 @@ func (s *Service) RequestPasswordReset(ctx context.Context, email, redirectTo st
 
 // mailable checks an address that mail is asked for and applies the
 // per-address mail limit, and returns the address normalized.
-func (s *Service) mailable(email, limitKey, scope string) (string, error) {
+func (s *Service) mailable(ctx context.Context, email, limitKey, scope string) (string, error) {
 	email, ok := NormalizeEmail(email)
 	if !ok {
 		return "", &FieldError{"email", "Invalid email address"}
 	}
 	if s.opt.LimitsOn {
-		if ok, retry := s.limiter.Allow(mailRule, limitKey+email); !ok {
+		if ok, retry := s.limiter.Allow(ctx, mailRule, limitKey+email); !ok {
 			return "", s.limited(scope, retry)
 		}
 	}
@@ -124,7 +124,7 @@ func (s *Service) ResetPassword(ctx context.Context, token, newPw string) error 
 		return fmt.Errorf("reset password: revoke sessions: %w", err)
 	}
 	if u, err := s.store.UserByID(ctx, v.Value); err == nil {
-		s.limiter.Reset("sign-in|" + u.Email) // the account-wide count; per-address ones expire
+		s.limiter.Reset(ctx, "sign-in|"+u.Email) // the account-wide count; per-address ones expire
 	}
 	s.opt.Log(ctx).Info("password reset", "user_id", v.Value)
 	return nil
@@ -134,7 +134,7 @@ func (s *Service) ResetPassword(ctx context.Context, token, newPw string) error 
 // account that is not verified yet; the result and its timing are the same
 // either way (see RequestPasswordReset).
 func (s *Service) SendVerification(ctx context.Context, email, callbackURL string) error {
-	email, err := s.mailable(email, "verify|", ScopeVerificationEmail)
+	email, err := s.mailable(ctx, email, "verify|", ScopeVerificationEmail)
 	if err != nil {
 		return err
 	}

@@ -103,8 +103,8 @@ func (s *Service) SignIn(ctx context.Context, email, pw string, dontRemember boo
 		return Current{}, err
 	}
 	byAddress, byAccount := lockoutKeys(email, c)
-	s.limiter.Reset(byAddress)
-	s.limiter.Reset(byAccount)
+	s.limiter.Reset(ctx, byAddress)
+	s.limiter.Reset(ctx, byAccount)
 	cur, err := s.open(ctx, u, dontRemember, c)
 	if err == nil {
 		s.opt.Log(ctx).Info("user signed in", "user_id", u.ID)
@@ -119,10 +119,10 @@ func (s *Service) checkLockout(ctx context.Context, email string, c Client) erro
 		return nil
 	}
 	byAddress, byAccount := lockoutKeys(email, c)
-	if blocked, retry := s.limiter.Blocked(failedSignIns, byAddress); blocked {
+	if blocked, retry := s.limiter.Blocked(ctx, failedSignIns, byAddress); blocked {
 		return s.limited(ScopeSignInLockout, retry)
 	}
-	blocked, retry := s.limiter.Blocked(failedAccount, byAccount)
+	blocked, retry := s.limiter.Blocked(ctx, failedAccount, byAccount)
 	if !blocked {
 		return nil
 	}
@@ -138,8 +138,8 @@ func (s *Service) checkLockout(ctx context.Context, email string, c Client) erro
 func (s *Service) failed(ctx context.Context, email string, c Client) {
 	if s.opt.LimitsOn {
 		byAddress, byAccount := lockoutKeys(email, c)
-		s.limiter.Fail(failedSignIns, byAddress)
-		s.limiter.Fail(failedAccount, byAccount)
+		s.limiter.Fail(ctx, failedSignIns, byAddress)
+		s.limiter.Fail(ctx, failedAccount, byAccount)
 	}
 	if s.opt.OnSignInFailure != nil {
 		s.opt.OnSignInFailure(SignInInvalidCredentials)

@@ -46,7 +46,7 @@ func (s *Server) readRun(r *http.Request, p authn.Principal) (chat.RunRequest, e
 	if err := decode(r, &req); err != nil {
 		return chat.RunRequest{}, err
 	}
-	if err := s.allow("chat|"+p.UserID, "Too many questions; please wait a moment"); err != nil {
+	if err := s.allow(r.Context(), "chat|"+p.UserID, "Too many questions; please wait a moment"); err != nil {
 		return chat.RunRequest{}, err
 	}
 	return chat.RunRequest{AgentType: req.AgentType, Query: req.Query, CurrentPage: req.CurrentPage,
@@ -54,11 +54,11 @@ func (s *Server) readRun(r *http.Request, p authn.Principal) (chat.RunRequest, e
 }
 
 // allow applies ChatRule to key, refusing with message when it is used up.
-func (s *Server) allow(key, message string) error {
+func (s *Server) allow(ctx context.Context, key, message string) error {
 	if s.opt.ChatRule.Max <= 0 {
 		return nil
 	}
-	ok, retry := s.limiter.Allow(s.opt.ChatRule, key)
+	ok, retry := s.limiter.Allow(ctx, s.opt.ChatRule, key)
 	if ok {
 		return nil
 	}
@@ -160,7 +160,7 @@ func (s *Server) ask(r *http.Request, p authn.Principal) (context.Context, *chat
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	release, err := s.startAnswer()
+	release, err := s.startAnswer(r.Context())
 	if err != nil {
 		return nil, nil, nil, err
 	}

@@ -54,6 +54,10 @@ type options struct {
 	quota      chat.Quota
 	owners     []string // the book's owners by email (LECTERN_ADMIN_EMAILS)
 	noInsights bool     // LECTERN_INSIGHTS=off
+	// shared and slots are what replicas share (api.Options.SharedCounts
+	// and AnswerSlots); nil: this server's own.
+	shared ratelimit.Counts
+	slots  api.AnswerSlots
 }
 
 func newEnv(t testing.TB, st store.Store, o options) *env {
@@ -98,7 +102,7 @@ func newEnv(t testing.TB, st store.Store, o options) *env {
 	if !o.noInsights {
 		owners = insights.New(apiStore, insights.Options{AdminEmails: o.owners, Analyze: retrieval.Analyze})
 	}
-	apiSrv = api.New(api.Options{ChatRule: o.agentRule, MaxAnswers: o.maxAnswers, Insights: owners}, chat.New(chatStore, o.answerer, chat.Options{Budget: o.budget, Quota: o.quota}), apiStore, guard, ratelimit.New(nil, 1000))
+	apiSrv = api.New(api.Options{ChatRule: o.agentRule, MaxAnswers: o.maxAnswers, Insights: owners, SharedCounts: o.shared, AnswerSlots: o.slots}, chat.New(chatStore, o.answerer, chat.Options{Budget: o.budget, Quota: o.quota}), apiStore, guard, ratelimit.New(nil, 1000))
 	if o.server != nil {
 		o.server(apiSrv)
 	}

@@ -247,7 +247,7 @@ func (s *Server) postMessage(w http.ResponseWriter, r *http.Request, p authn.Pri
 	}
 	// Notes are limited like questions (a count of their own), so that one
 	// account cannot fill the database at network speed.
-	if err := s.allow("note|"+p.UserID, "Too many notes; please wait a moment"); err != nil {
+	if err := s.allow(r.Context(), "note|"+p.UserID, "Too many notes; please wait a moment"); err != nil {
 		return err
 	}
 	m, err := s.chat.AddUserMessage(r.Context(), p.UserID, r.PathValue("id"), *req.Content)

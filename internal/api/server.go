@@ -18,6 +18,7 @@ import (
 	"github.com/lectern/lectern/internal/fault"
 	"github.com/lectern/lectern/internal/httpx"
 	"github.com/lectern/lectern/internal/insights"
+	"github.com/lectern/lectern/internal/randid"
 	"github.com/lectern/lectern/internal/ratelimit"
 	"github.com/lectern/lectern/internal/safehtml"
 	"github.com/lectern/lectern/internal/store"
@@ -49,7 +50,25 @@ type Options struct {
 	// Insights serves the book's owners what readers ask; nil: the
 	// insights routes answer 404 like any unknown route.
 	Insights *insights.Service
-	Now      func() time.Time
+	// SharedCounts, when set, counts ChatRule where every replica counts
+	// it (the database), and AnswerSlots bounds MaxAnswers across them,
+	// each answer's place held for at most AnswerLease (default 10
+	// minutes) should its replica die; nil keeps both in this process,
+	// which bounds its own answers in any case. OnSharedError is told when
+	// the shared store could not be reached and this process's counts
+	// answered instead.
+	SharedCounts  ratelimit.Counts
+	AnswerSlots   AnswerSlots
+	AnswerLease   time.Duration
+	OnSharedError func(error)
+	Now           func() time.Time
+}
+
+// AnswerSlots are the places for answers being written, shared by every
+// replica.
+type AnswerSlots interface {
+	AcquireSlot(ctx context.Context, id string, max int, now, expires time.Time) (bool, error)
+	ReleaseSlot(ctx context.Context, id string) error
 }
 
 // DefaultMaxAnswers is Options.MaxAnswers when zero.
@@ -65,7 +84,7 @@ type Server struct {
 	chat    *chat.Service
 	users   UserSyncer
 	guard   Guard
-	limiter *ratelimit.Limiter
+	limiter *ratelimit.Shared
 	synced  syncCache
 	html    *safehtml.Renderer
 	renders *renderCache
@@ -88,7 +107,13 @@ func New(opt Options, svc *chat.Service, users UserSyncer, guard Guard, limiter 
 	if opt.MaxAnswers <= 0 {
 		opt.MaxAnswers = DefaultMaxAnswers
 	}
-	s := &Server{opt: opt, chat: svc, users: users, guard: guard, limiter: limiter,
+	if opt.AnswerLease <= 0 {
+		opt.AnswerLease = 10 * time.Minute
+	}
+	if opt.OnSharedError == nil {
+		opt.OnSharedError = func(error) {}
+	}
+	s := &Server{opt: opt, chat: svc, users: users, guard: guard, limiter: ratelimit.NewShared(opt.SharedCounts, limiter, opt.OnSharedError),
 		synced: syncCache{m: map[string]string{}}, html: safehtml.NewRenderer(), renders: newRenderCache(),
 		answering: make(chan struct{}, opt.MaxAnswers), exporting: make(chan struct{}, maxExports)}
 	s.stopping, s.stop = context.WithCancelCause(context.Background())
@@ -137,15 +162,37 @@ func (s *Server) syncProfile(ctx context.Context, p authn.Principal) error {
 	return nil
 }
 
-// startAnswer takes one of the MaxAnswers places for an answer, or refuses
-// with errBusy; the caller calls the returned func when the answer ends.
-func (s *Server) startAnswer() (func(), error) {
+// startAnswer takes one of the MaxAnswers places for an answer, in this
+// process and, with AnswerSlots, across replicas, or refuses with errBusy;
+// the caller calls the returned func when the answer ends.
+func (s *Server) startAnswer(ctx context.Context) (func(), error) {
 	select {
 	case s.answering <- struct{}{}:
-		return func() { <-s.answering }, nil
 	default:
 		return nil, errBusy
 	}
+	local := func() { <-s.answering }
+	if s.opt.AnswerSlots == nil {
+		return local, nil
+	}
+	id, now := randid.New(), s.opt.Now()
+	ok, err := s.opt.AnswerSlots.AcquireSlot(ctx, id, s.opt.MaxAnswers, now, now.Add(s.opt.AnswerLease))
+	switch {
+	case err != nil:
+		s.opt.OnSharedError(err)
+		return local, nil
+	case !ok:
+		local()
+		return nil, errBusy
+	}
+	return func() {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		if err := s.opt.AnswerSlots.ReleaseSlot(ctx, id); err != nil {
+			s.opt.OnSharedError(err) // the place expires with its lease
+		}
+		local()
+	}, nil
 }
 
 // ForgetUser drops what the API remembers of a user, so that their next

@@ -37,7 +37,10 @@ type Config struct {
 	PProf       bool
 	DataDir     string // where SQLite and generated files live
 	DatabaseURL string // postgres://… ; empty means SQLite in DataDir
-	BaseURL     *url.URL
+	// SharedLimits keeps the limits that protect accounts and spend in
+	// the database, for every replica to share (PostgreSQL only).
+	SharedLimits bool
+	BaseURL      *url.URL
 	// Secret signs session cookies and encrypts signing keys. Empty means "not
 	// configured": the serve command then generates one in development.
 	Secret         string
@@ -168,7 +171,7 @@ type raw struct {
 	jwksURL, cors, agentLimit, book, bookID, embURL, embModel, title string
 	budget, llmURL, llmModel, llmTimeout, apiURL, authURL            string
 	metricsAddr, pprof, maxAnswers, bookLang, bookLocale             string
-	adminEmails, insights, minReaders, delay                         string
+	adminEmails, insights, minReaders, delay, sharedLimits           string
 }
 
 func (r *raw) options() []option {
@@ -178,6 +181,7 @@ func (r *raw) options() []option {
 		{"log-format", "text or json; default json in production, text otherwise", "", &r.logFormat, 0},
 		{"data-dir", "directory for the SQLite database and generated files", "./data", &r.dataDir, Database},
 		{"database-url", "PostgreSQL URL (postgres://…); empty uses SQLite in the data directory", "", &r.dbURL, Database},
+		{"shared-limits", "on or off: with PostgreSQL, count the sign-in, sign-up, lockout, reset-mail, chat and concurrent-answer limits in the database, so that replicas share them", "on", &r.sharedLimits, Database},
 		{"addr", "address to listen on", ":8080", &r.addr, Listen},
 		{"metrics-addr", "address to serve Prometheus metrics on, at /metrics, apart from --addr (e.g. 127.0.0.1:9090); empty: no metrics", "", &r.metricsAddr, Listen},
 		{"pprof", "on: also serve Go's runtime profiles at /debug/pprof/ on --metrics-addr", "off", &r.pprof, Listen},
@@ -337,6 +341,13 @@ func (c *Config) checkProcess(r *raw, bad func(string, ...any)) {
 	}
 	if c.DatabaseURL != "" && !strings.HasPrefix(c.DatabaseURL, "postgres://") && !strings.HasPrefix(c.DatabaseURL, "postgresql://") {
 		bad("LECTERN_DATABASE_URL must start with postgres:// or postgresql://")
+	}
+	switch r.sharedLimits {
+	case "on":
+		c.SharedLimits = c.DatabaseURL != ""
+	case "off":
+	default:
+		bad("LECTERN_SHARED_LIMITS: %q is neither on nor off", r.sharedLimits)
 	}
 	if c.BookLocale != "" && !validLanguageTag(c.BookLocale) {
 		bad("LECTERN_BOOK_LOCALE: %q is not a locale such as es, pt-BR or zh-Hans", c.BookLocale)

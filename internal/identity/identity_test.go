@@ -106,6 +106,10 @@ type envOptions struct {
 	hash      *password.Params // nil: cheap test parameters
 	// onRateLimited and onSignInFailure are the metrics hooks.
 	onRateLimited, onSignInFailure func(string)
+	// shared are the counts replicas share (nil: this server's own), and
+	// onSharedError is told when they fail.
+	shared        ratelimit.Counts
+	onSharedError func(error)
 }
 
 func newEnv(t testing.TB, st store.Store, o envOptions) *env {
@@ -145,6 +149,8 @@ func newEnv(t testing.TB, st store.Store, o envOptions) *env {
 
 		OnRateLimited:   o.onRateLimited,
 		OnSignInFailure: o.onSignInFailure,
+		SharedCounts:    o.shared,
+		OnSharedError:   o.onSharedError,
 	}, st, kr, hasher, ratelimit.New(clk.Now, 1000), mb)
 	ts.Config.Handler = httpx.Chain(srv.Handler(), httpx.RequestID(slog.New(slog.DiscardHandler)), httpx.Recover(), httpx.LimitBody(64<<10))
 	ts.Start()

@@ -67,6 +67,14 @@ type Options struct {
 	// refused for coming from an origin that is not trusted, so that a
 	// misconfigured site can be named in the log.
 	OnUntrustedOrigin func(origin string)
+	// SharedCounts, when set, keeps the limits that protect accounts (the
+	// sign-in, sign-up and reset rules per address, the lockouts, the mail
+	// limits) where every replica counts them (the database); the general
+	// per-route limit stays in this process, where exactness does not
+	// matter. OnSharedError is told when the shared counts could not be
+	// reached and this process's answered instead.
+	SharedCounts  ratelimit.Counts
+	OnSharedError func(error)
 }
 
 // Scopes of the rate limits, as OnRateLimited reports them.
@@ -88,7 +96,8 @@ const SignInInvalidCredentials = account.SignInInvalidCredentials
 type Server struct {
 	opt      Options
 	accounts *account.Service
-	limiter  *ratelimit.Limiter
+	limiter  *ratelimit.Limiter // the general rule's, in this process
+	shared   *ratelimit.Shared  // the stricter rules', across replicas
 	trusted  map[string]bool
 	cookies  cookieNames
 }
@@ -114,7 +123,9 @@ func New(opt Options, st Store, keys Signer, hasher *password.Hasher, limiter *r
 		LimitsOn: opt.RateLimitOn, VerifyOnSignUp: opt.VerifyOnSignUp,
 		ResetLink: s.resetLink, VerifyLink: s.verifyLink, Now: opt.Now, Log: httpx.Logger,
 		OnLimited: opt.OnRateLimited, OnSignInFailure: opt.OnSignInFailure,
+		SharedCounts: opt.SharedCounts, OnSharedError: opt.OnSharedError,
 	}, st, keys, hasher, mailer)
+	s.shared = ratelimit.NewShared(opt.SharedCounts, limiter, opt.OnSharedError)
 	for _, o := range opt.TrustedOrigins {
 		s.trusted[o] = true
 	}
@@ -274,7 +285,14 @@ func (s *Server) limit(r *http.Request, route string, rule ratelimit.Rule) error
 	if !s.opt.RateLimitOn {
 		return nil
 	}
-	ok, retry := s.limiter.Allow(rule, ratelimit.AddressKey(s.opt.ClientIP.Of(r))+"|"+route)
+	key := ratelimit.AddressKey(s.opt.ClientIP.Of(r)) + "|" + route
+	var ok bool
+	var retry time.Duration
+	if rule == generalRule {
+		ok, retry = s.limiter.Allow(rule, key)
+	} else {
+		ok, retry = s.shared.Allow(r.Context(), rule, key)
+	}
 	if ok {
 		return nil
 	}

@@ -54,6 +54,7 @@ type Metrics struct {
 	authFailures   *prometheus.CounterVec
 	signInFailures *prometheus.CounterVec
 	rateLimited    *prometheus.CounterVec
+	sharedFallback prometheus.Counter
 	searchDuration *prometheus.HistogramVec
 	answerFirst    *prometheus.HistogramVec
 	answerDuration *prometheus.HistogramVec
@@ -87,6 +88,10 @@ func New() *Metrics {
 			Name: "lectern_rate_limited_total",
 			Help: "Requests refused 429 by a rate limit or lockout, by scope.",
 		}, []string{"scope"}),
+		sharedFallback: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "lectern_shared_limit_fallbacks_total",
+			Help: "Limit checks the shared counts in the database could not answer, answered by this process's own counts instead (the limits then hold per replica).",
+		}),
 		searchDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "lectern_search_duration_seconds",
 			Help:    "Time to search the book, by mode: bm25 (keywords alone) or hybrid (keywords fused with embeddings, the embedding call included).",
@@ -110,7 +115,7 @@ func New() *Metrics {
 	reg.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		m.httpRequests, m.httpDuration, m.authFailures, m.signInFailures, m.rateLimited,
+		m.httpRequests, m.httpDuration, m.authFailures, m.signInFailures, m.rateLimited, m.sharedFallback,
 		m.searchDuration, m.answerFirst, m.answerDuration, m.modelTokens,
 	)
 	return m
@@ -182,6 +187,15 @@ func (m *Metrics) RateLimited(scope string) {
 		return
 	}
 	m.rateLimited.WithLabelValues(scope).Inc()
+}
+
+// SharedLimitFallback counts a limit check that the shared counts could not
+// answer, answered by this process's counts instead.
+func (m *Metrics) SharedLimitFallback() {
+	if m == nil {
+		return
+	}
+	m.sharedFallback.Inc()
 }
 
 // ObserveSearch records the time one search of the book took.
