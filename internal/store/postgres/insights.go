@@ -7,14 +7,41 @@ import (
 	"github.com/lectern/lectern/internal/store"
 )
 
+// wholeDays reports whether from and to are midnights (UTC), and returns
+// their day numbers: a span the daily counts of migration 0011 answer.
+func wholeDays(from, to time.Time) (fromDay, toDay int64, ok bool) {
+	f, t := from.Unix(), to.Unix()
+	ok = f >= 0 && t >= 0 && from.Equal(time.Unix(f, 0)) && to.Equal(time.Unix(t, 0)) && f%86400 == 0 && t%86400 == 0
+	return f / 86400, t / 86400, ok
+}
+
+// The queries of Volume: from the daily counts for a span of whole days
+// (their shards added up), from the messages for any other.
+const (
+	volumeDays = `SELECT day, sum(questions), sum(readers) FROM insights_days
+		WHERE day >= $1 AND day < $2 GROUP BY day ORDER BY day`
+	volumeDaysOfMessages = `SELECT floor(extract(epoch FROM created_at) / 86400)::bigint, count(*), count(DISTINCT user_id) FROM messages
+		WHERE created_at >= $1 AND created_at < $2 AND role = 'user'
+		GROUP BY 1 ORDER BY 1`
+	volumeAgents = `SELECT day, agent, sum(answered), sum(not_covered) FROM insights_agent_days
+		WHERE day >= $1 AND day < $2 GROUP BY day, agent ORDER BY day, agent`
+	volumeAgentsOfMessages = `SELECT floor(extract(epoch FROM created_at) / 86400)::bigint, agent_type,
+		count(*) FILTER (WHERE NOT not_covered), count(*) FILTER (WHERE not_covered) FROM messages
+		WHERE created_at >= $1 AND created_at < $2 AND role = 'assistant'
+		GROUP BY 1, 2 ORDER BY 1, 2`
+)
+
 // Volume returns the questions asked and the answers given in [from, to),
-// day by day (UTC).
+// day by day (UTC). A span of whole days is read from the daily counts the
+// triggers of migration 0011 keep (a few rows a day); any other from the
+// messages.
 func (s *Store) Volume(ctx context.Context, from, to time.Time) (store.Volume, error) {
 	var v store.Volume
-	rows, err := s.pool.Query(ctx,
-		`SELECT floor(extract(epoch FROM created_at) / 86400)::bigint, count(*), count(DISTINCT user_id) FROM messages
-		 WHERE created_at >= $1 AND created_at < $2 AND role = 'user'
-		 GROUP BY 1 ORDER BY 1`, from, to)
+	days, agents, args := volumeDaysOfMessages, volumeAgentsOfMessages, []any{from, to}
+	if fromDay, toDay, ok := wholeDays(from, to); ok {
+		days, agents, args = volumeDays, volumeAgents, []any{fromDay, toDay}
+	}
+	rows, err := s.pool.Query(ctx, days, args...)
 	if err != nil {
 		return v, wrap("volume", err)
 	}
@@ -32,11 +59,7 @@ func (s *Store) Volume(ctx context.Context, from, to time.Time) (store.Volume, e
 	if err := rows.Err(); err != nil {
 		return v, wrap("volume", err)
 	}
-	rows, err = s.pool.Query(ctx,
-		`SELECT floor(extract(epoch FROM created_at) / 86400)::bigint, agent_type,
-		        count(*) FILTER (WHERE NOT not_covered), count(*) FILTER (WHERE not_covered) FROM messages
-		 WHERE created_at >= $1 AND created_at < $2 AND role = 'assistant'
-		 GROUP BY 1, 2 ORDER BY 1, 2`, from, to)
+	rows, err = s.pool.Query(ctx, agents, args...)
 	if err != nil {
 		return v, wrap("volume", err)
 	}
@@ -109,13 +132,42 @@ func (s *Store) RatedDown(ctx context.Context, from, to time.Time, limit int) ([
 	return out, nil
 }
 
+// recentDays reports whether [from, to) is a span of whole days that
+// reaches past every message stored, and returns its first day: a span
+// whose distinct readers of each page and section are the readers whose
+// latest question from it, or citation of it, is on that day or after
+// (insights_key_days.last_readers, migration 0011). Spans that end today
+// are such spans.
+func (s *Store) recentDays(ctx context.Context, from, to time.Time) (int64, bool, error) {
+	fromDay, _, ok := wholeDays(from, to)
+	if !ok {
+		return 0, false, nil
+	}
+	var newest *time.Time
+	if err := s.pool.QueryRow(ctx, `SELECT max(created_at) FROM messages`).Scan(&newest); err != nil {
+		return 0, false, err
+	}
+	return fromDay, newest == nil || newest.Before(to), nil
+}
+
 // PagesAskedFrom returns the pages readers asked the most questions from
-// in [from, to), most asked first.
+// in [from, to), most asked first. A span that ends after the newest
+// message (recentDays) is read from the counts per page and day; any other
+// from the questions.
 func (s *Store) PagesAskedFrom(ctx context.Context, from, to time.Time, limit int) ([]store.PageCount, error) {
-	rows, err := s.pool.Query(ctx,
-		`SELECT page, count(*), count(DISTINCT user_id) FROM messages
-		 WHERE created_at >= $1 AND created_at < $2 AND role = 'user' AND page <> ''
-		 GROUP BY page ORDER BY 2 DESC, page LIMIT $3`, from, to, limit)
+	fromDay, recent, err := s.recentDays(ctx, from, to)
+	if err != nil {
+		return nil, wrap("pages asked from", err)
+	}
+	q, args := `SELECT page, count(*), count(DISTINCT user_id) FROM messages
+		WHERE created_at >= $1 AND created_at < $2 AND role = 'user' AND page <> ''
+		GROUP BY page ORDER BY 2 DESC, page LIMIT $3`, []any{from, to, limit}
+	if recent {
+		q, args = `SELECT key, sum(n), sum(last_readers) FROM insights_key_days
+			WHERE kind = 'page' AND day >= $1
+			GROUP BY key HAVING sum(n) > 0 ORDER BY 2 DESC, key LIMIT $2`, []any{fromDay, limit}
+	}
+	rows, err := s.pool.Query(ctx, q, args...)
 	if err != nil {
 		return nil, wrap("pages asked from", err)
 	}
@@ -135,13 +187,28 @@ func (s *Store) PagesAskedFrom(ctx context.Context, from, to time.Time, limit in
 }
 
 // SectionsCited returns the sections answers given in [from, to) cited the
-// most, most cited first.
+// most, most cited first. A span that ends after the newest message
+// (recentDays) is read from the counts per section and day; any other from
+// the citations.
 func (s *Store) SectionsCited(ctx context.Context, from, to time.Time, limit int) ([]store.SectionCount, error) {
-	rows, err := s.pool.Query(ctx,
-		`SELECT c.url, max(c.slug), max(c.heading), count(*), count(DISTINCT c.user_id)
-		 FROM citations c
-		 WHERE c.created_at >= $1 AND c.created_at < $2
-		 GROUP BY c.url ORDER BY 4 DESC, c.url LIMIT $3`, from, to, limit)
+	fromDay, recent, err := s.recentDays(ctx, from, to)
+	if err != nil {
+		return nil, wrap("sections cited", err)
+	}
+	q, args := `SELECT c.url, max(c.slug), max(c.heading), count(*), count(DISTINCT c.user_id)
+		FROM citations c
+		WHERE c.created_at >= $1 AND c.created_at < $2
+		GROUP BY c.url ORDER BY 4 DESC, c.url LIMIT $3`, []any{from, to, limit}
+	if recent {
+		q, args = `SELECT d.key, names.slug, names.heading, d.n, d.readers
+			FROM (SELECT key, sum(n) AS n, sum(last_readers) AS readers FROM insights_key_days
+			      WHERE kind = 'section' AND day >= $1
+			      GROUP BY key HAVING sum(n) > 0 ORDER BY 2 DESC, key LIMIT $2) d,
+			LATERAL (SELECT max(slug) AS slug, max(heading) AS heading FROM insights_section_names
+			         WHERE url = d.key AND day >= $1) names
+			ORDER BY d.n DESC, d.key`, []any{fromDay, limit}
+	}
+	rows, err := s.pool.Query(ctx, q, args...)
 	if err != nil {
 		return nil, wrap("sections cited", err)
 	}

@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"time"
 
 	"github.com/lectern/lectern/internal/store"
@@ -10,15 +11,39 @@ import (
 // microsPerDay turns a stored time (microseconds) into its day number.
 const microsPerDay = int64(24 * time.Hour / time.Microsecond)
 
+// wholeDays reports whether from and to are midnights (UTC), and returns
+// their day numbers: a span the daily counts of migration 0011 answer.
+func wholeDays(from, to time.Time) (fromDay, toDay int64, ok bool) {
+	f, t := toDB(from), toDB(to)
+	return f / microsPerDay, t / microsPerDay, f >= 0 && t >= 0 && f%microsPerDay == 0 && t%microsPerDay == 0
+}
+
+// The queries of Volume: from the daily counts for a span of whole days,
+// from the messages for any other.
+const (
+	volumeDays           = `SELECT day, questions, readers FROM insights_days WHERE day >= ? AND day < ? ORDER BY day`
+	volumeDaysOfMessages = `SELECT created_at / ?, count(*), count(DISTINCT user_id) FROM messages
+		WHERE created_at >= ? AND created_at < ? AND role = 'user'
+		GROUP BY 1 ORDER BY 1`
+	volumeAgents = `SELECT day, agent, answered, not_covered FROM insights_agent_days
+		WHERE day >= ? AND day < ? ORDER BY day, agent`
+	volumeAgentsOfMessages = `SELECT created_at / ?, agent_type, sum(1 - not_covered), sum(not_covered) FROM messages
+		WHERE created_at >= ? AND created_at < ? AND role = 'assistant'
+		GROUP BY 1, 2 ORDER BY 1, 2`
+)
+
 // Volume returns the questions asked and the answers given in [from, to),
 // day by day (UTC). Days are counted by integer division of the stored
-// microseconds, which needs no date function per row.
+// microseconds, which needs no date function per row. A span of whole days
+// is read from the daily counts the triggers of migration 0011 keep (a few
+// rows a day); any other from the messages.
 func (s *Store) Volume(ctx context.Context, from, to time.Time) (store.Volume, error) {
 	var v store.Volume
-	rows, err := s.read.QueryContext(ctx,
-		`SELECT created_at / ?, count(*), count(DISTINCT user_id) FROM messages
-		 WHERE created_at >= ? AND created_at < ? AND role = 'user'
-		 GROUP BY 1 ORDER BY 1`, microsPerDay, toDB(from), toDB(to))
+	days, agents, args := volumeDaysOfMessages, volumeAgentsOfMessages, []any{microsPerDay, toDB(from), toDB(to)}
+	if fromDay, toDay, ok := wholeDays(from, to); ok {
+		days, agents, args = volumeDays, volumeAgents, []any{fromDay, toDay}
+	}
+	rows, err := s.read.QueryContext(ctx, days, args...)
 	if err != nil {
 		return v, wrap("volume", err)
 	}
@@ -36,10 +61,7 @@ func (s *Store) Volume(ctx context.Context, from, to time.Time) (store.Volume, e
 	if err := rows.Err(); err != nil {
 		return v, wrap("volume", err)
 	}
-	rows, err = s.read.QueryContext(ctx,
-		`SELECT created_at / ?, agent_type, sum(1 - not_covered), sum(not_covered) FROM messages
-		 WHERE created_at >= ? AND created_at < ? AND role = 'assistant'
-		 GROUP BY 1, 2 ORDER BY 1, 2`, microsPerDay, toDB(from), toDB(to))
+	rows, err = s.read.QueryContext(ctx, agents, args...)
 	if err != nil {
 		return v, wrap("volume", err)
 	}
@@ -118,13 +140,42 @@ func (s *Store) RatedDown(ctx context.Context, from, to time.Time, limit int) ([
 	return out, nil
 }
 
+// recentDays reports whether [from, to) is a span of whole days that
+// reaches past every message stored, and returns its first day: a span
+// whose distinct readers of each page and section are the readers whose
+// latest question from it, or citation of it, is on that day or after
+// (insights_key_days.last_readers, migration 0011). Spans that end today
+// are such spans.
+func (s *Store) recentDays(ctx context.Context, from, to time.Time) (int64, bool, error) {
+	fromDay, _, ok := wholeDays(from, to)
+	if !ok {
+		return 0, false, nil
+	}
+	var newest sql.NullInt64
+	if err := s.read.QueryRowContext(ctx, `SELECT max(created_at) FROM messages`).Scan(&newest); err != nil {
+		return 0, false, err
+	}
+	return fromDay, !newest.Valid || newest.Int64 < toDB(to), nil
+}
+
 // PagesAskedFrom returns the pages readers asked the most questions from
-// in [from, to), most asked first.
+// in [from, to), most asked first. A span that ends after the newest
+// message (recentDays) is read from the counts per page and day; any other
+// from the questions.
 func (s *Store) PagesAskedFrom(ctx context.Context, from, to time.Time, limit int) ([]store.PageCount, error) {
-	rows, err := s.read.QueryContext(ctx,
-		`SELECT page, count(*), count(DISTINCT user_id) FROM messages
-		 WHERE created_at >= ? AND created_at < ? AND role = 'user' AND page <> ''
-		 GROUP BY page ORDER BY 2 DESC, page LIMIT ?`, toDB(from), toDB(to), limit)
+	fromDay, recent, err := s.recentDays(ctx, from, to)
+	if err != nil {
+		return nil, wrap("pages asked from", err)
+	}
+	q, args := `SELECT page, count(*), count(DISTINCT user_id) FROM messages
+		WHERE created_at >= ? AND created_at < ? AND role = 'user' AND page <> ''
+		GROUP BY page ORDER BY 2 DESC, page LIMIT ?`, []any{toDB(from), toDB(to), limit}
+	if recent {
+		q, args = `SELECT key, sum(n), sum(last_readers) FROM insights_key_days
+			WHERE kind = 'page' AND day >= ?
+			GROUP BY key HAVING sum(n) > 0 ORDER BY 2 DESC, key LIMIT ?`, []any{fromDay, limit}
+	}
+	rows, err := s.read.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, wrap("pages asked from", err)
 	}
@@ -144,13 +195,28 @@ func (s *Store) PagesAskedFrom(ctx context.Context, from, to time.Time, limit in
 }
 
 // SectionsCited returns the sections answers given in [from, to) cited the
-// most, most cited first.
+// most, most cited first. A span that ends after the newest message
+// (recentDays) is read from the counts per section and day; any other from
+// the citations.
 func (s *Store) SectionsCited(ctx context.Context, from, to time.Time, limit int) ([]store.SectionCount, error) {
-	rows, err := s.read.QueryContext(ctx,
-		`SELECT c.url, max(c.slug), max(c.heading), count(*), count(DISTINCT c.user_id)
-		 FROM citations c
-		 WHERE c.created_at >= ? AND c.created_at < ?
-		 GROUP BY c.url ORDER BY 4 DESC, c.url LIMIT ?`, toDB(from), toDB(to), limit)
+	fromDay, recent, err := s.recentDays(ctx, from, to)
+	if err != nil {
+		return nil, wrap("sections cited", err)
+	}
+	q, args := `SELECT c.url, max(c.slug), max(c.heading), count(*), count(DISTINCT c.user_id)
+		FROM citations c
+		WHERE c.created_at >= ? AND c.created_at < ?
+		GROUP BY c.url ORDER BY 4 DESC, c.url LIMIT ?`, []any{toDB(from), toDB(to), limit}
+	if recent {
+		q, args = `SELECT d.key,
+			(SELECT max(slug) FROM insights_section_names WHERE url = d.key AND day >= ?1),
+			(SELECT max(heading) FROM insights_section_names WHERE url = d.key AND day >= ?1),
+			sum(d.n), sum(d.last_readers)
+			FROM insights_key_days d
+			WHERE d.kind = 'section' AND d.day >= ?1
+			GROUP BY d.key HAVING sum(d.n) > 0 ORDER BY 4 DESC, d.key LIMIT ?2`, []any{fromDay, limit}
+	}
+	rows, err := s.read.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, wrap("sections cited", err)
 	}
