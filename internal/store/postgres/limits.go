@@ -113,31 +113,39 @@ func (l *Limits) DeleteExpired(ctx context.Context, now time.Time) (int64, error
 
 // AcquireSlot takes one of max places for an answer being written, named
 // id, until it is released or until expires (when its replica died); it
-// reports false when all are taken. A transaction-scoped advisory lock
-// makes the count and the insert one step across replicas.
+// reports false when all are taken. Places are numbered: one statement
+// picks a free or expired number at random and claims it, and the primary
+// key makes two replicas claiming the same number at once take it once.
+// The loser tries again, a few times, before it reports the places full.
 func (l *Limits) AcquireSlot(ctx context.Context, id string, max int, now, expires time.Time) (bool, error) {
-	tx, err := l.s.pool.Begin(ctx)
-	if err != nil {
-		return false, wrap("answer slot", err)
+	for range 4 {
+		var slot int
+		err := l.s.pool.QueryRow(ctx,
+			`INSERT INTO answer_slots AS a (slot, id, expires_us)
+			 SELECT n, $1, $3::bigint FROM generate_series(0, $4::integer - 1) n
+			 WHERE NOT EXISTS (SELECT 1 FROM answer_slots b WHERE b.slot = n AND b.expires_us >= $2::bigint)
+			 ORDER BY random() LIMIT 1
+			 ON CONFLICT (slot) DO UPDATE SET id = EXCLUDED.id, expires_us = EXCLUDED.expires_us
+			 WHERE a.expires_us < $2::bigint
+			 RETURNING slot`, id, now.UnixMicro(), expires.UnixMicro(), max).Scan(&slot)
+		if err == nil {
+			return true, nil
+		}
+		if !errors.Is(err, pgx.ErrNoRows) {
+			return false, wrap("answer slot", err)
+		}
+		var free bool
+		if err := l.s.pool.QueryRow(ctx,
+			`SELECT EXISTS (SELECT 1 FROM generate_series(0, $2::integer - 1) n
+			 WHERE NOT EXISTS (SELECT 1 FROM answer_slots b WHERE b.slot = n AND b.expires_us >= $1::bigint))`,
+			now.UnixMicro(), max).Scan(&free); err != nil {
+			return false, wrap("answer slot", err)
+		}
+		if !free {
+			return false, nil
+		}
 	}
-	defer tx.Rollback(ctx)
-	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, answerSlotsLockKey); err != nil {
-		return false, wrap("answer slot", err)
-	}
-	var taken int
-	if err := tx.QueryRow(ctx, `SELECT count(*) FROM answer_slots WHERE expires_us >= $1`, now.UnixMicro()).Scan(&taken); err != nil {
-		return false, wrap("answer slot", err)
-	}
-	if taken >= max {
-		return false, nil
-	}
-	if _, err := tx.Exec(ctx, `INSERT INTO answer_slots (id, expires_us) VALUES ($1, $2)`, id, expires.UnixMicro()); err != nil {
-		return false, wrap("answer slot", err)
-	}
-	if err := tx.Commit(ctx); err != nil {
-		return false, wrap("answer slot", err)
-	}
-	return true, nil
+	return false, nil
 }
 
 // ReleaseSlot gives the place id back.
@@ -147,7 +155,3 @@ func (l *Limits) ReleaseSlot(ctx context.Context, id string) error {
 	}
 	return nil
 }
-
-// answerSlotsLockKey is the advisory lock that serializes taking answer
-// slots; any number apart from the migrations' lock.
-const answerSlotsLockKey int64 = 0x6c656374_736c6f74 // "lectslot"

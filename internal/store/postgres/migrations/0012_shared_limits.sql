@@ -17,10 +17,12 @@ CREATE UNLOGGED TABLE rate_limits (
 
 CREATE INDEX rate_limits_expires_idx ON rate_limits (expires_us);
 
--- The answers being written, across replicas, for the bound on concurrent
--- answers (LECTERN_MAX_ANSWERS). A replica that dies leaves its rows to
--- expire.
+-- The places for answers being written, across replicas, for the bound on
+-- concurrent answers (LECTERN_MAX_ANSWERS): place numbers 0 to the bound
+-- minus one, so that the primary key itself keeps the count within it. A
+-- replica that dies leaves its places to expire.
 CREATE UNLOGGED TABLE answer_slots (
-    id         text   PRIMARY KEY,
-    expires_us bigint NOT NULL
+    slot       integer PRIMARY KEY,
+    id         text    NOT NULL UNIQUE, -- the answer holding it
+    expires_us bigint  NOT NULL
 );
