@@ -82,12 +82,13 @@ func (s *Store) Volume(ctx context.Context, from, to time.Time) (store.Volume, e
 }
 
 // NotCoveredQuestions returns the questions whose answer, given in [from,
-// to), said the book does not cover them, the most recent first.
+// to), said the book does not cover them, the most recent first: from the
+// copies migration 0011 keeps beside those answers.
 func (s *Store) NotCoveredQuestions(ctx context.Context, from, to time.Time, limit int) ([]store.AskedQuestion, error) {
 	rows, err := s.read.QueryContext(ctx,
-		`SELECT q.content, q.page, q.user_id, q.created_at FROM messages a JOIN messages q ON q.id = a.parent_id
-		 WHERE a.not_covered = 1 AND a.created_at >= ? AND a.created_at < ?
-		 ORDER BY a.created_at DESC LIMIT ?`, toDB(from), toDB(to), limit)
+		`SELECT question, page, user_id, asked_at FROM insights_not_covered
+		 WHERE answered_at >= ? AND answered_at < ?
+		 ORDER BY answered_at DESC LIMIT ?`, toDB(from), toDB(to), limit)
 	if err != nil {
 		return nil, wrap("not covered questions", err)
 	}

@@ -4,23 +4,34 @@
 -- questions": at that size reading the questions themselves took seconds,
 -- through any index).
 --
--- Two indexes serve the views that list rows, and five tables count what
--- the others show. The tables are kept by triggers on messages and
--- citations, in the transaction that writes or deletes the rows, so they
--- are always exact, and a deleted conversation or account takes its counts
--- along (the cascades fire the triggers). Days are numbered from
--- 1970-01-01, UTC: created_at / 86400000000.
+-- An index serves the answers rated down; tables hold the rest: counts per
+-- day, and a copy of each question the book did not cover beside its
+-- answer. The tables are kept by triggers on messages and citations, in
+-- the transaction that writes or deletes the rows, so they are always
+-- exact, and a deleted conversation or account takes its rows along (the
+-- cascades fire the triggers). Days are numbered from 1970-01-01, UTC:
+-- created_at / 86400000000.
 
 -- RatedDown: the span's ratings down, newest first, without reading every
 -- rating and its answer.
 CREATE INDEX message_feedback_down_idx ON message_feedback (updated_at) WHERE rating = 'down';
 
--- NotCoveredQuestions: the answers that did not cover their question, with
--- the question's id, so that each is found without reading the answer
--- (not_covered too: SQLite reads the index alone only when it holds every
--- column the query names).
-DROP INDEX messages_not_covered_idx;
-CREATE INDEX messages_not_covered_idx ON messages (created_at, parent_id, not_covered) WHERE not_covered = 1;
+-- NotCoveredQuestions: each answer that did not cover its question, with
+-- the question, so that the most recent are read in order from one small
+-- table instead of looking up each question among all the messages. An
+-- answer is stored after its question, as the chat service does.
+CREATE TABLE insights_not_covered (
+    answer_id   TEXT    NOT NULL PRIMARY KEY,
+    answered_at INTEGER NOT NULL,
+    question_id TEXT    NOT NULL,
+    question    TEXT    NOT NULL,
+    page        TEXT    NOT NULL,
+    user_id     TEXT    NOT NULL,
+    asked_at    INTEGER NOT NULL
+) STRICT;
+
+CREATE INDEX insights_not_covered_answered_at_idx ON insights_not_covered (answered_at);
+CREATE INDEX insights_not_covered_question_idx ON insights_not_covered (question_id);
 
 -- Volume: each reader's questions per day, so that the day's readers are
 -- counted when a reader's first question of the day comes and when their
@@ -164,6 +175,19 @@ BEGIN
     WHERE kind = 'page' AND key = OLD.page AND day = OLD.created_at / 86400000000 AND n = 0 AND last_readers = 0;
 END;
 
+-- An answer that did not cover its question: a copy of the question; gone
+-- with the answer or the question.
+CREATE TRIGGER insights_not_covered_added AFTER INSERT ON messages WHEN NEW.not_covered = 1
+BEGIN
+    INSERT INTO insights_not_covered (answer_id, answered_at, question_id, question, page, user_id, asked_at)
+    SELECT NEW.id, NEW.created_at, q.id, q.content, q.page, q.user_id, q.created_at FROM messages q WHERE q.id = NEW.parent_id;
+END;
+
+CREATE TRIGGER insights_not_covered_removed AFTER DELETE ON messages WHEN OLD.not_covered = 1 OR OLD.role = 'user'
+BEGIN
+    DELETE FROM insights_not_covered WHERE answer_id = OLD.id OR question_id = OLD.id;
+END;
+
 -- An answer: one more for its day and agent.
 CREATE TRIGGER insights_answer_added AFTER INSERT ON messages WHEN NEW.role = 'assistant'
 BEGIN
@@ -263,6 +287,11 @@ BEGIN
     DELETE FROM insights_key_readers;
     DELETE FROM insights_key_days;
     DELETE FROM insights_section_names;
+    DELETE FROM insights_not_covered;
+
+    INSERT INTO insights_not_covered (answer_id, answered_at, question_id, question, page, user_id, asked_at)
+    SELECT a.id, a.created_at, q.id, q.content, q.page, q.user_id, q.created_at
+    FROM messages a JOIN messages q ON q.id = a.parent_id WHERE a.not_covered = 1;
 
     INSERT INTO insights_reader_days (day, user_id, questions)
     SELECT created_at / 86400000000, user_id, count(*) FROM messages WHERE role = 'user' GROUP BY 1, 2;
