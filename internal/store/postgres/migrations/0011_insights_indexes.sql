@@ -318,7 +318,8 @@ CREATE FUNCTION insights_rebuild() RETURNS void LANGUAGE sql AS $$
 
     INSERT INTO insights_not_covered (answer_id, answered_at, question_id, question, page, user_id, asked_at)
     SELECT a.id, a.created_at, q.id, q.content, q.page, q.user_id, q.created_at
-    FROM messages a JOIN messages q ON q.id = a.parent_id WHERE a.not_covered;
+    FROM messages a JOIN messages q ON q.id = a.parent_id WHERE a.not_covered
+    ORDER BY a.created_at; -- stored in time order, as the trigger stores them
 
     INSERT INTO insights_reader_days (day, user_id, questions)
     SELECT insights_day(created_at), user_id, count(*) FROM messages WHERE role = 'user' GROUP BY 1, 2;

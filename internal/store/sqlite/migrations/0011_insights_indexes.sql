@@ -291,7 +291,8 @@ BEGIN
 
     INSERT INTO insights_not_covered (answer_id, answered_at, question_id, question, page, user_id, asked_at)
     SELECT a.id, a.created_at, q.id, q.content, q.page, q.user_id, q.created_at
-    FROM messages a JOIN messages q ON q.id = a.parent_id WHERE a.not_covered = 1;
+    FROM messages a JOIN messages q ON q.id = a.parent_id WHERE a.not_covered = 1
+    ORDER BY a.created_at; -- stored in time order, as the trigger stores them
 
     INSERT INTO insights_reader_days (day, user_id, questions)
     SELECT created_at / 86400000000, user_id, count(*) FROM messages WHERE role = 'user' GROUP BY 1, 2;
