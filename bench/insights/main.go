@@ -539,11 +539,11 @@ func (p *pgDB) bulk(ctx context.Context, load func() error) error {
 	return err
 }
 
-// settle vacuums and analyzes the tables, as autovacuum would after a bulk
-// of inserts: the planner gets statistics and index-only scans a visibility
-// map.
+// settle vacuums and analyzes the database, as autovacuum would after a
+// bulk of inserts: the planner gets statistics and index-only scans a
+// visibility map.
 func (p *pgDB) settle(ctx context.Context) error {
-	_, err := p.pool.Exec(ctx, `VACUUM (ANALYZE) users, conversations, messages, message_feedback, citations`)
+	_, err := p.pool.Exec(ctx, `VACUUM (ANALYZE)`)
 	return err
 }
 
