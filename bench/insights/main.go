@@ -8,7 +8,9 @@
 // is the product's, then seeds it with bulk SQL straight into the real
 // tables: readers, their conversations, one question and one answer per
 // turn spread over the last -days days, the citations the answers' sources
-// give (filled by the schema's own trigger) and the readers' ratings. A
+// give (filled by the schema's own trigger) and the readers' ratings. The
+// insights' own triggers (migration 0011) are set aside while the messages
+// load, and insights_rebuild counts what they would have counted, once. A
 // database already seeded with the same parameters is reused, so the timing
 // can be repeated; -reseed seeds it again from scratch (on SQLite by
 // removing the file, on PostgreSQL by emptying the readers' tables).
