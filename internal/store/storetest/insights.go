@@ -100,6 +100,7 @@ func insightsTests() []test {
 			answer(ada, day.Add(time.Hour), "["+intro+","+api+"]")
 			answer(bo, day.Add(2*time.Hour), "["+intro+"]")
 			answer(bo, day.Add(3*time.Hour), `[{"slug": "old-shape"}, {"book": "b1"}, 7]`) // no url: the page's; no slug: no section
+			answer(bo, day.Add(3*time.Hour), `{"slug": "not-a-list", "url": "/docs/x"}`)   // not a list of sources: none
 			gone := answer(ada, day.Add(4*time.Hour), "["+api+"]")
 			answer(ada, day.AddDate(0, 0, 1), "["+api+"]") // after the span
 			noErr(t, "DeleteConversation", s.DeleteConversation(t.Context(), ada.ID, gone.ID))

@@ -20,7 +20,7 @@ CREATE TABLE citations (
 CREATE INDEX citations_created_at_idx ON citations (created_at);
 
 CREATE TRIGGER messages_citations AFTER INSERT ON messages
-WHEN NEW.sources IS NOT NULL AND NEW.role = 'assistant'
+WHEN NEW.sources IS NOT NULL AND NEW.role = 'assistant' AND json_type(NEW.sources) = 'array'
 BEGIN
     INSERT INTO citations (message_id, user_id, rank, slug, url, heading, created_at)
     SELECT NEW.id, NEW.user_id, CAST(j.key AS INTEGER), json_extract(j.value, '$.slug'),
@@ -35,4 +35,4 @@ SELECT m.id, m.user_id, CAST(j.key AS INTEGER), json_extract(j.value, '$.slug'),
        coalesce(nullif(json_extract(j.value, '$.url'), ''), '/docs/' || json_extract(j.value, '$.slug')),
        ifnull(json_extract(j.value, '$.heading'), ''), m.created_at
 FROM messages m, json_each(m.sources) j
-WHERE m.sources IS NOT NULL AND m.role = 'assistant' AND json_type(j.value) = 'object' AND ifnull(json_extract(j.value, '$.slug'), '') <> '';
+WHERE m.sources IS NOT NULL AND m.role = 'assistant' AND json_type(m.sources) = 'array' AND json_type(j.value) = 'object' AND ifnull(json_extract(j.value, '$.slug'), '') <> '';
