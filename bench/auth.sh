@@ -3,8 +3,9 @@
 # (interop/betterauth/server.mjs: better-auth with its jwt() plugin, an
 # in-memory database, rate limits off) on this machine, the same wrk
 # settings against both, for each signing algorithm: GET /api/auth/get-session
-# (whose set-auth-jwt header carries a JWT), GET /api/auth/token and
-# GET /api/auth/jwks, one signed-in reader's cookie on every request.
+# (whose set-auth-jwt header carries a JWT) and GET /api/auth/token with one
+# signed-in reader's cookie, as a browser sends them, and GET /api/auth/jwks
+# without, as a verifying server fetches it.
 # Prints a Markdown table with the ratio of the two.
 #
 #   bash bench/auth.sh                 # RS256 and EdDSA, 10 s per endpoint
@@ -39,9 +40,12 @@ signup() {
 		"$1/api/auth/sign-up/email" | tr -d '\r' | sed -n 's/^[Ss]et-[Cc]ookie: \(better-auth\.session_token=[^;]*\).*/\1/p' | head -1
 }
 
-# rate URL COOKIE: requests per second wrk sustains on URL.
+# rate URL [COOKIE]: requests per second wrk sustains on URL, with the
+# session cookie and the page's Origin when COOKIE is given.
 rate() {
-	wrk -t"$threads" -c"$conns" -d"$duration" -H "Cookie: $2" -H "Origin: ${1%%/api/*}" "$1" |
+	local headers=()
+	[ -z "${2:-}" ] || headers=(-H "Cookie: $2" -H "Origin: ${1%%/api/*}")
+	wrk -t"$threads" -c"$conns" -d"$duration" "${headers[@]}" "$1" |
 		awk '/^Requests\/sec:/ { printf "%.0f", $2 } /Non-2xx/ { bad = 1 } END { if (bad) printf " (errors)" }'
 }
 
@@ -69,10 +73,12 @@ for alg in "${algs[@]}"; do
 	curl -fsS -H "Cookie: $lt_cookie" "$lt/api/auth/token" >/dev/null
 
 	for ep in get-session token jwks; do
+		bc="$ba_cookie" lc="$lt_cookie"
+		[ "$ep" != jwks ] || bc="" lc=""
 		echo "   $ep: Better Auth…"
-		b="$(rate "$ba/api/auth/$ep" "$ba_cookie")"
+		b="$(rate "$ba/api/auth/$ep" "$bc")"
 		echo "   $ep: Lectern…"
-		l="$(rate "$lt/api/auth/$ep" "$lt_cookie")"
+		l="$(rate "$lt/api/auth/$ep" "$lc")"
 		ratio="$(python3 -c "import sys; b, l = float('${b%% *}'), float('${l%% *}'); print(f'{l / b:.1f}×' if b else '–')")"
 		rows+=("| $alg | \`GET /api/auth/$ep\` | $l | $b | $ratio |")
 	done
