@@ -27,6 +27,9 @@ go build -o "$OUT/lectern" ./cmd/lectern
 env=(LECTERN_ADDR="127.0.0.1:$PORT" LECTERN_DATA_DIR="$OUT/data"
 	LECTERN_METRICS_ADDR="127.0.0.1:$MPORT" LECTERN_PPROF=on
 	LECTERN_AUTH_RATE_LIMIT=off LECTERN_CHAT_RATE_LIMIT=off LECTERN_CHAT_DAILY_BUDGET=off
+	# Closed-loop readers may all ask at once: measure the server, not the
+	# bound on answers written at once (64, shared across replicas).
+	LECTERN_MAX_ANSWERS=1000
 	LECTERN_SECRET="load-benchmark-secret-not-for-production-use")
 db=""
 if [ "$engine" = postgres ]; then
