@@ -3,7 +3,6 @@ package insights
 import (
 	"context"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -17,8 +16,8 @@ type Store interface {
 	Volume(ctx context.Context, from, to time.Time) (store.Volume, error)
 	NotCoveredQuestions(ctx context.Context, from, to time.Time, limit int) ([]store.AskedQuestion, error)
 	RatedDown(ctx context.Context, from, to time.Time, limit int) ([]store.RatedAnswer, error)
-	PagesAskedFrom(ctx context.Context, from, to time.Time, limit int) ([]store.PageCount, error)
-	SectionsCited(ctx context.Context, from, to time.Time, limit int) ([]store.SectionCount, error)
+	PagesAskedFrom(ctx context.Context, from, to time.Time, minReaders, limit int) ([]store.PageCount, error)
+	SectionsCited(ctx context.Context, from, to time.Time, minReaders, limit int) ([]store.SectionCount, error)
 }
 
 // Options configures a Service.
@@ -53,7 +52,7 @@ func New(st Store, opt Options) *Service {
 	if opt.Analyze == nil {
 		opt.Analyze = func(s string) []string { return strings.Fields(strings.ToLower(s)) }
 	}
-	return &Service{st: st, roles: NewRoles(st, opt.AdminEmails, opt.Now), analyze: opt.Analyze, minReaders: opt.MinReaders, now: opt.Now}
+	return &Service{st: st, roles: NewRoles(st, opt.AdminEmails, opt.Now), analyze: opt.Analyze, minReaders: max(opt.MinReaders, 1), now: opt.Now}
 }
 
 // ErrNotOwner refuses a reader: as for any unknown route, nothing says
@@ -183,8 +182,7 @@ const MaxPages = 100
 // asked the most questions from in the span, most asked first.
 func (s *Service) PagesAskedFrom(ctx context.Context, userID, from, to string) (Span, []store.PageCount, error) {
 	return read(ctx, s, userID, from, to, "the pages asked from", func(sp Span) ([]store.PageCount, error) {
-		pages, err := s.st.PagesAskedFrom(ctx, sp.From, sp.To, MaxPages)
-		return slices.DeleteFunc(pages, func(p store.PageCount) bool { return p.Readers < int64(s.minReaders) }), err
+		return s.st.PagesAskedFrom(ctx, sp.From, sp.To, s.minReaders, MaxPages)
 	})
 }
 
@@ -192,7 +190,6 @@ func (s *Service) PagesAskedFrom(ctx context.Context, userID, from, to string) (
 // the span's answers cited the most, most cited first.
 func (s *Service) SectionsCited(ctx context.Context, userID, from, to string) (Span, []store.SectionCount, error) {
 	return read(ctx, s, userID, from, to, "the sections cited", func(sp Span) ([]store.SectionCount, error) {
-		sections, err := s.st.SectionsCited(ctx, sp.From, sp.To, MaxPages)
-		return slices.DeleteFunc(sections, func(c store.SectionCount) bool { return c.Readers < int64(s.minReaders) }), err
+		return s.st.SectionsCited(ctx, sp.From, sp.To, s.minReaders, MaxPages)
 	})
 }

@@ -364,13 +364,14 @@ type Store interface {
 	// RatedDown returns the answers rated down in [from, to), with their
 	// questions: the most recently rated first, at most limit.
 	RatedDown(ctx context.Context, from, to time.Time, limit int) ([]RatedAnswer, error)
-	// PagesAskedFrom returns the pages readers asked the most questions
-	// from in [from, to), at most limit, most asked first (questions
-	// asked from no page are left out).
-	PagesAskedFrom(ctx context.Context, from, to time.Time, limit int) ([]PageCount, error)
+	// PagesAskedFrom returns the pages at least minReaders distinct
+	// readers asked from in [from, to), at most limit, most asked first
+	// (questions asked from no page are left out).
+	PagesAskedFrom(ctx context.Context, from, to time.Time, minReaders, limit int) ([]PageCount, error)
 	// SectionsCited returns the sections of the book cited the most by
-	// answers given in [from, to), most cited first, at most limit.
-	SectionsCited(ctx context.Context, from, to time.Time, limit int) ([]SectionCount, error)
+	// answers given in [from, to) to at least minReaders distinct readers,
+	// most cited first, at most limit.
+	SectionsCited(ctx context.Context, from, to time.Time, minReaders, limit int) ([]SectionCount, error)
 
 	// ApplyBook writes one ingestion of a book in a single transaction: the
 	// book row (inserted or updated; CreatedAt kept on update), every

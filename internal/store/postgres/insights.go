@@ -155,18 +155,18 @@ func (s *Store) recentDays(ctx context.Context, from, to time.Time) (int64, bool
 // in [from, to), most asked first. A span that ends after the newest
 // message (recentDays) is read from the counts per page and day; any other
 // from the questions.
-func (s *Store) PagesAskedFrom(ctx context.Context, from, to time.Time, limit int) ([]store.PageCount, error) {
+func (s *Store) PagesAskedFrom(ctx context.Context, from, to time.Time, minReaders, limit int) ([]store.PageCount, error) {
 	fromDay, recent, err := s.recentDays(ctx, from, to)
 	if err != nil {
 		return nil, wrap("pages asked from", err)
 	}
 	q, args := `SELECT page, count(*), count(DISTINCT user_id) FROM messages
 		WHERE created_at >= $1 AND created_at < $2 AND role = 'user' AND page <> ''
-		GROUP BY page ORDER BY 2 DESC, page LIMIT $3`, []any{from, to, limit}
+		GROUP BY page HAVING count(DISTINCT user_id) >= $4 ORDER BY 2 DESC, page LIMIT $3`, []any{from, to, limit, minReaders}
 	if recent {
 		q, args = `SELECT key, sum(n), sum(last_readers) FROM insights_key_days
 			WHERE kind = 'page' AND day >= $1
-			GROUP BY key HAVING sum(n) > 0 ORDER BY 2 DESC, key LIMIT $2`, []any{fromDay, limit}
+			GROUP BY key HAVING sum(n) > 0 AND sum(last_readers) >= $3 ORDER BY 2 DESC, key LIMIT $2`, []any{fromDay, limit, minReaders}
 	}
 	rows, err := s.pool.Query(ctx, q, args...)
 	if err != nil {
@@ -191,7 +191,7 @@ func (s *Store) PagesAskedFrom(ctx context.Context, from, to time.Time, limit in
 // most, most cited first. A span that ends after the newest message
 // (recentDays) is read from the counts per section and day; any other from
 // the citations.
-func (s *Store) SectionsCited(ctx context.Context, from, to time.Time, limit int) ([]store.SectionCount, error) {
+func (s *Store) SectionsCited(ctx context.Context, from, to time.Time, minReaders, limit int) ([]store.SectionCount, error) {
 	fromDay, recent, err := s.recentDays(ctx, from, to)
 	if err != nil {
 		return nil, wrap("sections cited", err)
@@ -199,15 +199,15 @@ func (s *Store) SectionsCited(ctx context.Context, from, to time.Time, limit int
 	q, args := `SELECT c.url, max(c.slug), max(c.heading), count(*), count(DISTINCT c.user_id)
 		FROM citations c
 		WHERE c.created_at >= $1 AND c.created_at < $2
-		GROUP BY c.url ORDER BY 4 DESC, c.url LIMIT $3`, []any{from, to, limit}
+		GROUP BY c.url HAVING count(DISTINCT c.user_id) >= $4 ORDER BY 4 DESC, c.url LIMIT $3`, []any{from, to, limit, minReaders}
 	if recent {
 		q, args = `SELECT d.key, names.slug, names.heading, d.n, d.readers
 			FROM (SELECT key, sum(n) AS n, sum(last_readers) AS readers FROM insights_key_days
 			      WHERE kind = 'section' AND day >= $1
-			      GROUP BY key HAVING sum(n) > 0 ORDER BY 2 DESC, key LIMIT $2) d,
+			      GROUP BY key HAVING sum(n) > 0 AND sum(last_readers) >= $3 ORDER BY 2 DESC, key LIMIT $2) d,
 			LATERAL (SELECT max(slug) AS slug, max(heading) AS heading FROM insights_section_names
 			         WHERE url = d.key AND day >= $1) names
-			ORDER BY d.n DESC, d.key`, []any{fromDay, limit}
+			ORDER BY d.n DESC, d.key`, []any{fromDay, limit, minReaders}
 	}
 	rows, err := s.pool.Query(ctx, q, args...)
 	if err != nil {

@@ -163,18 +163,18 @@ func (s *Store) recentDays(ctx context.Context, from, to time.Time) (int64, bool
 // in [from, to), most asked first. A span that ends after the newest
 // message (recentDays) is read from the counts per page and day; any other
 // from the questions.
-func (s *Store) PagesAskedFrom(ctx context.Context, from, to time.Time, limit int) ([]store.PageCount, error) {
+func (s *Store) PagesAskedFrom(ctx context.Context, from, to time.Time, minReaders, limit int) ([]store.PageCount, error) {
 	fromDay, recent, err := s.recentDays(ctx, from, to)
 	if err != nil {
 		return nil, wrap("pages asked from", err)
 	}
 	q, args := `SELECT page, count(*), count(DISTINCT user_id) FROM messages
 		WHERE created_at >= ? AND created_at < ? AND role = 'user' AND page <> ''
-		GROUP BY page ORDER BY 2 DESC, page LIMIT ?`, []any{toDB(from), toDB(to), limit}
+		GROUP BY page HAVING count(DISTINCT user_id) >= ? ORDER BY 2 DESC, page LIMIT ?`, []any{toDB(from), toDB(to), minReaders, limit}
 	if recent {
 		q, args = `SELECT key, sum(n), sum(last_readers) FROM insights_key_days
 			WHERE kind = 'page' AND day >= ?
-			GROUP BY key HAVING sum(n) > 0 ORDER BY 2 DESC, key LIMIT ?`, []any{fromDay, limit}
+			GROUP BY key HAVING sum(n) > 0 AND sum(last_readers) >= ? ORDER BY 2 DESC, key LIMIT ?`, []any{fromDay, minReaders, limit}
 	}
 	rows, err := s.read.QueryContext(ctx, q, args...)
 	if err != nil {
@@ -199,7 +199,7 @@ func (s *Store) PagesAskedFrom(ctx context.Context, from, to time.Time, limit in
 // most, most cited first. A span that ends after the newest message
 // (recentDays) is read from the counts per section and day; any other from
 // the citations.
-func (s *Store) SectionsCited(ctx context.Context, from, to time.Time, limit int) ([]store.SectionCount, error) {
+func (s *Store) SectionsCited(ctx context.Context, from, to time.Time, minReaders, limit int) ([]store.SectionCount, error) {
 	fromDay, recent, err := s.recentDays(ctx, from, to)
 	if err != nil {
 		return nil, wrap("sections cited", err)
@@ -207,7 +207,7 @@ func (s *Store) SectionsCited(ctx context.Context, from, to time.Time, limit int
 	q, args := `SELECT c.url, max(c.slug), max(c.heading), count(*), count(DISTINCT c.user_id)
 		FROM citations c
 		WHERE c.created_at >= ? AND c.created_at < ?
-		GROUP BY c.url ORDER BY 4 DESC, c.url LIMIT ?`, []any{toDB(from), toDB(to), limit}
+		GROUP BY c.url HAVING count(DISTINCT c.user_id) >= ? ORDER BY 4 DESC, c.url LIMIT ?`, []any{toDB(from), toDB(to), minReaders, limit}
 	if recent {
 		q, args = `SELECT d.key,
 			(SELECT max(slug) FROM insights_section_names WHERE url = d.key AND day >= ?1),
@@ -215,7 +215,7 @@ func (s *Store) SectionsCited(ctx context.Context, from, to time.Time, limit int
 			sum(d.n), sum(d.last_readers)
 			FROM insights_key_days d
 			WHERE d.kind = 'section' AND d.day >= ?1
-			GROUP BY d.key HAVING sum(d.n) > 0 ORDER BY 4 DESC, d.key LIMIT ?2`, []any{fromDay, limit}
+			GROUP BY d.key HAVING sum(d.n) > 0 AND sum(d.last_readers) >= ?3 ORDER BY 4 DESC, d.key LIMIT ?2`, []any{fromDay, limit, minReaders}
 	}
 	rows, err := s.read.QueryContext(ctx, q, args...)
 	if err != nil {

@@ -48,10 +48,19 @@ func insightsTests() []test {
 				t.Errorf("Volume:\n got %s\nwant %s", got, want)
 			}
 
-			pages, err := s.PagesAskedFrom(t.Context(), day1, day3, 10)
+			pages, err := s.PagesAskedFrom(t.Context(), day1, day3, 1, 10)
 			noErr(t, "PagesAskedFrom", err)
 			if want := []store.PageCount{{Page: "/docs/a", Questions: 4, Readers: 2}}; fmt.Sprint(pages) != fmt.Sprint(want) {
 				t.Errorf("PagesAskedFrom = %+v, want %+v", pages, want)
+			}
+			// A page fewer readers than asked for asked from is left out, in a
+			// past span and in one that reaches the newest question alike.
+			for _, to := range []time.Time{day3, day3.AddDate(0, 0, 1)} {
+				for minReaders, want := range map[int]int{2: 1, 3: 0} {
+					if pages, err := s.PagesAskedFrom(t.Context(), day1, to, minReaders, 10); err != nil || len(pages) != want {
+						t.Errorf("PagesAskedFrom to %v by %d readers at least = %+v, %v; want %d pages", to, minReaders, pages, err, want)
+					}
+				}
 			}
 
 			nc, err := s.NotCoveredQuestions(t.Context(), day1, day3, 10)
@@ -70,7 +79,7 @@ func insightsTests() []test {
 			if got != want {
 				t.Errorf("Volume after a reader deleted their account:\n got %s\nwant %s", got, want)
 			}
-			pages, err = s.PagesAskedFrom(t.Context(), day1, day3, 10)
+			pages, err = s.PagesAskedFrom(t.Context(), day1, day3, 1, 10)
 			noErr(t, "PagesAskedFrom", err)
 			if want := []store.PageCount{{Page: "/docs/a", Questions: 2, Readers: 1}}; fmt.Sprint(pages) != fmt.Sprint(want) {
 				t.Errorf("PagesAskedFrom after a reader deleted their account = %+v, want %+v", pages, want)
@@ -79,7 +88,7 @@ func insightsTests() []test {
 			if nc, err := s.NotCoveredQuestions(t.Context(), day1, day3, 10); err != nil || len(nc) != 0 {
 				t.Errorf("NotCoveredQuestions after its reader deleted their account = %+v, %v", nc, err)
 			}
-			if pages, err := s.PagesAskedFrom(t.Context(), day1, day3, 10); err != nil || len(pages) != 0 {
+			if pages, err := s.PagesAskedFrom(t.Context(), day1, day3, 1, 10); err != nil || len(pages) != 0 {
 				t.Errorf("PagesAskedFrom after every reader deleted their account = %+v, %v", pages, err)
 			}
 		}},
@@ -105,7 +114,7 @@ func insightsTests() []test {
 			answer(ada, day.AddDate(0, 0, 1), "["+api+"]") // after the span
 			noErr(t, "DeleteConversation", s.DeleteConversation(t.Context(), ada.ID, gone.ID))
 
-			got, err := s.SectionsCited(t.Context(), day, day.AddDate(0, 0, 1), 10)
+			got, err := s.SectionsCited(t.Context(), day, day.AddDate(0, 0, 1), 1, 10)
 			noErr(t, "SectionsCited", err)
 			want := []store.SectionCount{
 				{URL: "/docs/intro#setup", Slug: "intro", Heading: "Setup", Citations: 2, Readers: 2},
@@ -115,11 +124,18 @@ func insightsTests() []test {
 			if fmt.Sprint(got) != fmt.Sprint(want) {
 				t.Errorf("SectionsCited =\n %+v\nwant\n %+v", got, want)
 			}
-			if got, err := s.SectionsCited(t.Context(), day, day.AddDate(0, 0, 1), 1); err != nil || len(got) != 1 || got[0].Slug != "intro" {
+			if got, err := s.SectionsCited(t.Context(), day, day.AddDate(0, 0, 1), 1, 1); err != nil || len(got) != 1 || got[0].Slug != "intro" {
 				t.Errorf("SectionsCited with limit 1 = %+v, %v; want the most cited", got, err)
 			}
+			// Fewer readers than asked for: left out, in a past span and in
+			// one that reaches the newest answer alike.
+			for _, to := range []time.Time{day.AddDate(0, 0, 1), day.AddDate(0, 0, 2)} {
+				if got, err := s.SectionsCited(t.Context(), day, to, 2, 10); err != nil || len(got) != 1 || got[0].Slug != "intro" {
+					t.Errorf("SectionsCited to %v by 2 readers at least = %+v, %v; want the one section two readers got", to, got, err)
+				}
+			}
 			noErr(t, "DeleteUser", s.DeleteUser(t.Context(), bo.ID))
-			got, err = s.SectionsCited(t.Context(), day, day.AddDate(0, 0, 1), 10)
+			got, err = s.SectionsCited(t.Context(), day, day.AddDate(0, 0, 1), 1, 10)
 			noErr(t, "SectionsCited", err)
 			if want := []store.SectionCount{{URL: "/docs/api", Slug: "api", Citations: 1, Readers: 1}, {URL: "/docs/intro#setup", Slug: "intro", Heading: "Setup", Citations: 1, Readers: 1}}; fmt.Sprint(got) != fmt.Sprint(want) {
 				t.Errorf("SectionsCited after a reader deleted their account =\n %+v\nwant\n %+v", got, want)
