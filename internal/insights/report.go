@@ -235,10 +235,12 @@ func citedReport(sp Span, sections []store.SectionCount) *CitedReport {
 // agent's answers and "not covered" answers.
 func (r *VolumeReport) WriteCSV(w io.Writer) error {
 	var agents []string
+	byDay := map[[2]string]AgentRow{} // day, agent
 	for _, a := range r.Agents {
 		if !slices.Contains(agents, a.Agent) {
 			agents = append(agents, a.Agent)
 		}
+		byDay[[2]string{a.Day, a.Agent}] = a
 	}
 	slices.Sort(agents)
 	head := []string{"day", "questions", "readers"}
@@ -249,13 +251,8 @@ func (r *VolumeReport) WriteCSV(w io.Writer) error {
 	for _, d := range r.Days {
 		row := []string{d.Day, itoa(d.Questions), itoa(d.Readers)}
 		for _, agent := range agents {
-			var answered, notCovered int64
-			for _, a := range r.Agents {
-				if a.Day == d.Day && a.Agent == agent {
-					answered, notCovered = a.Answered, a.NotCovered
-				}
-			}
-			row = append(row, itoa(answered), itoa(notCovered))
+			a := byDay[[2]string{d.Day, agent}]
+			row = append(row, itoa(a.Answered), itoa(a.NotCovered))
 		}
 		rows = append(rows, row)
 	}

@@ -116,24 +116,21 @@ func (s *Server) insightsPage(w http.ResponseWriter, r *http.Request) {
 	}
 	q := r.URL.Query()
 	from, to := q.Get("from"), q.Get("to")
+	// The views are read at once: the page takes as long as the slowest.
 	reports := map[insights.View]insights.Report{}
-	errs := map[insights.View]error{}
-	var mu sync.Mutex
+	read := make([]insights.Report, len(insights.Views))
+	errs := make([]error, len(insights.Views))
 	var wg sync.WaitGroup
-	for _, v := range insights.Views {
-		wg.Go(func() {
-			rep, err := s.opt.Insights.Report(r.Context(), user, v, from, to)
-			mu.Lock()
-			reports[v], errs[v] = rep, err
-			mu.Unlock()
-		})
+	for i, v := range insights.Views {
+		wg.Go(func() { read[i], errs[i] = s.opt.Insights.Report(r.Context(), user, v, from, to) })
 	}
 	wg.Wait()
-	for _, v := range insights.Views {
-		if err := errs[v]; err != nil {
-			s.insightsFailed(w, r, err)
-			return
-		}
+	if err := errors.Join(errs...); err != nil {
+		s.insightsFailed(w, r, err)
+		return
+	}
+	for i, v := range insights.Views {
+		reports[v] = read[i]
 	}
 	vol := reports[insights.ViewVolume].(*insights.VolumeReport)
 	v := insightsView{

@@ -116,33 +116,28 @@ func (l *Limits) DeleteExpired(ctx context.Context, now time.Time) (int64, error
 // reports false when all are taken. Places are numbered: one statement
 // picks a free or expired number at random and claims it, and the primary
 // key makes two replicas claiming the same number at once take it once.
-// The loser tries again, a few times, before it reports the places full.
+// The loser tries again, a few times, while there are free places.
 func (l *Limits) AcquireSlot(ctx context.Context, id string, max int, now, expires time.Time) (bool, error) {
 	for range 4 {
-		var slot int
+		var free, claimed bool
 		err := l.s.pool.QueryRow(ctx,
-			`INSERT INTO answer_slots AS a (slot, id, expires_us)
-			 SELECT n, $1, $3::bigint FROM generate_series(0, $4::integer - 1) n
-			 WHERE NOT EXISTS (SELECT 1 FROM answer_slots b WHERE b.slot = n AND b.expires_us >= $2::bigint)
-			 ORDER BY random() LIMIT 1
-			 ON CONFLICT (slot) DO UPDATE SET id = EXCLUDED.id, expires_us = EXCLUDED.expires_us
-			 WHERE a.expires_us < $2::bigint
-			 RETURNING slot`, id, now.UnixMicro(), expires.UnixMicro(), max).Scan(&slot)
-		if err == nil {
-			return true, nil
-		}
-		if !errors.Is(err, pgx.ErrNoRows) {
+			`WITH free AS (
+			   SELECT n FROM generate_series(0, $4::integer - 1) n
+			   WHERE NOT EXISTS (SELECT 1 FROM answer_slots b WHERE b.slot = n AND b.expires_us >= $2::bigint)
+			   ORDER BY random() LIMIT 1
+			 ), claimed AS (
+			   INSERT INTO answer_slots AS a (slot, id, expires_us) SELECT n, $1, $3::bigint FROM free
+			   ON CONFLICT (slot) DO UPDATE SET id = EXCLUDED.id, expires_us = EXCLUDED.expires_us
+			   WHERE a.expires_us < $2::bigint
+			   RETURNING slot
+			 )
+			 SELECT EXISTS (SELECT 1 FROM free), EXISTS (SELECT 1 FROM claimed)`,
+			id, now.UnixMicro(), expires.UnixMicro(), max).Scan(&free, &claimed)
+		if err != nil {
 			return false, wrap("answer slot", err)
 		}
-		var free bool
-		if err := l.s.pool.QueryRow(ctx,
-			`SELECT EXISTS (SELECT 1 FROM generate_series(0, $2::integer - 1) n
-			 WHERE NOT EXISTS (SELECT 1 FROM answer_slots b WHERE b.slot = n AND b.expires_us >= $1::bigint))`,
-			now.UnixMicro(), max).Scan(&free); err != nil {
-			return false, wrap("answer slot", err)
-		}
-		if !free {
-			return false, nil
+		if claimed || !free {
+			return claimed, nil
 		}
 	}
 	return false, nil
