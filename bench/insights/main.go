@@ -660,6 +660,36 @@ func countRows(ctx context.Context, db seedDB) ([]rowCount, error) {
 	return queries, nil
 }
 
+// checkPastSpan checks that the pages and sections of [from, to), whole
+// days the store adds up from its counts per day, are those of the
+// questions and citations themselves: the same span less its last
+// microsecond, which the store reads from the messages.
+func checkPastSpan(ctx context.Context, st benchStore, from, to time.Time) error {
+	byDays, err := st.PagesAskedFrom(ctx, from, to, 1, 100)
+	if err != nil {
+		return err
+	}
+	byRows, err := st.PagesAskedFrom(ctx, from, to.Add(-time.Microsecond), 1, 100)
+	if err != nil {
+		return err
+	}
+	if !slices.Equal(byDays, byRows) {
+		return fmt.Errorf("the pages asked from %s to %s differ: %v by day, %v from the questions", from, to, byDays, byRows)
+	}
+	sectionsByDays, err := st.SectionsCited(ctx, from, to, 1, 100)
+	if err != nil {
+		return err
+	}
+	sectionsByRows, err := st.SectionsCited(ctx, from, to.Add(-time.Microsecond), 1, 100)
+	if err != nil {
+		return err
+	}
+	if !slices.Equal(sectionsByDays, sectionsByRows) {
+		return fmt.Errorf("the sections cited from %s to %s differ: %v by day, %v from the citations", from, to, sectionsByDays, sectionsByRows)
+	}
+	return nil
+}
+
 // result is one view's timing over one span.
 type result struct {
 	view, span  string
@@ -677,6 +707,7 @@ func timeViews(ctx context.Context, cfg config, st benchStore, owner store.User,
 	spans := []struct{ name, from, to string }{
 		{"last 30 days (default)", "", ""},
 		{fmt.Sprintf("%d days", cfg.days), today.AddDate(0, 0, 1-cfg.days).Format(time.DateOnly), today.Format(time.DateOnly)},
+		{"30 days ending 30 days ago", today.AddDate(0, 0, -59).Format(time.DateOnly), today.AddDate(0, 0, -30).Format(time.DateOnly)},
 	}
 	views := []struct {
 		name string
@@ -710,6 +741,9 @@ func timeViews(ctx context.Context, cfg config, st benchStore, owner store.User,
 			_, cs, err := svc.SectionsCited(ctx, owner.ID, from, to)
 			return fmt.Sprintf("%d sections", len(cs)), err
 		}},
+	}
+	if err := checkPastSpan(ctx, st, today.AddDate(0, 0, -59), today.AddDate(0, 0, -29)); err != nil {
+		return nil, err
 	}
 	var out []result
 	for _, sp := range spans {

@@ -1,6 +1,11 @@
 package store
 
-import "time"
+import (
+	"cmp"
+	"slices"
+	"strings"
+	"time"
+)
 
 // DayVolume is what readers asked on one day (UTC).
 type DayVolume struct {
@@ -60,4 +65,79 @@ type SectionCount struct {
 	Heading   string // "" for the page's top
 	Citations int64  // answers that cited it
 	Readers   int64  // distinct readers who got those answers
+}
+
+// KeyCount is how often one page was asked from, or one section cited,
+// over a span of days, and by how many distinct readers.
+type KeyCount struct {
+	Key     string
+	N       int64
+	Readers int64
+}
+
+// KeyTally adds up the per-day rows the stores keep for each page and
+// section (insights_key_days): each row's count, and its list of readers,
+// the readers' numbers each followed by a comma ("12,345,12,"). A key's
+// readers are the distinct numbers of its rows, marked in a bitmap that is
+// cleared between keys, so adding up a span reads each entry once and
+// allocates only for the keys. Rows must come grouped by key.
+type KeyTally struct {
+	seen   []uint64 // one bit per reader number, for the key being added
+	marked []uint32 // the numbers marked in seen
+	cur    KeyCount // the key being added, when open
+	open   bool
+	counts []KeyCount
+}
+
+// Add adds one row of key: n questions or citations, by the readers listed.
+func (t *KeyTally) Add(key []byte, n int64, readers []byte) {
+	if !t.open || string(key) != t.cur.Key {
+		t.flush()
+		t.cur, t.open = KeyCount{Key: string(key)}, true
+	}
+	t.cur.N += n
+	var num uint32
+	for _, c := range readers {
+		if c >= '0' && c <= '9' {
+			num = num*10 + uint32(c-'0')
+			continue
+		}
+		if w := int(num >> 6); w >= len(t.seen) {
+			t.seen = append(t.seen, make([]uint64, max(w+1, 2*len(t.seen))-len(t.seen))...)
+		}
+		if bit := uint64(1) << (num & 63); t.seen[num>>6]&bit == 0 {
+			t.seen[num>>6] |= bit
+			t.marked = append(t.marked, num)
+		}
+		num = 0
+	}
+}
+
+// flush ends the key being added.
+func (t *KeyTally) flush() {
+	if !t.open {
+		return
+	}
+	t.open = false
+	t.cur.Readers = int64(len(t.marked))
+	for _, num := range t.marked {
+		t.seen[num>>6] = 0
+	}
+	t.marked = t.marked[:0]
+	t.counts = append(t.counts, t.cur)
+}
+
+// Counts returns the keys asked about or cited at least once by at least
+// minReaders readers, the most first (then by key), at most limit of them.
+func (t *KeyTally) Counts(minReaders, limit int) []KeyCount {
+	t.flush()
+	out := slices.DeleteFunc(t.counts, func(c KeyCount) bool { return c.N <= 0 || c.Readers < int64(minReaders) })
+	slices.SortFunc(out, func(a, b KeyCount) int {
+		if c := cmp.Compare(b.N, a.N); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Key, b.Key)
+	})
+	t.counts = nil
+	return out[:min(len(out), limit)]
 }

@@ -115,12 +115,22 @@ func (s *Store) UpdateUser(ctx context.Context, u store.User) error {
 // conversations, messages, feedback and usage; store.ErrNotFound if there is
 // no such user.
 func (s *Store) DeleteUser(ctx context.Context, id string) error {
-	tag, err := s.pool.Exec(ctx, `WITH gone AS (DELETE FROM users WHERE id = $1 RETURNING id)
-		INSERT INTO deleted_users (id) SELECT id FROM gone ON CONFLICT (id) DO NOTHING`, id)
-	if err != nil {
-		return wrap("delete user", err)
-	}
-	return mustAffect("delete user", tag)
+	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `WITH gone AS (DELETE FROM users WHERE id = $1 RETURNING id)
+			INSERT INTO deleted_users (id) SELECT id FROM gone ON CONFLICT (id) DO NOTHING`, id)
+		if err != nil {
+			return wrap("delete user", err)
+		}
+		if err := mustAffect("delete user", tag); err != nil {
+			return err
+		}
+		// After the cascades, which took the reader's entries out of the
+		// insights by this number (migration 0013).
+		if _, err := tx.Exec(ctx, `DELETE FROM insights_readers WHERE user_id = $1`, id); err != nil {
+			return wrap("delete user: reader number", err)
+		}
+		return nil
+	})
 }
 
 // CredentialAccount returns the user's "credential" account, or

@@ -133,42 +133,55 @@ func (s *Store) RatedDown(ctx context.Context, from, to time.Time, limit int) ([
 	return out, nil
 }
 
-// recentDays reports whether [from, to) is a span of whole days that
-// reaches past every message stored, and returns its first day: a span
-// whose distinct readers of each page and section are the readers whose
-// latest question from it, or citation of it, is on that day or after
-// (insights_key_days.last_readers, migration 0011). Spans that end today
-// are such spans.
-func (s *Store) recentDays(ctx context.Context, from, to time.Time) (int64, bool, error) {
-	fromDay, _, ok := wholeDays(from, to)
-	if !ok {
-		return 0, false, nil
+// keyCounts adds up the per-day rows of insights_key_days of kind over
+// the days [fromDay, toDay) (migration 0013): the counts, and the distinct
+// readers of each key.
+func (s *Store) keyCounts(ctx context.Context, kind string, fromDay, toDay int64, minReaders, limit int) ([]store.KeyCount, error) {
+	rows, err := s.pool.Query(ctx, `SELECT key, n, readers FROM insights_key_days
+		WHERE kind = $1 AND day >= $2 AND day < $3 ORDER BY kind, key`, kind, fromDay, toDay)
+	if err != nil {
+		return nil, err
 	}
-	var newest *time.Time
-	if err := s.pool.QueryRow(ctx, `SELECT max(created_at) FROM messages`).Scan(&newest); err != nil {
-		return 0, false, err
+	defer rows.Close()
+	var t store.KeyTally
+	var key, readers []byte
+	var n int64
+	for rows.Next() {
+		if err := rows.Scan(&key, &n, &readers); err != nil {
+			return nil, err
+		}
+		t.Add(key, n, readers)
 	}
-	return fromDay, newest == nil || newest.Before(to), nil
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return t.Counts(minReaders, limit), nil
 }
 
 // PagesAskedFrom returns the pages readers asked the most questions from
-// in [from, to), most asked first. A span that ends after the newest
-// message (recentDays) is read from the counts per page and day; any other
-// from the questions.
+// in [from, to), most asked first. A span of whole days is added up from
+// the counts per page and day; any other is read from the questions.
 func (s *Store) PagesAskedFrom(ctx context.Context, from, to time.Time, minReaders, limit int) ([]store.PageCount, error) {
-	fromDay, recent, err := s.recentDays(ctx, from, to)
+	fromDay, toDay, ok := wholeDays(from, to)
+	if !ok {
+		return s.pagesOfMessages(ctx, from, to, minReaders, limit)
+	}
+	counts, err := s.keyCounts(ctx, "page", fromDay, toDay, minReaders, limit)
 	if err != nil {
 		return nil, wrap("pages asked from", err)
 	}
-	q, args := `SELECT page, count(*), count(DISTINCT user_id) FROM messages
-		WHERE created_at >= $1 AND created_at < $2 AND role = 'user' AND page <> ''
-		GROUP BY page HAVING count(DISTINCT user_id) >= $4 ORDER BY 2 DESC, page LIMIT $3`, []any{from, to, limit, minReaders}
-	if recent {
-		q, args = `SELECT key, sum(n), sum(last_readers) FROM insights_key_days
-			WHERE kind = 'page' AND day >= $1
-			GROUP BY key HAVING sum(n) > 0 AND sum(last_readers) >= $3 ORDER BY 2 DESC, key LIMIT $2`, []any{fromDay, limit, minReaders}
+	out := make([]store.PageCount, len(counts))
+	for i, c := range counts {
+		out[i] = store.PageCount{Page: c.Key, Questions: c.N, Readers: c.Readers}
 	}
-	rows, err := s.pool.Query(ctx, q, args...)
+	return out, nil
+}
+
+// pagesOfMessages is PagesAskedFrom for a span that is not whole days.
+func (s *Store) pagesOfMessages(ctx context.Context, from, to time.Time, minReaders, limit int) ([]store.PageCount, error) {
+	rows, err := s.pool.Query(ctx, `SELECT page, count(*), count(DISTINCT user_id) FROM messages
+		WHERE created_at >= $1 AND created_at < $2 AND role = 'user' AND page <> ''
+		GROUP BY page HAVING count(DISTINCT user_id) >= $3 ORDER BY 2 DESC, page LIMIT $4`, from, to, minReaders, limit)
 	if err != nil {
 		return nil, wrap("pages asked from", err)
 	}
@@ -188,28 +201,53 @@ func (s *Store) PagesAskedFrom(ctx context.Context, from, to time.Time, minReade
 }
 
 // SectionsCited returns the sections answers given in [from, to) cited the
-// most, most cited first. A span that ends after the newest message
-// (recentDays) is read from the counts per section and day; any other from
-// the citations.
+// most, most cited first. A span of whole days is added up from the counts
+// per section and day; any other is read from the citations.
 func (s *Store) SectionsCited(ctx context.Context, from, to time.Time, minReaders, limit int) ([]store.SectionCount, error) {
-	fromDay, recent, err := s.recentDays(ctx, from, to)
+	fromDay, toDay, ok := wholeDays(from, to)
+	if !ok {
+		return s.sectionsOfCitations(ctx, from, to, minReaders, limit)
+	}
+	counts, err := s.keyCounts(ctx, "section", fromDay, toDay, minReaders, limit)
 	if err != nil {
 		return nil, wrap("sections cited", err)
 	}
-	q, args := `SELECT c.url, max(c.slug), max(c.heading), count(*), count(DISTINCT c.user_id)
-		FROM citations c
-		WHERE c.created_at >= $1 AND c.created_at < $2
-		GROUP BY c.url HAVING count(DISTINCT c.user_id) >= $4 ORDER BY 4 DESC, c.url LIMIT $3`, []any{from, to, limit, minReaders}
-	if recent {
-		q, args = `SELECT d.key, names.slug, names.heading, d.n, d.readers
-			FROM (SELECT key, sum(n) AS n, sum(last_readers) AS readers FROM insights_key_days
-			      WHERE kind = 'section' AND day >= $1
-			      GROUP BY key HAVING sum(n) > 0 AND sum(last_readers) >= $3 ORDER BY 2 DESC, key LIMIT $2) d,
-			LATERAL (SELECT max(slug) AS slug, max(heading) AS heading FROM insights_section_names
-			         WHERE url = d.key AND day >= $1) names
-			ORDER BY d.n DESC, d.key`, []any{fromDay, limit, minReaders}
+	out := make([]store.SectionCount, len(counts))
+	urls := make([]string, len(counts))
+	at := make(map[string]int, len(counts))
+	for i, c := range counts {
+		out[i] = store.SectionCount{URL: c.Key, Citations: c.N, Readers: c.Readers}
+		urls[i], at[c.Key] = c.Key, i
 	}
-	rows, err := s.pool.Query(ctx, q, args...)
+	if len(urls) == 0 {
+		return out, nil
+	}
+	rows, err := s.pool.Query(ctx, `SELECT url, max(slug), max(heading) FROM insights_section_names
+		WHERE url = ANY($1) AND day >= $2 AND day < $3 GROUP BY url`, urls, fromDay, toDay)
+	if err != nil {
+		return nil, wrap("sections cited", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var url, slug, heading string
+		if err := rows.Scan(&url, &slug, &heading); err != nil {
+			return nil, wrap("sections cited", err)
+		}
+		if i, ok := at[url]; ok {
+			out[i].Slug, out[i].Heading = slug, heading
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, wrap("sections cited", err)
+	}
+	return out, nil
+}
+
+// sectionsOfCitations is SectionsCited for a span that is not whole days.
+func (s *Store) sectionsOfCitations(ctx context.Context, from, to time.Time, minReaders, limit int) ([]store.SectionCount, error) {
+	rows, err := s.pool.Query(ctx, `SELECT url, max(slug), max(heading), count(*), count(DISTINCT user_id)
+		FROM citations WHERE created_at >= $1 AND created_at < $2
+		GROUP BY url HAVING count(DISTINCT user_id) >= $3 ORDER BY 4 DESC, url LIMIT $4`, from, to, minReaders, limit)
 	if err != nil {
 		return nil, wrap("sections cited", err)
 	}

@@ -140,6 +140,11 @@ func (s *Store) DeleteUser(ctx context.Context, id string) error {
 		id, toDB(time.Now())); err != nil {
 		return wrap("delete user: tombstone", err)
 	}
+	// After the cascades, which took the reader's entries out of the
+	// insights by this number (migration 0013).
+	if _, err := tx.ExecContext(ctx, `DELETE FROM insights_readers WHERE user_id = ?`, id); err != nil {
+		return wrap("delete user: reader number", err)
+	}
 	if err := tx.Commit(); err != nil {
 		return wrap("delete user", err)
 	}

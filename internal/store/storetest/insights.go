@@ -1,7 +1,11 @@
 package storetest
 
 import (
+	"cmp"
 	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -139,6 +143,115 @@ func insightsTests() []test {
 			noErr(t, "SectionsCited", err)
 			if want := []store.SectionCount{{URL: "/docs/api", Slug: "api", Citations: 1, Readers: 1}, {URL: "/docs/intro#setup", Slug: "intro", Heading: "Setup", Citations: 1, Readers: 1}}; fmt.Sprint(got) != fmt.Sprint(want) {
 				t.Errorf("SectionsCited after a reader deleted their account =\n %+v\nwant\n %+v", got, want)
+			}
+		}},
+		{"PagesAskedFrom and SectionsCited count, for every span of days, the questions and citations left after deletions", func(t *testing.T, s store.Store) {
+			day0 := time.Date(2025, time.June, 1, 0, 0, 0, 0, time.UTC)
+			const days = 6
+			r := rand.New(rand.NewPCG(18, 13))
+			type event struct {
+				key, user string
+				day       int
+			}
+			// Each conversation's questions and citations, to count those
+			// of the conversations that are not deleted.
+			type conversation struct {
+				c               store.Conversation
+				pages, sections []event
+			}
+			var convs []conversation
+			var users []store.User
+			for range 5 {
+				u := createUser(t, s, day0)
+				users = append(users, u)
+				for range 3 {
+					at := day0.Add(time.Duration(r.Int64N(int64(days * 24 * time.Hour / 2))))
+					c := newConversation(u.ID, at)
+					cv := conversation{c: c}
+					for turn := range 1 + r.IntN(5) {
+						page := fmt.Sprintf("/docs/p%d", r.IntN(4))
+						q := store.Message{ID: randid.New(), ConversationID: c.ID, UserID: u.ID, Role: store.RoleUser, Content: "q", Page: page, CreatedAt: at}
+						var err error
+						if turn == 0 {
+							q, err = s.StartConversation(t.Context(), c, q)
+						} else {
+							q, err = s.AppendMessage(t.Context(), q)
+						}
+						noErr(t, "store a question", err)
+						d := int(at.Sub(day0) / (24 * time.Hour))
+						cv.pages = append(cv.pages, event{page, u.ID, d})
+						var sources []string
+						for range r.IntN(4) {
+							url := fmt.Sprintf("/docs/s%d#h", r.IntN(5))
+							sources = append(sources, fmt.Sprintf(`{"slug": "s", "url": %q, "heading": "H"}`, url))
+							cv.sections = append(cv.sections, event{url, u.ID, d})
+						}
+						a := store.Message{ID: randid.New(), ConversationID: c.ID, UserID: u.ID, Role: store.RoleAssistant, Content: "a",
+							AgentType: "rag", ParentID: q.ID, CreatedAt: at.Add(time.Second), Sources: []byte("[" + strings.Join(sources, ",") + "]")}
+						_, err = s.AppendMessage(t.Context(), a)
+						noErr(t, "store an answer", err)
+						at = at.Add(time.Duration(r.Int64N(int64(30 * time.Hour))))
+					}
+					convs = append(convs, cv)
+				}
+			}
+			gone := map[string]bool{}
+			for _, i := range []int{1, 7} {
+				noErr(t, "DeleteConversation", s.DeleteConversation(t.Context(), convs[i].c.UserID, convs[i].c.ID))
+				gone[convs[i].c.ID] = true
+			}
+			noErr(t, "DeleteUser", s.DeleteUser(t.Context(), users[3].ID))
+			// want counts the events of the conversations left in [from, to)
+			// by key: the most first, then by key.
+			want := func(of func(conversation) []event, from, to, minReaders int) []store.KeyCount {
+				n, readers := map[string]int64{}, map[string]map[string]bool{}
+				for _, cv := range convs {
+					if gone[cv.c.ID] || cv.c.UserID == users[3].ID {
+						continue
+					}
+					for _, e := range of(cv) {
+						if e.day >= from && e.day < to {
+							n[e.key]++
+							if readers[e.key] == nil {
+								readers[e.key] = map[string]bool{}
+							}
+							readers[e.key][e.user] = true
+						}
+					}
+				}
+				var out []store.KeyCount
+				for k := range n {
+					if len(readers[k]) >= minReaders {
+						out = append(out, store.KeyCount{Key: k, N: n[k], Readers: int64(len(readers[k]))})
+					}
+				}
+				slices.SortFunc(out, func(a, b store.KeyCount) int { return cmp.Or(cmp.Compare(b.N, a.N), strings.Compare(a.Key, b.Key)) })
+				return out
+			}
+			for from := range days + 3 {
+				for to := from + 1; to <= days+3; to++ {
+					for _, minReaders := range []int{1, 2} {
+						f, e := day0.AddDate(0, 0, from), day0.AddDate(0, 0, to)
+						pages, err := s.PagesAskedFrom(t.Context(), f, e, minReaders, 100)
+						noErr(t, "PagesAskedFrom", err)
+						var got []store.KeyCount
+						for _, p := range pages {
+							got = append(got, store.KeyCount{Key: p.Page, N: p.Questions, Readers: p.Readers})
+						}
+						if w := want(func(cv conversation) []event { return cv.pages }, from, to, minReaders); fmt.Sprint(got) != fmt.Sprint(w) {
+							t.Errorf("PagesAskedFrom days %d-%d, %d readers at least = %v, want %v", from, to, minReaders, got, w)
+						}
+						sections, err := s.SectionsCited(t.Context(), f, e, minReaders, 100)
+						noErr(t, "SectionsCited", err)
+						got = nil
+						for _, c := range sections {
+							got = append(got, store.KeyCount{Key: c.URL, N: c.Citations, Readers: c.Readers})
+						}
+						if w := want(func(cv conversation) []event { return cv.sections }, from, to, minReaders); fmt.Sprint(got) != fmt.Sprint(w) {
+							t.Errorf("SectionsCited days %d-%d, %d readers at least = %v, want %v", from, to, minReaders, got, w)
+						}
+					}
+				}
 			}
 		}},
 		{"RatedDown lists the answers rated down in a span, with their questions and the comment", func(t *testing.T, s store.Store) {
