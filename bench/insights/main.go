@@ -78,6 +78,7 @@ type config struct {
 	readers    int
 	days       int
 	runs       int
+	writes     int
 	seed       uint64
 	reseed     bool
 	cpuprofile string
@@ -96,6 +97,7 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (co
 	fs.Uint64Var(&c.seed, "seed", 1, "seed of the generated data")
 	fs.BoolVar(&c.reseed, "reseed", false, "seed again even if the database holds the same data")
 	fs.StringVar(&c.cpuprofile, "cpuprofile", "", "write a CPU profile of the timed reads to this file")
+	fs.IntVar(&c.writes, "writes", 0, "then time this many questions and their answers stored, and their conversations deleted")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: insights -engine sqlite|postgres -db PATH|URL [flags]")
 		fs.PrintDefaults()
@@ -130,6 +132,8 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (co
 		return c, errors.New("-days must be between 1 and 366")
 	case c.runs < 1:
 		return c, errors.New("-runs must be at least 1")
+	case c.writes < 0:
+		return c, errors.New("-writes must not be negative")
 	}
 	return c, nil
 }
@@ -215,6 +219,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 
+	var writes []result
+	if cfg.writes > 0 {
+		if writes, err = timeWrites(ctx, cfg, tg.st, progress); err != nil {
+			return err
+		}
+	}
+
 	fmt.Fprintf(stdout, "## %s: %d questions, %d readers, %d days\n\n", tg.name, cfg.questions, cfg.readers, cfg.days)
 	if seedTime > 0 {
 		fmt.Fprintf(stdout, "Seeded in %.1f s. ", seedTime.Seconds())
@@ -233,6 +244,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	fmt.Fprintln(stdout, "|---|---|---|---:|---:|---|")
 	for _, r := range results {
 		fmt.Fprintf(stdout, "| %s | %s | %s | %.1f | %.1f | %s |\n", tg.name, r.view, r.span, ms(r.median), ms(r.max), r.result)
+	}
+	if len(writes) > 0 {
+		fmt.Fprintf(stdout, "\nWrites, one at a time, %d of each (median, 90th percentile and slowest):\n\n", cfg.writes)
+		fmt.Fprintln(stdout, "| engine | write | median ms | p90 ms | max ms |")
+		fmt.Fprintln(stdout, "|---|---|---:|---:|---:|")
+		for _, r := range writes {
+			fmt.Fprintf(stdout, "| %s | %s | %.2f | %.2f | %.2f |\n", tg.name, r.view, ms(r.median), ms(r.p90), ms(r.max))
+		}
 	}
 	return nil
 }
@@ -690,10 +709,85 @@ func checkPastSpan(ctx context.Context, st benchStore, from, to time.Time) error
 	return nil
 }
 
+// timeWrites stores cfg.writes questions, each in a conversation of its
+// own with its answer citing three sections, as the chat service does, and
+// then deletes the conversations: each write's time, with the insights'
+// triggers, on the pages and sections asked about and cited the most in
+// the last 30 days, whose rows of today are the longest. The database is
+// left with the rows it had.
+func timeWrites(ctx context.Context, cfg config, st benchStore, progress func(string, ...any)) ([]result, error) {
+	now := time.Now().UTC()
+	from := now.Truncate(24*time.Hour).AddDate(0, 0, -29)
+	to := now.Truncate(24*time.Hour).AddDate(0, 0, 1)
+	pages, err := st.PagesAskedFrom(ctx, from, to, 1, 10)
+	if err != nil {
+		return nil, err
+	}
+	sections, err := st.SectionsCited(ctx, from, to, 1, 10)
+	if err != nil {
+		return nil, err
+	}
+	if len(pages) == 0 || len(sections) < 3 {
+		return nil, errors.New("timing writes needs the seeded pages and sections")
+	}
+	id := fmt.Sprintf("%032x", rand.Uint64())
+	u := store.User{ID: id, Name: "Writes bench", Email: id + "@insights-bench.example", Role: "user", CreatedAt: now, UpdatedAt: now}
+	if _, err := st.SyncUser(ctx, u); err != nil {
+		return nil, err
+	}
+	defer st.DeleteUser(context.WithoutCancel(ctx), u.ID)
+	stored := make([]time.Duration, cfg.writes)
+	convs := make([]string, cfg.writes)
+	for i := range stored {
+		at := time.Now()
+		c := store.Conversation{ID: fmt.Sprintf("%s-%d", id, i), UserID: u.ID, Title: "Writes bench", CreatedAt: at, UpdatedAt: at}
+		q := store.Message{ID: c.ID + "-q", ConversationID: c.ID, UserID: u.ID, Role: store.RoleUser,
+			Content: "What does this section say about the bench?", Page: pages[i%len(pages)].Page, CreatedAt: at}
+		var srcs []storedSource
+		for k := range 3 {
+			sc := sections[(i+k)%len(sections)]
+			srcs = append(srcs, storedSource{Slug: sc.Slug, Title: sc.Slug, Heading: sc.Heading, URL: sc.URL, Snippet: "s", Score: 0.5})
+		}
+		js, err := json.Marshal(srcs)
+		if err != nil {
+			return nil, err
+		}
+		a := store.Message{ID: c.ID + "-a", ConversationID: c.ID, UserID: u.ID, Role: store.RoleAssistant, Content: "It says this.",
+			Sources: js, AgentType: "rag", ParentID: q.ID, CreatedAt: at}
+		start := time.Now()
+		if _, err := st.StartConversation(ctx, c, q); err != nil {
+			return nil, err
+		}
+		if _, err := st.AppendMessage(ctx, a); err != nil {
+			return nil, err
+		}
+		stored[i], convs[i] = time.Since(start), c.ID
+	}
+	deleted := make([]time.Duration, cfg.writes)
+	for i, c := range convs {
+		start := time.Now()
+		if err := st.DeleteConversation(ctx, u.ID, c); err != nil {
+			return nil, err
+		}
+		deleted[i] = time.Since(start)
+	}
+	out := []result{summarize("a question and its answer (3 sources)", stored), summarize("deleting that conversation", deleted)}
+	for _, r := range out {
+		progress("%s: median %.2f ms, p90 %.2f ms, max %.2f ms", r.view, ms(r.median), ms(r.p90), ms(r.max))
+	}
+	return out, nil
+}
+
+// summarize returns the median, 90th percentile and slowest of took.
+func summarize(view string, took []time.Duration) result {
+	slices.Sort(took)
+	return result{view: view, median: took[len(took)/2], p90: took[len(took)*9/10], max: took[len(took)-1]}
+}
+
 // result is one view's timing over one span.
 type result struct {
-	view, span  string
-	median, max time.Duration
+	view, span       string
+	median, p90, max time.Duration
 	result      string
 }
 

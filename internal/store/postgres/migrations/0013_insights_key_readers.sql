@@ -29,6 +29,10 @@ DROP TABLE insights_key_readers;
 DROP FUNCTION insights_key_add(text, text, text, integer, integer);
 DROP FUNCTION insights_key_remove(text, text, text, integer, integer);
 ALTER TABLE insights_key_days DROP COLUMN last_readers, ADD COLUMN readers text NOT NULL DEFAULT '';
+-- Not compressed: a row of a busy page and day is rewritten with every
+-- question, and compressing it each time cost more than the bytes saved
+-- (docs/benchmarks.md).
+ALTER TABLE insights_key_days ALTER COLUMN readers SET STORAGE EXTERNAL;
 
 -- insights_key_add counts n more questions or citations of key on day d,
 -- by the readers' entries.
