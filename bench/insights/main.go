@@ -788,7 +788,7 @@ func summarize(view string, took []time.Duration) result {
 type result struct {
 	view, span       string
 	median, p90, max time.Duration
-	result      string
+	result           string
 }
 
 // timeViews reads every view of the insights for the default span and the
