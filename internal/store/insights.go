@@ -82,9 +82,10 @@ type KeyCount struct {
 // cleared between keys, so adding up a span reads each entry once and
 // allocates only for the keys. Rows must come grouped by key.
 type KeyTally struct {
-	seen   []uint64 // one bit per reader number, for the key being added
-	marked []uint32 // the numbers marked in seen
-	cur    KeyCount // the key being added, when open
+	seen   []uint64        // one bit per reader number, for the key being added
+	marked []uint32        // the numbers marked in seen
+	beyond map[uint32]bool // the numbers too large for seen
+	cur    KeyCount        // the key being added, when open
 	open   bool
 	counts []KeyCount
 }
@@ -102,14 +103,30 @@ func (t *KeyTally) Add(key []byte, n int64, readers []byte) {
 			num = num*10 + uint32(c-'0')
 			continue
 		}
-		if w := int(num >> 6); w >= len(t.seen) {
-			t.seen = append(t.seen, make([]uint64, max(w+1, 2*len(t.seen))-len(t.seen))...)
-		}
-		if bit := uint64(1) << (num & 63); t.seen[num>>6]&bit == 0 {
-			t.seen[num>>6] |= bit
-			t.marked = append(t.marked, num)
-		}
+		t.mark(num)
 		num = 0
+	}
+}
+
+// bitmapReaders bounds the bitmap (2 MiB); a reader numbered beyond it,
+// which only a database edited by hand would hold, is counted in a map.
+const bitmapReaders = 1 << 24
+
+// mark counts reader num for the key being added, once.
+func (t *KeyTally) mark(num uint32) {
+	if num >= bitmapReaders {
+		if t.beyond == nil {
+			t.beyond = make(map[uint32]bool)
+		}
+		t.beyond[num] = true
+		return
+	}
+	if w := int(num >> 6); w >= len(t.seen) {
+		t.seen = append(t.seen, make([]uint64, max(w+1, 2*len(t.seen))-len(t.seen))...)
+	}
+	if bit := uint64(1) << (num & 63); t.seen[num>>6]&bit == 0 {
+		t.seen[num>>6] |= bit
+		t.marked = append(t.marked, num)
 	}
 }
 
@@ -119,7 +136,8 @@ func (t *KeyTally) flush() {
 		return
 	}
 	t.open = false
-	t.cur.Readers = int64(len(t.marked))
+	t.cur.Readers = int64(len(t.marked) + len(t.beyond))
+	clear(t.beyond)
 	for _, num := range t.marked {
 		t.seen[num>>6] = 0
 	}

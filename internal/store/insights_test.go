@@ -23,6 +23,9 @@ func TestKeyTally(t *testing.T) {
 		{"numbers far apart, at word edges", []row{
 			{"/a", 4, "0,63,64,1000000,"}, {"/b", 3, "63,64,64,"}, {"/c", 1, "1000000,"},
 		}, 1, 10, []KeyCount{{"/a", 4, 4}, {"/b", 3, 2}, {"/c", 1, 1}}},
+		{"numbers beyond the bitmap, counted once a key", []row{
+			{"/a", 3, "4000000000,4000000000,16777216,"}, {"/b", 2, "4000000000,1,"},
+		}, 1, 10, []KeyCount{{"/a", 3, 2}, {"/b", 2, 2}}},
 		{"most first, then by key; the limit keeps the first", []row{
 			{"/a", 1, "1,"}, {"/b", 2, "1,2,"}, {"/c", 2, "3,4,"},
 		}, 1, 2, []KeyCount{{"/b", 2, 2}, {"/c", 2, 2}}},
