@@ -150,12 +150,7 @@ func (t *KeyTally) flush() {
 func (t *KeyTally) Counts(minReaders, limit int) []KeyCount {
 	t.flush()
 	out := slices.DeleteFunc(t.counts, func(c KeyCount) bool { return c.N <= 0 || c.Readers < int64(minReaders) })
-	slices.SortFunc(out, func(a, b KeyCount) int {
-		if c := cmp.Compare(b.N, a.N); c != 0 {
-			return c
-		}
-		return strings.Compare(a.Key, b.Key)
-	})
+	slices.SortFunc(out, func(a, b KeyCount) int { return cmp.Or(cmp.Compare(b.N, a.N), strings.Compare(a.Key, b.Key)) })
 	t.counts = nil
 	return out[:min(len(out), limit)]
 }
