@@ -107,13 +107,13 @@ func (s *Store) NotCoveredQuestions(ctx context.Context, from, to time.Time, lim
 }
 
 // RatedDown returns the answers rated down in [from, to), with their
-// questions, the most recently rated first.
+// questions, the most recently rated first: from the copies migration 0014
+// keeps beside the ratings.
 func (s *Store) RatedDown(ctx context.Context, from, to time.Time, limit int) ([]store.RatedAnswer, error) {
 	rows, err := s.pool.Query(ctx,
-		`SELECT coalesce(q.content, ''), a.content, a.sources, f.comment, f.updated_at
-		 FROM message_feedback f JOIN messages a ON a.id = f.message_id LEFT JOIN messages q ON q.id = a.parent_id
-		 WHERE f.rating = 'down' AND f.updated_at >= $1 AND f.updated_at < $2
-		 ORDER BY f.updated_at DESC LIMIT $3`, from, to, limit)
+		`SELECT question, answer, sources, comment, rated_at FROM insights_rated_down
+		 WHERE rated_at >= $1 AND rated_at < $2
+		 ORDER BY rated_at DESC LIMIT $3`, from, to, limit)
 	if err != nil {
 		return nil, wrap("rated down", err)
 	}

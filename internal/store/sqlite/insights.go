@@ -111,13 +111,13 @@ func (s *Store) NotCoveredQuestions(ctx context.Context, from, to time.Time, lim
 }
 
 // RatedDown returns the answers rated down in [from, to), with their
-// questions, the most recently rated first.
+// questions, the most recently rated first: from the copies migration 0014
+// keeps beside the ratings.
 func (s *Store) RatedDown(ctx context.Context, from, to time.Time, limit int) ([]store.RatedAnswer, error) {
 	rows, err := s.read.QueryContext(ctx,
-		`SELECT ifnull(q.content, ''), a.content, a.sources, f.comment, f.updated_at
-		 FROM message_feedback f JOIN messages a ON a.id = f.message_id LEFT JOIN messages q ON q.id = a.parent_id
-		 WHERE f.rating = 'down' AND f.updated_at >= ? AND f.updated_at < ?
-		 ORDER BY f.updated_at DESC LIMIT ?`, toDB(from), toDB(to), limit)
+		`SELECT question, answer, sources, comment, rated_at FROM insights_rated_down
+		 WHERE rated_at >= ? AND rated_at < ?
+		 ORDER BY rated_at DESC LIMIT ?`, toDB(from), toDB(to), limit)
 	if err != nil {
 		return nil, wrap("rated down", err)
 	}
@@ -144,10 +144,12 @@ func (s *Store) RatedDown(ctx context.Context, from, to time.Time, limit int) ([
 
 // keyCounts adds up the per-day rows of insights_key_days of kind over
 // the days [fromDay, toDay) (migration 0013): the counts, and the distinct
-// readers of each key.
+// readers of each key. The keys of insights_keys let it seek each key's
+// days of the span instead of reading all their days.
 func (s *Store) keyCounts(ctx context.Context, kind string, fromDay, toDay int64, minReaders, limit int) ([]store.KeyCount, error) {
 	rows, err := s.read.QueryContext(ctx, `SELECT key, n, readers FROM insights_key_days
-		WHERE kind = ? AND day >= ? AND day < ? ORDER BY key`, kind, fromDay, toDay)
+		WHERE kind = ?1 AND key IN (SELECT key FROM insights_keys WHERE kind = ?1) AND day >= ?2 AND day < ?3
+		ORDER BY key`, kind, fromDay, toDay)
 	if err != nil {
 		return nil, err
 	}

@@ -281,6 +281,20 @@ func insightsTests() []test {
 			}
 			checkJSON(t, "RatedAnswer.Sources", got[0].Sources, answers[0].Sources)
 
+			// A rating changed: down to up leaves the list, up to down
+			// joins it, a new comment replaces the old one.
+			rate(answers[0], "up", "", day.Add(3*time.Hour))
+			rate(answers[1], "down", "too vague", day.Add(4*time.Hour))
+			got, err = s.RatedDown(t.Context(), day, day.AddDate(0, 0, 1), 10)
+			noErr(t, "RatedDown", err)
+			if len(got) != 1 || got[0].Answer != answers[1].Content || got[0].Comment != "too vague" || !got[0].RatedAt.Equal(day.Add(4*time.Hour)) {
+				t.Fatalf("RatedDown after the ratings changed = %+v, want the second answer only", got)
+			}
+			rate(answers[1], "down", "wrong section", day.Add(5*time.Hour))
+			if got, err := s.RatedDown(t.Context(), day, day.AddDate(0, 0, 1), 10); err != nil || len(got) != 1 || got[0].Comment != "wrong section" || !got[0].RatedAt.Equal(day.Add(5*time.Hour)) {
+				t.Errorf("RatedDown after the comment changed = %+v, %v; want the new comment", got, err)
+			}
+
 			noErr(t, "DeleteConversation", s.DeleteConversation(t.Context(), u.ID, c.ID))
 			if got, err := s.RatedDown(t.Context(), day, day.AddDate(0, 0, 1), 10); err != nil || len(got) != 0 {
 				t.Errorf("after the conversation was deleted: %+v, %v", got, err)

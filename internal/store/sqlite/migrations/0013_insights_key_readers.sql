@@ -30,6 +30,22 @@ DROP TABLE insights_key_readers;
 ALTER TABLE insights_key_days DROP COLUMN last_readers;
 ALTER TABLE insights_key_days ADD COLUMN readers TEXT NOT NULL DEFAULT '';
 
+-- The pages and sections ever counted, so that a span's rows are read by
+-- seeking each key's days (kind, key, day) rather than reading every day
+-- of every key: at a million questions, the sections' rows of 90 days are
+-- 60 MB, which a span of 30 days read in full when not in memory (0.45 s).
+-- A key stays when its rows go; it only costs a seek.
+CREATE TABLE insights_keys (
+    kind TEXT NOT NULL,
+    key  TEXT NOT NULL,
+    PRIMARY KEY (kind, key)
+) STRICT, WITHOUT ROWID;
+
+CREATE TRIGGER insights_key_added AFTER INSERT ON insights_key_days
+BEGIN
+    INSERT INTO insights_keys (kind, key) VALUES (NEW.kind, NEW.key) ON CONFLICT DO NOTHING;
+END;
+
 -- A question: one more for its day, and for its page with its reader's
 -- entry; the reader is one of the day's readers from their first question
 -- of it.
@@ -113,6 +129,7 @@ BEGIN
     DELETE FROM insights_section_names;
     DELETE FROM insights_not_covered;
     DELETE FROM insights_readers;
+    DELETE FROM insights_keys;
 
     INSERT INTO insights_not_covered (answer_id, answered_at, question_id, question, page, user_id, asked_at)
     SELECT a.id, a.created_at, q.id, q.content, q.page, q.user_id, q.created_at
