@@ -74,11 +74,20 @@ type insightsView struct {
 	Volume     *insights.VolumeReport
 	Chart      chart
 	Agents     []agentTotal
-	NotCovered *insights.NotCoveredReport
+	NotCovered []insights.GroupRow // the most asked first, at most pageRows
 	Pages      linkTable
 	Sections   linkTable
-	RatedDown  []ratedView
+	RatedDown  []ratedView // the most recent first, at most pageRows
+	// How many groups and answers rated down the page leaves to the
+	// downloads.
+	MoreNotCovered, MoreRatedDown int
 }
+
+// pageRows is how many groups of questions not covered, and answers rated
+// down, the page shows: the top of each list, which is what an owner reads
+// there. The downloads hold them all (at a million questions the page held
+// some 420 groups and 500 answers, 600 kB of HTML).
+const pageRows = 50
 
 // download is where a table of the page is downloaded.
 type download struct{ CSV, JSON string }
@@ -138,7 +147,6 @@ func (s *Server) insightsPage(w http.ResponseWriter, r *http.Request) {
 		Dates:      vol.Dates,
 		Downloads:  map[string]download{},
 		Volume:     vol,
-		NotCovered: reports[insights.ViewNotCovered].(*insights.NotCoveredReport),
 		Pages:      linkTable{Head: "Page", Count: "Questions"},
 		Sections:   linkTable{Head: "Section", Count: "Citations"},
 	}
@@ -147,13 +155,17 @@ func (s *Server) insightsPage(w http.ResponseWriter, r *http.Request) {
 		v.Downloads[string(view)] = download{"/insights/" + string(view) + ".csv?" + span, "/insights/" + string(view) + ".json?" + span}
 	}
 	v.Chart, v.Agents = volumeChart(vol)
+	groups := reports[insights.ViewNotCovered].(*insights.NotCoveredReport).Groups
+	v.NotCovered, v.MoreNotCovered = groups[:min(len(groups), pageRows)], max(len(groups)-pageRows, 0)
 	for _, p := range reports[insights.ViewPages].(*insights.PagesReport).Pages {
 		v.Pages.Rows = append(v.Pages.Rows, pageLink{URL: localPath(p.Page), Label: s.pageLabel(p.Page, ""), Count: p.Questions, Readers: p.Readers})
 	}
 	for _, c := range reports[insights.ViewCited].(*insights.CitedReport).Sections {
 		v.Sections.Rows = append(v.Sections.Rows, pageLink{URL: localPath(c.URL), Label: s.pageLabel(c.URL, c.Heading), Count: c.Citations, Readers: c.Readers})
 	}
-	for _, a := range reports[insights.ViewRatedDown].(*insights.RatedDownReport).Answers {
+	rated := reports[insights.ViewRatedDown].(*insights.RatedDownReport).Answers
+	v.MoreRatedDown = max(len(rated)-pageRows, 0)
+	for _, a := range rated[:min(len(rated), pageRows)] {
 		rv := ratedView{RatedRow: a}
 		for _, c := range a.Cites() {
 			rv.Sources = append(rv.Sources, pageLink{URL: localPath(c.URL), Label: s.pageLabel(c.URL, c.Heading)})

@@ -127,6 +127,45 @@ func TestInsightsPage(t *testing.T) {
 	if res, _ := do(t, req); !strings.Contains(res.Header.Get("Content-Security-Policy"), "script-src 'self'") {
 		t.Errorf("the owners' page has no strict CSP: %q", res.Header.Get("Content-Security-Policy"))
 	}
+
+	// The page shows the top of its long lists and leaves the rest to the
+	// downloads: 52 more questions not covered, each its own group, and
+	// 52 answers rated down.
+	for i := range 52 {
+		at := now.Add(time.Duration(i+2) * time.Second)
+		word := func(n int) string { return string(rune('a'+n%26)) + string(rune('a'+n/26%26)) + "zorbel" }
+		c := store.Conversation{ID: randid.New(), UserID: reader.ID, Title: "More", CreatedAt: at, UpdatedAt: at}
+		q, err := st.StartConversation(ctx, c, store.Message{ID: randid.New(), Role: store.RoleUser,
+			Content: word(2*i) + " " + word(2*i+1) + "?", CreatedAt: at})
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, err := st.AppendMessage(ctx, store.Message{ID: randid.New(), ConversationID: c.ID, UserID: reader.ID, Role: store.RoleAssistant,
+			Content: "I couldn't find this in the book.", AgentType: "rag", ParentID: q.ID, NotCovered: true, CreatedAt: at})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := st.SetFeedback(ctx, store.Feedback{MessageID: a.ID, UserID: reader.ID, Rating: "down", CreatedAt: at, UpdatedAt: at}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, page := do(t, req)
+	groups := page[strings.Index(page, `id="not-covered-heading"`):strings.Index(page, `id="pages-heading"`)]
+	if n := strings.Count(groups, "<tr>") - 1; n != 50 || !strings.Contains(groups, "3 less asked groups are in the downloads") {
+		t.Errorf("the page shows %d groups not covered, want 50 and a word on the other 3:\n%s", n, groups)
+	}
+	if n := strings.Count(page, `<article class="rated">`); n != 50 || !strings.Contains(page, "2 earlier answers are in the downloads") {
+		t.Errorf("the page shows %d answers rated down, want 50 and a word on the other 2", n)
+	}
+	req, _ = http.NewRequest("GET", srv.URL+"/insights/not-covered.json", nil)
+	req.Header.Set("Cookie", "better-auth.session_token="+ownerCookie)
+	_, body = do(t, req)
+	var nc struct {
+		Groups []json.RawMessage `json:"groups"`
+	}
+	if err := json.Unmarshal([]byte(body), &nc); err != nil || len(nc.Groups) != 53 {
+		t.Errorf("the download holds %d groups (%v), want all 53", len(nc.Groups), err)
+	}
 }
 
 func do(t *testing.T, req *http.Request) (*http.Response, string) {
