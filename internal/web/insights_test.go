@@ -151,10 +151,10 @@ func TestInsightsPage(t *testing.T) {
 	}
 	_, page := do(t, req)
 	groups := page[strings.Index(page, `id="not-covered-heading"`):strings.Index(page, `id="pages-heading"`)]
-	if n := strings.Count(groups, "<tr>") - 1; n != 50 || !strings.Contains(groups, "3 less asked groups are in the downloads") {
+	if n := strings.Count(groups, "<tr>") - 1; n != 50 || !strings.Contains(groups, "3 more groups are in the downloads") {
 		t.Errorf("the page shows %d groups not covered, want 50 and a word on the other 3:\n%s", n, groups)
 	}
-	if n := strings.Count(page, `<article class="rated">`); n != 50 || !strings.Contains(page, "2 earlier answers are in the downloads") {
+	if n := strings.Count(page, `<article class="rated">`); n != 50 || !strings.Contains(page, "2 more answers are in the downloads") {
 		t.Errorf("the page shows %d answers rated down, want 50 and a word on the other 2", n)
 	}
 	req, _ = http.NewRequest("GET", srv.URL+"/insights/not-covered.json", nil)
