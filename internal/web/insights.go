@@ -143,12 +143,12 @@ func (s *Server) insightsPage(w http.ResponseWriter, r *http.Request) {
 	}
 	vol := reports[insights.ViewVolume].(*insights.VolumeReport)
 	v := insightsView{
-		Layout:     s.layout("insights", "Insights", ""),
-		Dates:      vol.Dates,
-		Downloads:  map[string]download{},
-		Volume:     vol,
-		Pages:      linkTable{Head: "Page", Count: "Questions"},
-		Sections:   linkTable{Head: "Section", Count: "Citations"},
+		Layout:    s.layout("insights", "Insights", ""),
+		Dates:     vol.Dates,
+		Downloads: map[string]download{},
+		Volume:    vol,
+		Pages:     linkTable{Head: "Page", Count: "Questions"},
+		Sections:  linkTable{Head: "Section", Count: "Citations"},
 	}
 	span := url.Values{"from": {vol.From}, "to": {vol.To}}.Encode()
 	for _, view := range insights.Views {
