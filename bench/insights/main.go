@@ -684,27 +684,29 @@ func countRows(ctx context.Context, db seedDB) ([]rowCount, error) {
 // questions and citations themselves: the same span less its last
 // microsecond, which the store reads from the messages.
 func checkPastSpan(ctx context.Context, st benchStore, from, to time.Time) error {
-	byDays, err := st.PagesAskedFrom(ctx, from, to, 1, 100)
+	if err := sameBothWays("pages asked from", from, to, func(f, t time.Time) ([]store.PageCount, error) {
+		return st.PagesAskedFrom(ctx, f, t, 1, 100)
+	}); err != nil {
+		return err
+	}
+	return sameBothWays("sections cited", from, to, func(f, t time.Time) ([]store.SectionCount, error) {
+		return st.SectionsCited(ctx, f, t, 1, 100)
+	})
+}
+
+// sameBothWays reads a view over [from, to) and over the same span less
+// its last microsecond, and reports whether they differ.
+func sameBothWays[T comparable](what string, from, to time.Time, read func(from, to time.Time) ([]T, error)) error {
+	byDays, err := read(from, to)
 	if err != nil {
 		return err
 	}
-	byRows, err := st.PagesAskedFrom(ctx, from, to.Add(-time.Microsecond), 1, 100)
+	byRows, err := read(from, to.Add(-time.Microsecond))
 	if err != nil {
 		return err
 	}
 	if !slices.Equal(byDays, byRows) {
-		return fmt.Errorf("the pages asked from %s to %s differ: %v by day, %v from the questions", from, to, byDays, byRows)
-	}
-	sectionsByDays, err := st.SectionsCited(ctx, from, to, 1, 100)
-	if err != nil {
-		return err
-	}
-	sectionsByRows, err := st.SectionsCited(ctx, from, to.Add(-time.Microsecond), 1, 100)
-	if err != nil {
-		return err
-	}
-	if !slices.Equal(sectionsByDays, sectionsByRows) {
-		return fmt.Errorf("the sections cited from %s to %s differ: %v by day, %v from the citations", from, to, sectionsByDays, sectionsByRows)
+		return fmt.Errorf("the %s from %s to %s differ: %v by day, %v from the rows", what, from, to, byDays, byRows)
 	}
 	return nil
 }
